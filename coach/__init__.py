@@ -1,0 +1,30 @@
+"""Attune: one small attunement prompt a day for parents, with caseloads for family workers."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the app as a list of named steps: config → db → security → errors → blueprints → cli."""
+    instance_path = (test_config or {}).get("INSTANCE_PATH") or os.environ.get("COACH_INSTANCE_PATH")
+    app = Flask(
+        __name__,
+        instance_path=instance_path,
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    from . import cli, config, db, errors, security, views
+
+    config.load_config(app, test_config)
+    db.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+    views.register_blueprints(app)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,64 @@
+"""Sign-in and enrolment forms (CSRF comes with FlaskForm)."""
+from __future__ import annotations
+
+import re
+from zoneinfo import available_timezones
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, StringField
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+
+from ..services.accounts import MIN_PASSWORD, month_is_plausible_birth
+
+TIME_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+_TIMEZONES = frozenset(available_timezones())
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired("Enter your email address."), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired("Enter your password."), Length(max=200)])
+
+
+def minutes(value: str) -> int:
+    hours, mins = value.split(":")
+    return int(hours) * 60 + int(mins)
+
+
+class JoinForm(FlaskForm):
+    display_name = StringField("Your first name", validators=[
+        DataRequired("Tell us what to call you."), Length(max=80, message="Use at most 80 characters.")])
+    email = EmailField("Email", validators=[
+        DataRequired("Enter your email address."),
+        Email("Enter an email address like name@example.org."), Length(max=254)])
+    password = PasswordField("Choose a password", validators=[
+        DataRequired("Choose a password."),
+        Length(min=MIN_PASSWORD, max=200, message=f"Use at least {MIN_PASSWORD} characters.")])
+    child_name = StringField("Your child's first name (optional)", validators=[
+        Optional(), Length(max=60, message="Use at most 60 characters.")])
+    child_birth_month = StringField("Month your child was born", validators=[
+        DataRequired("Enter the month your child was born.")])
+    timezone = StringField("Time zone", validators=[DataRequired("Choose your time zone.")])
+    window_start = StringField("Earliest time for your prompt", default="18:00",
+                               validators=[DataRequired("Choose a start time.")])
+    window_end = StringField("Latest time for your prompt", default="20:00",
+                             validators=[DataRequired("Choose an end time.")])
+
+    def validate_child_birth_month(self, field):
+        problem = month_is_plausible_birth(field.data)
+        if problem:
+            raise ValidationError(problem)
+
+    def validate_timezone(self, field):
+        if field.data not in _TIMEZONES:
+            raise ValidationError("Choose a time zone from the list, like Europe/London.")
+
+    def validate_window_start(self, field):
+        if not TIME_RE.match(field.data or ""):
+            raise ValidationError("Use a time like 18:30.")
+
+    def validate_window_end(self, field):
+        if not TIME_RE.match(field.data or ""):
+            raise ValidationError("Use a time like 20:00.")
+        start = self.window_start.data or ""
+        if TIME_RE.match(start) and minutes(field.data) - minutes(start) < 30:
+            raise ValidationError("Make the window at least 30 minutes long, ending after it starts.")

@@ -1,0 +1,117 @@
+"""Configuration: defaults, then ``COACH_*`` environment variables, then instance secrets.
+
+Secrets that are missing are generated once into the instance folder (never into git), so a
+fresh clone works with no set-up and a restart keeps sessions and push subscriptions valid.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Flask
+
+#: The public push services of Google, Mozilla, Apple and Microsoft (DESIGN.md, delivery step 6).
+DEFAULT_PUSH_HOSTS = (
+    "fcm.googleapis.com",
+    "android.googleapis.com",
+    "updates.push.services.mozilla.com",
+    "web.push.apple.com",
+    "*.notify.windows.com",
+)
+
+DEFAULTS = {
+    "BASE_URL": "http://127.0.0.1:5000",
+    "REPEAT_DAYS": 60,
+    "INVITE_DAYS": 14,
+    "VAPID_SUBJECT": "mailto:admin@attune.example",
+    "PUSH_ALLOWED_HOSTS": ",".join(DEFAULT_PUSH_HOSTS),
+    "PUSH_TIMEOUT": 10,
+    "PUSH_CONCURRENCY": 32,
+    "PUSH_TTL_HOURS": 12,
+    "LOGIN_MAX_FAILURES": 10,
+    "LOGIN_WINDOW_MINUTES": 15,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_DURATION": timedelta(days=90),
+    "PERMANENT_SESSION_LIFETIME": timedelta(days=30),
+    "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session; forms left open overnight still work
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
+}
+
+SECRET_FILES = {"SECRET_KEY": "secret_key", "VAPID_PRIVATE_KEY": "vapid_private.pem"}
+
+
+def load_config(app: Flask, test_config: dict | None) -> None:
+    """Fill ``app.config`` from defaults, the environment (or ``test_config``) and the instance folder."""
+    app.config.update(DEFAULTS)
+    if test_config is None:
+        app.config.from_prefixed_env("COACH")
+    else:
+        app.config.update(test_config)
+    app.config.setdefault(
+        "DATABASE_URL", "sqlite:///" + str(Path(app.instance_path) / "attune.db")
+    )
+    base_url = str(app.config["BASE_URL"]).rstrip("/")
+    app.config["BASE_URL"] = base_url
+    # Secure cookies whenever the app is served over https (production); plain http is local development.
+    secure = base_url.startswith("https://")
+    app.config.setdefault("SESSION_COOKIE_SECURE", secure)
+    app.config.setdefault("REMEMBER_COOKIE_SECURE", secure)
+    for key in ("REPEAT_DAYS", "INVITE_DAYS", "PUSH_TIMEOUT", "PUSH_CONCURRENCY", "PUSH_TTL_HOURS"):
+        app.config[key] = int(app.config[key])
+    hosts = app.config["PUSH_ALLOWED_HOSTS"]
+    if isinstance(hosts, str):
+        hosts = [h.strip().lower() for h in hosts.split(",") if h.strip()]
+    app.config["PUSH_ALLOWED_HOSTS"] = tuple(hosts)
+    read_instance_secrets(app)
+
+
+def read_instance_secrets(app: Flask) -> None:
+    """Use secrets stored in the instance folder where the environment gave none."""
+    folder = Path(app.instance_path)
+    for key, filename in SECRET_FILES.items():
+        if app.config.get(key):
+            continue
+        path = folder / filename
+        if path.exists():
+            app.config[key] = path.read_text().strip()
+    if not app.config.get("SECRET_KEY"):
+        # Until init-db writes one, a process-local key keeps the app usable (sessions end on restart).
+        app.config["SECRET_KEY"] = secrets.token_hex(32)
+        app.config["SECRET_KEY_EPHEMERAL"] = True
+
+
+def ensure_instance_secrets(app: Flask) -> list[str]:
+    """Create the secret key and VAPID key pair in the instance folder when missing.
+
+    Returns the names of the files created. Files are written owner-readable only.
+    """
+    from py_vapid import Vapid  # imported here: only init-db needs key generation
+
+    folder = Path(app.instance_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    created = []
+    key_path = folder / SECRET_FILES["SECRET_KEY"]
+    if not key_path.exists() and not os.environ.get("COACH_SECRET_KEY"):
+        _write_private(key_path, secrets.token_hex(32))
+        created.append(key_path.name)
+    vapid_path = folder / SECRET_FILES["VAPID_PRIVATE_KEY"]
+    if not vapid_path.exists() and not os.environ.get("COACH_VAPID_PRIVATE_KEY"):
+        vapid = Vapid()
+        vapid.generate_keys()
+        _write_private(vapid_path, vapid.private_pem().decode())
+        created.append(vapid_path.name)
+    read_instance_secrets(app)
+    if created and app.config.pop("SECRET_KEY_EPHEMERAL", False):
+        app.config["SECRET_KEY"] = key_path.read_text().strip()
+    return created
+
+
+def _write_private(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text + "\n")

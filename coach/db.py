@@ -1,0 +1,131 @@
+"""The database: a proxy filled in by the factory, connection hooks, schema versions and migrations.
+
+SQLite (the default) runs in WAL mode with foreign keys and a busy timeout; PostgreSQL is chosen by
+a ``postgresql://`` URL in ``COACH_DATABASE_URL``. ``init_db`` creates a fresh schema at the latest
+version or upgrades an older one in order, keeping its rows.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from urllib.parse import parse_qs, unquote, urlparse
+
+from flask import Flask
+from peewee import Database, DatabaseProxy, PostgresqlDatabase, SqliteDatabase
+from playhouse.migrate import PostgresqlMigrator, SchemaMigrator, SqliteMigrator
+
+db = DatabaseProxy()
+
+SQLITE_PRAGMAS = {
+    "journal_mode": "wal",
+    "foreign_keys": 1,
+    "busy_timeout": 10000,
+    "synchronous": "normal",
+    "cache_size": -16000,
+}
+
+
+def make_database(url: str) -> Database:
+    """Build a peewee database from a URL (``sqlite:///path`` or ``postgresql://…``).
+
+    A PostgreSQL URL may carry ``?search_path=schema`` (the test suite isolates each test that way).
+    """
+    parsed = urlparse(url)
+    if parsed.scheme == "sqlite":
+        # As in SQLAlchemy: sqlite:///relative.db and sqlite:////absolute/path.db
+        path = unquote(url.split("?", 1)[0][len("sqlite:///"):])
+        return SqliteDatabase(path or ":memory:", pragmas=SQLITE_PRAGMAS, timeout=10)
+    if parsed.scheme in ("postgres", "postgresql"):
+        query = parse_qs(parsed.query)
+        kwargs = {
+            "host": parsed.hostname or "127.0.0.1",
+            "port": parsed.port or 5432,
+            "user": unquote(parsed.username) if parsed.username else None,
+            "password": unquote(parsed.password) if parsed.password else None,
+        }
+        if "search_path" in query:
+            kwargs["options"] = f"-c search_path={query['search_path'][0]}"
+        return PostgresqlDatabase(parsed.path.lstrip("/"), autorollback=True, **kwargs)
+    raise ValueError(f"Unsupported database URL scheme: {parsed.scheme!r}")
+
+
+def is_postgres() -> bool:
+    """True when the live database is PostgreSQL (claiming uses row locks there)."""
+    return isinstance(db.obj, PostgresqlDatabase)
+
+
+def init_app(app: Flask) -> None:
+    """Point the proxy at the configured database and open/close a connection per request."""
+    db.initialize(make_database(app.config["DATABASE_URL"]))
+
+    @app.before_request
+    def _connect() -> None:
+        db.connect(reuse_if_open=True)
+
+    @app.teardown_appcontext
+    def _close(_exc: BaseException | None) -> None:
+        if not db.is_closed():
+            db.close()
+
+
+# --- schema versions ------------------------------------------------------------------------------
+
+def _migrator() -> SchemaMigrator:
+    return PostgresqlMigrator(db.obj) if is_postgres() else SqliteMigrator(db.obj)
+
+
+def _v2_invite_labels_and_revocation(migrator: SchemaMigrator) -> list:
+    """v2: invites carry a worker's label for the family and can be revoked."""
+    from .models import Invite
+
+    return [
+        migrator.add_column("invite", "label", Invite.label),
+        migrator.add_column("invite", "revoked_at", Invite.revoked_at),
+    ]
+
+
+#: Ordered migrations: (version it produces, function returning migrator operations).
+#: Version 1 is the first released schema. Append, never edit.
+MIGRATIONS: list[tuple[int, Callable[[SchemaMigrator], list]]] = [
+    (2, _v2_invite_labels_and_revocation),
+]
+LATEST_VERSION = MIGRATIONS[-1][0] if MIGRATIONS else 1
+
+
+def current_version() -> int | None:
+    """The schema version recorded in the database, or None for an empty database."""
+    from .models import SchemaVersion
+
+    if not SchemaVersion.table_exists():
+        return None
+    row = SchemaVersion.select().order_by(SchemaVersion.version.desc()).first()
+    return row.version if row else None
+
+
+def init_db() -> dict:
+    """Create the schema at the latest version, or upgrade an older one step by step.
+
+    Idempotent: a database already at the latest version is left as it is.
+    Returns ``{"from": version|None, "to": version}``.
+    """
+    from playhouse.migrate import migrate
+
+    from .models import ALL_MODELS, SchemaVersion
+
+    with db.connection_context():
+        before = current_version()
+        if before is None:
+            with db.atomic():
+                db.create_tables(ALL_MODELS)
+                SchemaVersion.create(version=LATEST_VERSION)
+            return {"from": None, "to": LATEST_VERSION}
+        version = before
+        for target, step in MIGRATIONS:
+            if target <= version:
+                continue
+            with db.atomic():
+                migrate(*step(_migrator()))
+                SchemaVersion.create(version=target)
+            version = target
+        # Tables added in later versions of the models are created here without touching old ones.
+        db.create_tables(ALL_MODELS, safe=True)
+        return {"from": before, "to": version}

@@ -1,0 +1,294 @@
+"""Peewee models (DESIGN.md "Data") and their small query helpers.
+
+All timestamps are naive UTC datetimes; a family's local dates and times are computed with
+``zoneinfo`` from ``Family.timezone`` where they are needed.
+"""
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+
+from peewee import (
+    BooleanField,
+    CharField,
+    DateField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    SmallIntegerField,
+    TextField,
+    UUIDField,
+)
+
+from .db import db
+
+ROLES = ("parent", "worker", "admin")
+THEMES = ("cues", "rupture", "repair")
+PROMPT_STATUSES = ("draft", "published", "retired")
+DELIVERY_STATUSES = ("pending", "sending", "sent", "no_device", "failed", "expired")
+TRIED_CHOICES = ("yes", "not_yet", "skip")
+
+
+def utcnow() -> datetime:
+    """The current time as a naive UTC datetime (how every timestamp is stored)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class JSONField(TextField):
+    """JSON stored as text, so SQLite and PostgreSQL behave the same."""
+
+    def db_value(self, value):
+        return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+    def python_value(self, value):
+        return None if value is None else json.loads(value)
+
+
+class BaseModel(Model):
+    class Meta:
+        database = db
+        legacy_table_names = False
+
+
+class SchemaVersion(BaseModel):
+    version = IntegerField()
+    applied_at = DateTimeField(default=utcnow)
+
+
+class User(BaseModel):
+    email = CharField(max_length=254, unique=True)
+    password_hash = CharField(max_length=255)
+    role = CharField(max_length=10, choices=[(r, r) for r in ROLES], index=True)
+    name = CharField(max_length=80, default="")
+    active = BooleanField(default=True)
+    created_at = DateTimeField(default=utcnow)
+
+    # Flask-Login protocol
+    @property
+    def is_active(self) -> bool:
+        return bool(self.active)
+
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+    @property
+    def label(self) -> str:
+        """How the person is named on screens: their name, else their email."""
+        return self.name or self.email
+
+    @classmethod
+    def by_email(cls, email: str) -> User | None:
+        return cls.get_or_none(cls.email == email.strip().lower())
+
+
+class Family(BaseModel):
+    user = ForeignKeyField(User, backref="families", unique=True, on_delete="CASCADE")
+    worker = ForeignKeyField(User, backref="caseload", null=True, on_delete="SET NULL")
+    display_name = CharField(max_length=80)
+    child_name = CharField(max_length=60, null=True)
+    child_birth_month = CharField(max_length=7)  # YYYY-MM
+    timezone = CharField(max_length=64)
+    window_start = CharField(max_length=5)  # HH:MM local
+    window_end = CharField(max_length=5)
+    days_of_week = CharField(max_length=7, default="0123456")  # Monday=0 … Sunday=6
+    paused_until = DateField(null=True)
+    share_notes_default = BooleanField(default=False)
+    next_due_at = DateTimeField(null=True, index=True)
+    created_at = DateTimeField(default=utcnow)
+
+    @property
+    def child_label(self) -> str:
+        """The child's name, or "your child" (the ``{child}`` placeholder's fallback)."""
+        return self.child_name or "your child"
+
+    def age_months(self, on: datetime | None = None) -> int:
+        """The child's age in whole months on a date (today by default)."""
+        on = on or utcnow()
+        year, month = (int(part) for part in self.child_birth_month.split("-"))
+        return max(0, (on.year - year) * 12 + (on.month - month))
+
+
+class PushSubscription(BaseModel):
+    user = ForeignKeyField(User, backref="push_subscriptions", on_delete="CASCADE")
+    endpoint = TextField(unique=True)
+    p256dh = CharField(max_length=200)
+    auth = CharField(max_length=100)
+    user_agent = CharField(max_length=300, default="")
+    created_at = DateTimeField(default=utcnow)
+    last_seen_at = DateTimeField(default=utcnow)
+    last_ok_at = DateTimeField(null=True)
+    error_count = IntegerField(default=0)
+    first_error_at = DateTimeField(null=True)
+
+
+class Prompt(BaseModel):
+    theme = CharField(max_length=10, choices=[(t, t) for t in THEMES], index=True)
+    skill = CharField(max_length=40)
+    age_min_months = SmallIntegerField(default=0)
+    age_max_months = SmallIntegerField(default=60)  # exclusive
+    title = CharField(max_length=40)
+    body = CharField(max_length=140)
+    question = CharField(max_length=140)
+    answers = JSONField()  # [{"label": str, "tried": "yes"|"not_yet", "hard"?: bool}]
+    why = CharField(max_length=300, default="")
+    status = CharField(max_length=10, default="draft", index=True)
+    version = IntegerField(default=1)
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+
+    @classmethod
+    def published(cls):
+        return cls.select().where(cls.status == "published")
+
+
+class PromptRevision(BaseModel):
+    prompt = ForeignKeyField(Prompt, backref="revisions", on_delete="CASCADE")
+    version = IntegerField()
+    editor = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
+    summary = CharField(max_length=200, default="")
+    data = JSONField()  # the prompt's fields as saved
+
+    class Meta:
+        indexes = ((("prompt", "version"), True),)
+
+
+class Delivery(BaseModel):
+    family = ForeignKeyField(Family, backref="deliveries", on_delete="CASCADE")
+    local_date = DateField()
+    prompt = ForeignKeyField(Prompt, null=True, on_delete="SET NULL")
+    prompt_version = IntegerField(null=True)
+    theme = CharField(max_length=10, null=True)
+    due_at = DateTimeField()
+    expires_at = DateTimeField()  # end of the family's local day, UTC
+    status = CharField(max_length=10, default="pending")
+    attempts = IntegerField(default=0)
+    next_attempt_at = DateTimeField()
+    lease_until = DateTimeField(null=True)
+    sent_at = DateTimeField(null=True)
+    opened_at = DateTimeField(null=True)
+    last_status_code = IntegerField(null=True)
+    last_error = CharField(max_length=300, null=True)
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = (
+            (("family", "local_date"), True),
+            (("status", "next_attempt_at"), False),
+        )
+
+
+class CheckIn(BaseModel):
+    id = UUIDField(primary_key=True, default=uuid.uuid4)  # the client's UUID: the idempotency key
+    family = ForeignKeyField(Family, backref="checkins", on_delete="CASCADE")
+    delivery = ForeignKeyField(Delivery, null=True, backref="checkins", on_delete="SET NULL")
+    prompt = ForeignKeyField(Prompt, null=True, on_delete="SET NULL")
+    answer = SmallIntegerField(null=True)  # index into the prompt's answers
+    tried = CharField(max_length=8)
+    felt = SmallIntegerField(null=True)
+    note = TextField(null=True)
+    shared_with_worker = BooleanField(default=False)
+    wants_support = BooleanField(default=False)
+    client_created_at = DateTimeField()
+    received_at = DateTimeField(default=utcnow, index=True)
+
+
+class SupportRequest(BaseModel):
+    """A parent asked for their family worker to get in touch; the worker marks it followed up."""
+
+    family = ForeignKeyField(Family, backref="support_requests", on_delete="CASCADE")
+    checkin = ForeignKeyField(CheckIn, null=True, on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
+    followed_up_at = DateTimeField(null=True)
+    followed_up_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    follow_up_note = TextField(null=True)
+
+
+class Invite(BaseModel):
+    token_hash = CharField(max_length=64, unique=True)
+    worker = ForeignKeyField(User, backref="invites", on_delete="CASCADE")
+    label = CharField(max_length=80, default="")
+    created_at = DateTimeField(default=utcnow)
+    expires_at = DateTimeField()
+    used_at = DateTimeField(null=True)
+    revoked_at = DateTimeField(null=True)
+    family = ForeignKeyField(Family, null=True, on_delete="SET NULL")
+
+    @property
+    def state(self) -> str:
+        """One of ``pending``, ``used``, ``revoked``, ``expired``."""
+        if self.used_at:
+            return "used"
+        if self.revoked_at:
+            return "revoked"
+        if self.expires_at <= utcnow():
+            return "expired"
+        return "pending"
+
+
+class PasswordReset(BaseModel):
+    token_hash = CharField(max_length=64, unique=True)
+    user = ForeignKeyField(User, on_delete="CASCADE")
+    created_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
+    expires_at = DateTimeField()
+    used_at = DateTimeField(null=True)
+
+
+class SupportResource(BaseModel):
+    name = CharField(max_length=120)
+    description = CharField(max_length=300, default="")
+    phone = CharField(max_length=40, default="")
+    url = CharField(max_length=300, default="")
+    hours = CharField(max_length=120, default="")
+    region = CharField(max_length=120, default="")
+    position = IntegerField(default=0)
+    active = BooleanField(default=True)
+
+
+class AuditEvent(BaseModel):
+    actor = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    action = CharField(max_length=60, index=True)
+    target_type = CharField(max_length=30, default="")
+    target_id = CharField(max_length=64, default="")
+    detail = JSONField(null=True)
+    ip = CharField(max_length=45, default="")
+    created_at = DateTimeField(default=utcnow, index=True)
+
+
+class LoginFailure(BaseModel):
+    """One failed sign-in, counted per account and per IP address for throttling."""
+
+    key = CharField(max_length=300)
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("key", "created_at"), False),)
+
+
+ALL_MODELS = [
+    SchemaVersion,
+    User,
+    Family,
+    PushSubscription,
+    Prompt,
+    PromptRevision,
+    Delivery,
+    CheckIn,
+    SupportRequest,
+    Invite,
+    PasswordReset,
+    SupportResource,
+    AuditEvent,
+    LoginFailure,
+]

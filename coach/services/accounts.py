@@ -1,0 +1,122 @@
+"""Accounts: creating users, checking passwords, and enrolling a parent's family."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app, has_app_context
+from peewee import IntegrityError
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..db import db
+from ..errors import AppError
+from ..models import ROLES, Family, User, utcnow
+
+EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+MIN_PASSWORD = 10
+# A fixed hash to compare against when the email is unknown, so timing does not reveal accounts.
+_DUMMY_HASH = generate_password_hash("attune-timing-equaliser")
+
+
+def hash_password(password: str) -> str:
+    """Werkzeug's default (scrypt); the test suite configures a cheaper method for speed."""
+    method = current_app.config.get("PASSWORD_HASH_METHOD") if has_app_context() else None
+    return generate_password_hash(password, method=method) if method else generate_password_hash(password)
+
+
+def normalise_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def password_problem(password: str) -> str | None:
+    """A human sentence about what is wrong with a new password, or None."""
+    if len(password or "") < MIN_PASSWORD:
+        return f"Use at least {MIN_PASSWORD} characters."
+    if len(password) > 200:
+        return "Use at most 200 characters."
+    return None
+
+
+def create_user(email: str, password: str, role: str, name: str = "") -> User:
+    """Create an account; raises AppError 422 for bad input and 409 when the email is taken."""
+    email = normalise_email(email)
+    fields = {}
+    if not EMAIL_RE.match(email):
+        fields["email"] = "Enter an email address like name@example.org."
+    problem = password_problem(password)
+    if problem:
+        fields["password"] = problem
+    if role not in ROLES:
+        fields["role"] = f"Role must be one of: {', '.join(ROLES)}."
+    if fields:
+        raise AppError(422, "Some of the details need another look.", fields=fields)
+    try:
+        with db.atomic():
+            return User.create(email=email, password_hash=hash_password(password),
+                               role=role, name=name.strip()[:80])
+    except IntegrityError:
+        raise AppError(409, "An account with that email already exists.", code="email_taken",
+                       fields={"email": "An account with that email already exists."}) from None
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with this email and password, or None."""
+    user = User.by_email(normalise_email(email))
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password or "")
+        return None
+    if not check_password_hash(user.password_hash, password or ""):
+        return None
+    return user if user.active else None
+
+
+@dataclass
+class Enrolment:
+    """What a parent fills in on the invite page (DESIGN.md `/join/<token>` fields)."""
+
+    display_name: str
+    email: str
+    password: str
+    child_name: str | None
+    child_birth_month: str
+    timezone: str
+    window_start: str
+    window_end: str
+
+
+def enrol_family(enrolment: Enrolment, worker: User, claim_invite) -> Family:
+    """Create the parent's account and family in one transaction.
+
+    ``claim_invite(family)`` marks the invite used inside the same transaction and raises AppError
+    if someone else used it first, so a token can never enrol two families.
+    """
+    with db.atomic():
+        user = create_user(enrolment.email, enrolment.password, "parent", enrolment.display_name)
+        family = Family.create(
+            user=user,
+            worker=worker,
+            display_name=enrolment.display_name.strip(),
+            child_name=(enrolment.child_name or "").strip() or None,
+            child_birth_month=enrolment.child_birth_month,
+            timezone=enrolment.timezone,
+            window_start=enrolment.window_start,
+            window_end=enrolment.window_end,
+            next_due_at=utcnow(),  # the planner works out the first real due time
+        )
+        claim_invite(family)
+        return family
+
+
+def month_is_plausible_birth(value: str, today: datetime | None = None) -> str | None:
+    """A problem with a ``YYYY-MM`` birth month, or None (not in the future, under six years ago)."""
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value or ""):
+        return "Enter the month and year, like 2025-03."
+    today = today or utcnow()
+    year, month = (int(x) for x in value.split("-"))
+    months_old = (today.year - year) * 12 + today.month - month
+    if months_old < 0:
+        return "That month is in the future."
+    if months_old >= 72:
+        return "Attune is for children up to five years old."
+    return None

@@ -1,0 +1,26 @@
+"""Blueprint registry and the app-wide template helpers. Find a URL's code: see DESIGN.md's map."""
+from __future__ import annotations
+
+from flask import Flask, jsonify
+
+from .models import utcnow
+
+
+def register_blueprints(app: Flask) -> None:
+    """One blueprint per role or surface; ``/healthz`` lives here."""
+    from .admin.views import bp as admin_bp
+    from .auth.views import bp as auth_bp
+    from .parent.views import bp as parent_bp
+    from .worker.views import bp as worker_bp
+
+    for blueprint in (auth_bp, parent_bp, worker_bp, admin_bp):
+        app.register_blueprint(blueprint)
+
+    @app.get("/healthz")
+    def healthz():
+        """Liveness probe for load balancers and `make run`."""
+        return jsonify(status="ok")
+
+    @app.context_processor
+    def _template_globals():
+        return {"now_utc": utcnow()}

@@ -1,0 +1,41 @@
+"""Factories for test data: each call makes fresh rows with unique emails."""
+from __future__ import annotations
+
+import itertools
+import re
+
+from coach.models import Family, User
+from coach.services.accounts import create_user
+
+PASSWORD = "correct horse battery"
+_counter = itertools.count(1)
+
+
+def make_user(role: str = "worker", **kwargs) -> User:
+    n = next(_counter)
+    return create_user(kwargs.pop("email", f"{role}{n}@example.org"), kwargs.pop("password", PASSWORD),
+                       role, kwargs.pop("name", f"{role.title()} {n}"))
+
+
+def make_family(worker: User | None = None, **kwargs) -> Family:
+    """A parent account and its family (child 8 months old, evening window, London)."""
+    parent = kwargs.pop("user", None) or make_user("parent")
+    fields = {
+        "display_name": f"Parent {parent.id}",
+        "child_name": "Sam",
+        "child_birth_month": "2026-03",
+        "timezone": "Europe/London",
+        "window_start": "18:00",
+        "window_end": "20:00",
+    }
+    fields.update(kwargs)
+    return Family.create(user=parent, worker=worker, **fields)
+
+
+CSRF_RE = re.compile(r'name="csrf-token" content="([^"]+)"')
+
+
+def extract_csrf(html: str) -> str:
+    match = CSRF_RE.search(html)
+    assert match, "page has no csrf-token meta tag"
+    return match.group(1)
