@@ -30,6 +30,9 @@ ROUTES = [
     ("POST", "/worker/invites", expect(302, 403, 200, 200, 200)),  # label optional, days default
     ("POST", "/worker/invites/<int:invite_id>/revoke", expect(302, 403, 302, 404, 404)),
     ("GET", "/admin/", expect(302, 403, 403, 403, 200)),
+    # --- parent app (pages, /api/*, /manifest.webmanifest, /sw.js) ---
+    # --- worker dashboard ---
+    # --- admin area ---
 ]
 
 
