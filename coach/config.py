@@ -48,10 +48,12 @@ SECRET_FILES = {"SECRET_KEY": "secret_key", "VAPID_PRIVATE_KEY": "vapid_private.
 def load_config(app: Flask, test_config: dict | None) -> None:
     """Fill ``app.config`` from defaults, the environment (or ``test_config``) and the instance folder."""
     app.config.update(DEFAULTS)
+    before = dict(app.config)
     if test_config is None:
         app.config.from_prefixed_env("COACH")
     else:
         app.config.update(test_config)
+    explicit = {key for key, value in app.config.items() if key not in before or before[key] is not value}
     app.config.setdefault(
         "DATABASE_URL", "sqlite:///" + str(Path(app.instance_path) / "attune.db")
     )
@@ -59,8 +61,9 @@ def load_config(app: Flask, test_config: dict | None) -> None:
     app.config["BASE_URL"] = base_url
     # Secure cookies whenever the app is served over https (production); plain http is local development.
     secure = base_url.startswith("https://")
-    app.config.setdefault("SESSION_COOKIE_SECURE", secure)
-    app.config.setdefault("REMEMBER_COOKIE_SECURE", secure)
+    for key in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
+        if key not in explicit:
+            app.config[key] = secure
     for key in ("REPEAT_DAYS", "INVITE_DAYS", "PUSH_TIMEOUT", "PUSH_CONCURRENCY", "PUSH_TTL_HOURS"):
         app.config[key] = int(app.config[key])
     hosts = app.config["PUSH_ALLOWED_HOSTS"]

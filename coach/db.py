@@ -44,7 +44,7 @@ def make_database(url: str) -> Database:
         }
         if "search_path" in query:
             kwargs["options"] = f"-c search_path={query['search_path'][0]}"
-        return PostgresqlDatabase(parsed.path.lstrip("/"), autorollback=True, **kwargs)
+        return PostgresqlDatabase(parsed.path.lstrip("/"), **kwargs)
     raise ValueError(f"Unsupported database URL scheme: {parsed.scheme!r}")
 
 

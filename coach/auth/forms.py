@@ -6,9 +6,9 @@ from zoneinfo import available_timezones
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from ..services.accounts import MIN_PASSWORD, month_is_plausible_birth
+from ..services.accounts import EMAIL_RE, MIN_PASSWORD, month_is_plausible_birth, normalise_email
 
 TIME_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _TIMEZONES = frozenset(available_timezones())
@@ -28,8 +28,7 @@ class JoinForm(FlaskForm):
     display_name = StringField("Your first name", validators=[
         DataRequired("Tell us what to call you."), Length(max=80, message="Use at most 80 characters.")])
     email = EmailField("Email", validators=[
-        DataRequired("Enter your email address."),
-        Email("Enter an email address like name@example.org."), Length(max=254)])
+        DataRequired("Enter your email address."), Length(max=254)])
     password = PasswordField("Choose a password", validators=[
         DataRequired("Choose a password."),
         Length(min=MIN_PASSWORD, max=200, message=f"Use at least {MIN_PASSWORD} characters.")])
@@ -42,6 +41,10 @@ class JoinForm(FlaskForm):
                                validators=[DataRequired("Choose a start time.")])
     window_end = StringField("Latest time for your prompt", default="20:00",
                              validators=[DataRequired("Choose an end time.")])
+
+    def validate_email(self, field):
+        if not EMAIL_RE.match(normalise_email(field.data)):
+            raise ValidationError("Enter an email address like name@example.org.")
 
     def validate_child_birth_month(self, field):
         problem = month_is_plausible_birth(field.data)

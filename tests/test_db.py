@@ -1,0 +1,47 @@
+"""Schema creation and migrations: init-db is idempotent and an older database keeps its rows."""
+from __future__ import annotations
+
+from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate
+
+from coach.db import LATEST_VERSION, current_version, db, init_db, is_postgres
+from coach.models import Invite, SchemaVersion, User
+
+from . import factories
+
+
+def test_fresh_database_is_at_latest_version(app):
+    assert current_version() == LATEST_VERSION
+
+
+def test_init_db_twice_changes_nothing(app):
+    factories.make_user("worker")
+    assert init_db() == {"from": LATEST_VERSION, "to": LATEST_VERSION}
+    assert User.select().count() == 1
+
+
+def _downgrade_to_v1():
+    """Turn the fresh schema into what version 1 shipped: invites without label or revoked_at."""
+    migrator = PostgresqlMigrator(db.obj) if is_postgres() else SqliteMigrator(db.obj)
+    migrate(migrator.drop_column("invite", "label"), migrator.drop_column("invite", "revoked_at"))
+    SchemaVersion.delete().execute()
+    SchemaVersion.create(version=1)
+
+
+def test_upgrade_from_version_1_keeps_rows(app):
+    worker = factories.make_user("worker", name="Keeps Me")
+    family = factories.make_family(worker=worker)
+    _downgrade_to_v1()
+    columns = {c.name for c in db.get_columns("invite")}
+    assert "label" not in columns
+    db.execute_sql(
+        "INSERT INTO invite (token_hash, worker_id, created_at, expires_at) VALUES (%s, %s, %s, %s)"
+        .replace("%s", db.param), ("abc123", worker.id, "2026-11-01 10:00:00", "2026-11-15 10:00:00"))
+
+    result = init_db()
+
+    assert result == {"from": 1, "to": LATEST_VERSION}
+    assert current_version() == LATEST_VERSION
+    assert User.get_by_id(worker.id).name == "Keeps Me"
+    assert family.user.email == User.get_by_id(family.user_id).email
+    invite = Invite.get(Invite.token_hash == "abc123")
+    assert invite.label == "" and invite.revoked_at is None and invite.worker_id == worker.id
