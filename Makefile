@@ -28,6 +28,8 @@ $(CHROMIUM):
 	@if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null
 
+# Invite links and notification targets point at the address the dev server listens on.
+run: export COACH_BASE_URL ?= http://$(HOST):$(PORT)
 run: $(VENV)/.installed
 	$(FLASK) init-db
 	@echo
