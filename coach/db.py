@@ -7,6 +7,7 @@ version or upgrades an older one in order, keeping its rows.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from urllib.parse import parse_qs, unquote, urlparse
 
 from flask import Flask
@@ -73,7 +74,17 @@ def _migrator() -> SchemaMigrator:
     return PostgresqlMigrator(db.obj) if is_postgres() else SqliteMigrator(db.obj)
 
 
-def _v2_invite_labels_and_revocation(migrator: SchemaMigrator) -> list:
+@dataclass(frozen=True)
+class Migration:
+    """One schema step: ``upgrade`` produces ``version``; ``downgrade`` undoes it (tests use it to
+    rebuild an older schema and prove the upgrade keeps rows)."""
+
+    version: int
+    upgrade: Callable[[SchemaMigrator], list]
+    downgrade: Callable[[SchemaMigrator], list]
+
+
+def _v2_up(migrator: SchemaMigrator) -> list:
     """v2: invites carry a worker's label for the family and can be revoked."""
     from .models import Invite
 
@@ -83,12 +94,51 @@ def _v2_invite_labels_and_revocation(migrator: SchemaMigrator) -> list:
     ]
 
 
-#: Ordered migrations: (version it produces, function returning migrator operations).
-#: Version 1 is the first released schema. Append, never edit.
-MIGRATIONS: list[tuple[int, Callable[[SchemaMigrator], list]]] = [
-    (2, _v2_invite_labels_and_revocation),
+def _v2_down(migrator: SchemaMigrator) -> list:
+    return [migrator.drop_column("invite", "label"), migrator.drop_column("invite", "revoked_at")]
+
+
+def _v3_up(migrator: SchemaMigrator) -> list:
+    """v3: indexes that keep planning a seek per family: its latest check-in, and when it last
+    got each prompt."""
+    return [
+        migrator.add_index("check_in", ("family_id", "received_at"), False),
+        migrator.add_index("delivery", ("family_id", "prompt_id", "local_date"), False),
+    ]
+
+
+def _v3_down(migrator: SchemaMigrator) -> list:
+    return [
+        migrator.drop_index("check_in", "check_in_family_id_received_at"),
+        migrator.drop_index("delivery", "delivery_family_id_prompt_id_local_date"),
+    ]
+
+
+#: Ordered migrations. Version 1 is the first released schema. Append, never edit; every step
+#: has a downgrade so tests can rebuild the schema it started from.
+MIGRATIONS: list[Migration] = [
+    Migration(2, _v2_up, _v2_down),
+    Migration(3, _v3_up, _v3_down),
 ]
-LATEST_VERSION = MIGRATIONS[-1][0] if MIGRATIONS else 1
+LATEST_VERSION = MIGRATIONS[-1].version if MIGRATIONS else 1
+
+
+def downgrade_to(version: int) -> None:
+    """Undo migrations newer than ``version``, newest first (for tests and emergency rollbacks;
+    columns dropped lose their data)."""
+    from playhouse.migrate import migrate
+
+    from .models import SchemaVersion
+
+    for step in reversed(MIGRATIONS):
+        if step.version <= version:
+            break
+        with db.atomic():
+            migrate(*step.downgrade(_migrator()))
+            SchemaVersion.delete().where(SchemaVersion.version >= step.version).execute()
+    if not SchemaVersion.select().where(SchemaVersion.version == version).exists():
+        SchemaVersion.delete().execute()
+        SchemaVersion.create(version=version)
 
 
 def current_version() -> int | None:
@@ -119,13 +169,13 @@ def init_db() -> dict:
                 SchemaVersion.create(version=LATEST_VERSION)
             return {"from": None, "to": LATEST_VERSION}
         version = before
-        for target, step in MIGRATIONS:
-            if target <= version:
+        for step in MIGRATIONS:
+            if step.version <= version:
                 continue
             with db.atomic():
-                migrate(*step(_migrator()))
-                SchemaVersion.create(version=target)
-            version = target
+                migrate(*step.upgrade(_migrator()))
+                SchemaVersion.create(version=step.version)
+            version = step.version
         # Tables added in later versions of the models are created here without touching old ones.
         db.create_tables(ALL_MODELS, safe=True)
         return {"from": before, "to": version}

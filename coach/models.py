@@ -185,6 +185,8 @@ class Delivery(BaseModel):
         indexes = (
             (("family", "local_date"), True),
             (("status", "next_attempt_at"), False),
+            # Choosing a prompt asks when each candidate was last sent to the family: one seek.
+            (("family", "prompt", "local_date"), False),
         )
 
 
@@ -201,6 +203,10 @@ class CheckIn(BaseModel):
     wants_support = BooleanField(default=False)
     client_created_at = DateTimeField()
     received_at = DateTimeField(default=utcnow, index=True)
+
+    class Meta:
+        # Planning reads each due family's latest check-in: a seek, whatever the family's history.
+        indexes = ((("family", "received_at"), False),)
 
 
 class SupportRequest(BaseModel):
