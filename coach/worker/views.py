@@ -1,88 +1,39 @@
-"""The family worker's pages: caseload and invites (admins see every worker's families)."""
+"""The family worker's caseload page (admins see every worker's families, with a worker filter).
+
+The other worker pages register on the same blueprint: families.py (a family's page and support
+follow-ups), invites.py and exports.py (CSV).
+"""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import render_template, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
-from peewee import fn
-from wtforms import IntegerField, StringField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from ..errors import AppError
-from ..models import CheckIn, Family, Invite, User
+from ..models import Invite
 from ..security import role_required
-from ..services import invites
+from ..services import caseload as caseload_service
+from ..services.engagement import NEED_ORDER, STATUS_LABELS
+from . import exports, families, invites, render  # noqa: F401  (they register on bp)
+from .blueprint import bp
+from .forms import read_filters
 
-bp = Blueprint("worker", __name__, url_prefix="/worker")
-
-
-class InviteForm(FlaskForm):
-    label = StringField("Who is this for? (only you see this)", validators=[
-        Optional(), Length(max=80, message="Use at most 80 characters.")])
-    days = IntegerField("Link works for (days)", default=14, validators=[
-        DataRequired("Choose how many days the link works."),
-        NumberRange(min=1, max=90, message="Choose 1 to 90 days.")])
-
-
-def caseload_query(user: User):
-    """Families the user may see: their own caseload, or everyone's for an admin."""
-    query = Family.select(Family, User).join(User, on=(Family.user == User.id))
-    if user.role != "admin":
-        query = query.where(Family.worker == user.id)
-    return query
+__all__ = ["bp"]
 
 
 @bp.get("/")
 @role_required("worker", "admin")
 def caseload():
-    """The caseload: one row per family with when they last checked in."""
-    families = list(caseload_query(current_user).order_by(Family.display_name))
-    stats = {
-        family_id: (last_at, count)
-        for family_id, last_at, count in CheckIn.select(
-            CheckIn.family, fn.MAX(CheckIn.received_at), fn.COUNT(CheckIn.id))
-        .where(CheckIn.family.in_([f.id for f in families]))
-        .group_by(CheckIn.family).tuples()
-    } if families else {}
-    for family in families:
-        family.last_at, family.count = stats.get(family.id, (None, 0))
-    pending = (Invite.select().where(Invite.worker == current_user.id, Invite.used_at.is_null(),
-                                     Invite.revoked_at.is_null()).count())
-    return render_template("worker/caseload.html", families=families,
-                           pending_invites=pending)
-
-
-@bp.route("/invites", methods=["GET", "POST"])
-@role_required("worker", "admin")
-def invite_list():
-    """Create an enrolment link for a new family, and see the links already made."""
-    form = InviteForm()
-    new_link = None
-    status = 200
-    if form.validate_on_submit():
-        try:
-            _invite, token = invites.create_invite(current_user, form.days.data, form.label.data or "")
-        except AppError as error:
-            flash(error.message, "error")
-            status = error.status
-        else:
-            new_link = invites.invite_url(token)
-            flash("Invite link created. Share it with the family; it works once.", "success")
-    elif request.method == "POST":
-        status = 422
-    rows = (Invite.select().where(Invite.worker == current_user.id)
-            .order_by(Invite.created_at.desc()).limit(100))
-    return render_template("worker/invites.html", form=form, invites=list(rows),
-                           new_link=new_link), status
-
-
-@bp.post("/invites/<int:invite_id>/revoke")
-@role_required("worker", "admin")
-def revoke_invite(invite_id: int):
-    """Cancel one of your pending invites."""
-    invite = Invite.get_or_none(Invite.id == invite_id, Invite.worker == current_user.id)
-    if invite is None:
-        raise AppError(404)
-    invites.revoke_invite(invite)
-    flash("Invite cancelled. That link no longer works.", "success")
-    return redirect(url_for("worker.invite_list"))
+    """The caseload: one row per family, sorted by need, with status, metrics and a 28-day strip."""
+    form, valid = read_filters(current_user)
+    rows, counts = caseload_service.measured_caseload(current_user, form.filters())
+    pending = 0
+    if not rows and not any(counts.values()):
+        pending = (Invite.select().where(Invite.worker == current_user.id, Invite.used_at.is_null(),
+                                         Invite.revoked_at.is_null()).count())
+    args = form.query_args()
+    # Each status tile filters by its status; the current one's tile clears that filter again.
+    links = {status: url_for("worker.caseload", **{k: v for k, v in args.items() if k != "status"},
+                             **({} if args.get("status") == status else {"status": status}))
+             for status in NEED_ORDER}
+    return render_template("worker/caseload.html", rows=rows, counts=counts, form=form, args=args,
+                           status_links=links, statuses=NEED_ORDER, labels=STATUS_LABELS,
+                           pending_invites=pending), 200 if valid else 400

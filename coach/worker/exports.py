@@ -1,0 +1,120 @@
+"""CSV exports: the caseload's metrics (``/worker/export.csv``) and one family's history.
+
+UTF-8 with a byte-order mark (so Excel reads accents), a header row, and cells made safe from
+spreadsheet formula injection: text starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
+return gets a leading single quote.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from datetime import date, datetime
+
+from flask import Response
+from flask_login import current_user
+
+from ..errors import AppError
+from ..security import audit, role_required
+from ..services import caseload
+from ..services.engagement import PERIODS, FamilyEngagement
+from .blueprint import bp
+from .forms import read_filters
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: object) -> object:
+    """A value ready for a spreadsheet: numbers as they are, text neutralised if it could be a formula."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float):
+        return value
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def csv_response(filename: str, header: list[str], rows: Iterable[list[object]]) -> Response:
+    """A downloadable CSV (attachment) built from plain rows."""
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([safe_cell(value) for value in row])
+    response = Response(buffer.getvalue(), mimetype="text/csv")
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+CASELOAD_HEADER = ["family_id", "family", "child", "worker", "status", "reason", "enrolled_on",
+                   "last_check_in", "days_since_check_in", "streak"]
+for _n in PERIODS:
+    CASELOAD_HEADER += [f"prompts_{_n}d", f"delivered_{_n}d", f"delivered_pct_{_n}d", f"opened_{_n}d",
+                        f"opened_pct_{_n}d", f"checked_in_{_n}d", f"checked_in_pct_{_n}d"]
+CASELOAD_HEADER += ["devices", "working_devices", "last_successful_push_utc", "open_support_requests"]
+
+
+def caseload_row(row: FamilyEngagement) -> list[object]:
+    """One family's metrics, in CASELOAD_HEADER's order (the same numbers as the caseload page)."""
+    family = row.family
+    worker = family.worker.label if family.worker_id and family.worker else ""
+    cells: list[object] = [family.id, family.display_name, family.child_name, worker, row.status_label,
+                           row.reason, family.created_at.date(), row.last_checkin_on,
+                           row.days_since_checkin, row.streak]
+    for n in PERIODS:
+        funnel = row.periods[n]
+        cells += [funnel.prompts, funnel.delivered, funnel.rate(funnel.delivered), funnel.opened,
+                  funnel.rate(funnel.opened), funnel.checked_in, funnel.rate(funnel.checked_in)]
+    cells += [row.devices, row.working_devices, row.last_push_ok_at, row.open_support]
+    return cells
+
+
+@bp.get("/export.csv")
+@role_required("worker", "admin")
+def caseload_csv():
+    """The caseload's metrics as CSV, one row per family (the page's filters apply)."""
+    form, valid = read_filters(current_user)
+    if not valid:
+        problems = " ".join(error for errors in form.errors.values() for error in errors)
+        raise AppError(400, f"The export's filters need another look: {problems}", code="bad_filters")
+    rows, _counts = caseload.measured_caseload(current_user, form.filters())
+    return csv_response(f"caseload-{date.today().isoformat()}.csv", CASELOAD_HEADER,
+                        (caseload_row(row) for row in rows))
+
+
+FAMILY_HEADER = ["date", "prompt", "theme", "delivery", "delivery_detail", "sent_at", "opened_at",
+                 "checked_in_at", "tried", "answer", "felt", "shared_note", "wants_support"]
+
+
+@bp.get("/families/<int:family_id>/export.csv")
+@role_required("worker", "admin")
+def family_csv(family_id: int):
+    """One family's whole history as CSV: a row per prompt and per check-in (local times)."""
+    family = caseload.family_for(current_user, family_id)
+    timeline = caseload.family_timeline(family, days=None)
+    notes = caseload.shared_note_count(timeline)
+    if notes:
+        audit("view_notes", "family", family.id, notes=notes, via="csv")
+    rows = []
+    for entry in reversed(timeline):
+        event = entry.delivery
+        prompt = event.delivery.prompt if event and event.delivery.prompt_id else None
+        base = [entry.day, prompt.title if prompt else "", event.delivery.theme if event else "",
+                event.headline if event else "", event.detail if event else "",
+                event.sent_at.replace(tzinfo=None) if event and event.sent_at else None,
+                event.opened_at.replace(tzinfo=None) if event and event.opened_at else None]
+        if event and not entry.checkins:
+            rows.append(base + [None] * 6)
+        for checkin in entry.checkins:
+            rows.append(base + [checkin.at.replace(tzinfo=None), checkin.tried, checkin.answer,
+                                checkin.felt, checkin.note, checkin.checkin.wants_support])
+    slug = "".join(ch if ch.isascii() and ch.isalnum() else "-" for ch in family.display_name.lower()).strip("-") or "family"
+    return csv_response(f"family-{family.id}-{slug[:40]}.csv", FAMILY_HEADER, rows)

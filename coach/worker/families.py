@@ -1,0 +1,69 @@
+"""A family's page: status and metrics, settings, support requests with follow-ups, and a timeline.
+
+Showing a parent's shared notes writes a ``view_notes`` audit event.
+"""
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from ..db import db
+from ..errors import AppError
+from ..models import Family
+from ..security import audit, role_required
+from ..services import caseload
+from ..services.engagement import local_time, measure_family
+from .blueprint import bp
+from .forms import FollowUpForm
+
+HISTORY_CHOICES = (28, 90, 365)
+
+
+def history_days() -> int:
+    """How many days of timeline to show (``?days=``); anything else is a clear 400."""
+    raw = request.args.get("days", "28")
+    if not raw.isdigit() or int(raw) not in HISTORY_CHOICES:
+        raise AppError(400, "Choose 28, 90 or 365 days of history.", code="bad_days")
+    return int(raw)
+
+
+def render_family(family: Family, form: FollowUpForm, status: int = 200):
+    """The family page, with the follow-up form as given (blank, or with its errors)."""
+    days = history_days()
+    timeline = caseload.family_timeline(family, days)
+    notes = caseload.shared_note_count(timeline)
+    if notes:
+        audit("view_notes", "family", family.id, notes=notes, via="page")
+    return render_template(
+        "worker/family.html", family=family, parent=family.user, row=measure_family(family),
+        timeline=timeline, support=caseload.support_requests(family), form=form, days=days,
+        history_choices=HISTORY_CHOICES, schedule=caseload.schedule_words(family),
+        local=lambda moment: local_time(moment, family.timezone)), status
+
+
+@bp.get("/families/<int:family_id>")
+@role_required("worker", "admin")
+def family_page(family_id: int):
+    """One family: how they are doing, their settings, support requests and timeline."""
+    return render_family(caseload.family_for(current_user, family_id), FollowUpForm())
+
+
+@bp.post("/families/<int:family_id>/follow-up")
+@role_required("worker", "admin")
+def follow_up(family_id: int):
+    """Mark one of the family's support requests followed up (who and when are recorded)."""
+    family = caseload.family_for(current_user, family_id)
+    form = FollowUpForm()
+    if not form.validate_on_submit():
+        return render_family(family, form, 422)
+    try:
+        with db.atomic():
+            caseload.mark_followed_up(family, form.request_id.data, current_user, form.note.data or "")
+            audit("support_followed_up", "family", family.id, request_id=form.request_id.data)
+    except AppError as error:
+        if error.fields and "note" in error.fields:
+            form.note.errors = [error.fields["note"]]
+        flash(error.message, "error")
+        return render_family(family, form, error.status)
+    flash("Marked followed up. Thank you for getting in touch.", "success")
+    return redirect(url_for("worker.family_page", family_id=family.id, _anchor="support"))

@@ -1,0 +1,51 @@
+"""HTML pieces of the caseload built in Python: a 200-family page repeats them thousands of times,
+which is too slow as Jinja macros.
+
+The 28-day activity strip is inline SVG: bar height and shade both say how far a day got, so colour
+is never the only cue; each cell carries a ``<title>`` and the whole strip an ``aria-label``.
+Classes, not ``style``, set the colours (worker.css), as the Content-Security-Policy requires. The
+text in these pieces is the app's own words and dates, never anything a person typed.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from markupsafe import Markup, escape
+
+from ..services.engagement import FamilyEngagement, Funnel
+from .blueprint import bp
+
+PITCH = 10  # cell width 8 + gap 2
+#: level → (y, height) of the bar in a 24-unit-tall strip
+BARS = {"checked": (0, 24), "opened": (6, 18), "delivered": (10, 14), "due": (14, 10), "missed": (14, 10),
+        "none": (14, 10)}
+
+
+@lru_cache(maxsize=8192)
+def _rect(index: int, level: str, title: str, role: str) -> str:
+    y, height = BARS[level]
+    return (f'<rect{role} class="day day-{level}" x="{index * PITCH}" y="{y}" width="8" height="{height}" '
+            f'rx="1.5"><title>{escape(title)}</title></rect>')
+
+
+@bp.app_template_global("activity_strip")
+def activity_strip(row: FamilyEngagement, big: bool = False) -> Markup:
+    """``<svg>`` for a family's last 28 days, oldest on the left.
+
+    In the caseload the strip is one image named by its summary (28 stops per row would drown a
+    screen reader); on the family page (``big``) it is a group whose days can be read one by one.
+    """
+    cells = row.strip
+    role, cell_role = ("group", ' role="img"') if big else ("img", "")
+    head = (f'<svg class="strip{" strip-big" if big else ""}" viewBox="0 0 {len(cells) * PITCH - 2} 24" '
+            f'role="{role}" aria-label="{escape(row.strip_summary)}" focusable="false">')
+    return Markup(head + "".join(_rect(i, cell.level, cell.title, cell_role) for i, cell in enumerate(cells))
+                  + "</svg>")
+
+
+@bp.app_template_global("funnel_list")
+def funnel_list(funnel: Funnel) -> Markup:
+    """Delivered, opened and checked in over a period, each as "n/prompts · rate%"."""
+    items = (("Delivered", funnel.delivered), ("Opened", funnel.opened), ("Checked in", funnel.checked_in))
+    return Markup('<dl class="funnel">' + "".join(
+        f"<div><dt>{label}</dt><dd>{funnel.show(count)}</dd></div>" for label, count in items) + "</dl>")
