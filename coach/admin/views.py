@@ -1,15 +1,22 @@
-"""The admin area: an overview of accounts, families, the prompt library and deliveries."""
+"""The admin overview (accounts, families, the library, deliveries); the other admin pages live in
+the sibling modules and register on the same blueprint."""
 from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, render_template
+from flask import render_template
 from peewee import JOIN, fn
 
 from ..models import Delivery, Family, Prompt, User, utcnow
 from ..security import role_required
+from ..services import library_stats
 
-bp = Blueprint("admin", __name__, url_prefix="/admin")
+# Importing the area's other modules adds their routes to the one admin blueprint.
+from . import audit, library_files, people, resources  # noqa: F401
+from . import prompts as prompt_pages  # noqa: F401
+from .blueprint import bp
+
+__all__ = ["bp"]
 
 
 @bp.get("/")
@@ -25,6 +32,7 @@ def dashboard():
     workers = (User.select(User, fn.COUNT(Family.id).alias("family_count"))
                .join(Family, on=(Family.worker == User.id), join_type=JOIN.LEFT_OUTER)
                .where(User.role == "worker").group_by(User.id).order_by(User.email))
-    return render_template("admin/dashboard.html", roles=roles, prompts=prompts, themes=themes,
+    gaps = sum(cell.gap for _theme, cells in library_stats.coverage() for cell in cells)
+    return render_template("admin/dashboard.html", roles=roles, prompts=prompts, themes=themes, gaps=gaps,
                            deliveries=deliveries, families=Family.select().count(),
                            workers=list(workers))

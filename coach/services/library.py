@@ -1,15 +1,50 @@
-"""The prompt library: loading the starter set, and rendering a prompt for one family."""
+"""The prompt library: its rules, saving with revisions, status changes, restore and diffs.
+
+Every change to a prompt goes through :func:`save_prompt` (status changes and restores too), so each
+change is checked by the one validation function, :func:`validate_prompt`, becomes a
+``PromptRevision`` and bumps ``Prompt.version``. Deliveries record the version they sent, so the text
+a parent saw stays findable as ``PromptRevision(prompt, version)``.
+"""
 from __future__ import annotations
 
 import json
+import re
+from dataclasses import dataclass
+from difflib import SequenceMatcher
 from pathlib import Path
 
+from markupsafe import Markup, escape
+
 from ..db import db
-from ..models import Prompt, PromptRevision
+from ..errors import AppError
+from ..models import PROMPT_STATUSES, THEMES, Prompt, PromptRevision, User, utcnow
+from ..security import audit
+from .readability import FALLBACK, MAX_GRADE, PLACEHOLDER, as_read, reading_grade
 
 STARTER_FILE = Path(__file__).resolve().parent.parent / "data" / "prompts.json"
 PROMPT_FIELDS = ("theme", "skill", "age_min_months", "age_max_months", "title", "body", "question",
                  "answers", "why")
+
+TEXT_LIMITS = {"title": 40, "body": 140, "question": 140, "why": 300}
+GRADED_FIELDS = ("title", "body", "question", "why")
+LABEL_LIMIT = 40
+SKILL_LIMIT = 40
+MIN_ANSWERS, MAX_ANSWERS = 2, 4
+AGE_BANDS = ((0, 3), (3, 6), (6, 12), (12, 24), (24, 36), (36, 60))
+ANY_AGE = (0, 60)
+AGE_RANGES = AGE_BANDS + (ANY_AGE,)
+THEME_NAMES = {"cues": "Noticing cues", "rupture": "Out of sync", "repair": "Coming back together"}
+#: How each field is named in messages and summaries.
+FIELD_LABELS = {"theme": "Theme", "skill": "Skill", "age": "Age range", "title": "Title",
+                "body": "Body", "question": "Question", "why": "The “why it matters” text",
+                "answers": "Answers", "status": "Status"}
+#: draft → published → retired, and retired → draft to revive a prompt.
+TRANSITIONS = {"draft": ("published",), "published": ("retired",), "retired": ("draft",)}
+STATUS_VERBS = {"published": "Published", "retired": "Retired", "draft": "Back to draft"}
+
+SKILL_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+BRACES_RE = re.compile(r"\{[^{}]*\}|[{}]")
+ANSWER_KEYS = {"label", "tried", "hard"}
 
 
 def prompt_data(prompt: Prompt) -> dict:
@@ -33,4 +68,318 @@ def seed_library_if_empty(path: Path = STARTER_FILE) -> int:
 
 def fill_child(text: str, child_name: str | None) -> str:
     """Replace the ``{child}`` placeholder with the child's name, or "your child"."""
-    return text.replace("{child}", child_name or "your child")
+    return text.replace(PLACEHOLDER, child_name or FALLBACK)
+
+
+def age_label(age_min: int, age_max: int) -> str:
+    """How an age range reads on screens: "6–12 months" or "Any age"."""
+    return "Any age" if (age_min, age_max) == ANY_AGE else f"{age_min}–{age_max} months"
+
+
+# --- the one validation function ----------------------------------------------------------------
+
+def validate_prompt(item: object) -> tuple[dict, dict[str, str]]:
+    """Clean one prompt (from the editor, the live check or an import) and list its problems.
+
+    Returns ``(data, problems)``: ``data`` holds :data:`PROMPT_FIELDS` with text stripped;
+    ``problems`` maps a field key (``title``, ``answers``, ``answers.2.label`` …) to a sentence
+    that names the field. No problems means the prompt may be saved.
+    """
+    if not isinstance(item, dict):
+        return {}, {"prompt": "Each prompt must be an object with fields like title and body."}
+    problems: dict[str, str] = {}
+    data: dict = {"theme": item.get("theme")}
+    if data["theme"] not in THEMES:
+        problems["theme"] = f"Theme must be one of {', '.join(THEMES)}; got {_shown(data['theme'])}."
+    data["skill"] = _skill(item.get("skill"), problems)
+    data["age_min_months"], data["age_max_months"] = _age(item, problems)
+    for name in TEXT_LIMITS:
+        data[name] = _text(name, item.get(name), problems, required=(name != "why"))
+    data["answers"] = _answers(item.get("answers"), data["theme"], problems)
+    return data, problems
+
+
+def reading_grades(data: dict) -> dict[str, float | None]:
+    """The reading grade of each graded text field (``{child}`` read as "your child")."""
+    return {name: reading_grade(data.get(name) or "") if isinstance(data.get(name), str) else None
+            for name in GRADED_FIELDS}
+
+
+def _shown(value: object) -> str:
+    """A value quoted for a message (kept short)."""
+    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
+    return f"“{text[:30]}”" if value not in (None, "") else "nothing"
+
+
+def _skill(value: object, problems: dict) -> str:
+    if not isinstance(value, str) or not value.strip():
+        problems["skill"] = "Skill can't be empty; use a short tag like name-it."
+        return value if isinstance(value, str) else ""
+    value = value.strip()
+    if len(value) > SKILL_LIMIT:
+        problems["skill"] = f"Skill is {len(value)} characters; the limit is {SKILL_LIMIT}."
+    elif not SKILL_RE.match(value):
+        problems["skill"] = ("Skill must be a short tag in lowercase words joined by hyphens, "
+                             "like name-it.")
+    return value
+
+
+def _age(item: dict, problems: dict) -> tuple[int, int]:
+    low, high = item.get("age_min_months"), item.get("age_max_months")
+    valid_types = all(isinstance(v, int) and not isinstance(v, bool) for v in (low, high))
+    if not valid_types or (low, high) not in AGE_RANGES:
+        bands = ", ".join(f"{a}–{b}" for a, b in AGE_BANDS)
+        problems["age"] = f"Age range must be one of {bands} months, or any age (0–60)."
+    return low, high
+
+
+def _text(name: str, value: object, problems: dict, required: bool) -> str:
+    label = FIELD_LABELS[name]
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        problems[name] = f"{label} must be text."
+        return ""
+    value = value.strip()
+    if not value:
+        if required:
+            problems[name] = f"{label} can't be empty."
+        return value
+    problem = (_braces_problem(label, value) or _length_problem(label, value, TEXT_LIMITS[name])
+               or _grade_problem(label, value))
+    if problem:
+        problems[name] = problem
+    return value
+
+
+def _braces_problem(label: str, text: str) -> str | None:
+    leftover = BRACES_RE.findall(text.replace(PLACEHOLDER, ""))
+    if not leftover:
+        return None
+    return f"{label} uses “{leftover[0]}”; the only placeholder allowed is {PLACEHOLDER}."
+
+
+def _length_problem(label: str, text: str, limit: int) -> str | None:
+    length = len(as_read(text))
+    if length <= limit:
+        return None
+    read_as = f" with {PLACEHOLDER} read as “{FALLBACK}”" if PLACEHOLDER in text else ""
+    return f"{label} is {length} characters{read_as}; the limit is {limit}."
+
+
+def _grade_problem(label: str, text: str) -> str | None:
+    grade = reading_grade(text)
+    if grade is None or grade <= MAX_GRADE:
+        return None
+    return (f"{label} reads at grade {grade:.1f}; aim for grade {MAX_GRADE:.0f} or below "
+            "(shorter sentences, shorter words).")
+
+
+def _answers(value: object, theme: object, problems: dict) -> list[dict]:
+    if not isinstance(value, list):
+        problems["answers"] = f"Answers must be a list of {MIN_ANSWERS} to {MAX_ANSWERS} choices."
+        return []
+    answers = [_answer(index, raw, theme, problems) for index, raw in enumerate(value)]
+    if not MIN_ANSWERS <= len(answers) <= MAX_ANSWERS:
+        problems["answers"] = (f"A prompt needs {MIN_ANSWERS} to {MAX_ANSWERS} answers; "
+                               f"this one has {len(answers)}.")
+        return answers
+    tried = [answer.get("tried") for answer in answers]
+    labels = [answer.get("label", "").lower() for answer in answers if answer.get("label")]
+    if tried.count("not_yet") != 1:
+        problems["answers"] = ("Answers need exactly one kind “not today” choice; "
+                               f"this prompt has {tried.count('not_yet')}.")
+    elif tried.count("yes") < 1:
+        problems["answers"] = "At least one answer must count as tried."
+    elif len(set(labels)) != len(labels):
+        problems["answers"] = "Two answers have the same label; make each one different."
+    return answers
+
+
+def _answer(index: int, raw: object, theme: object, problems: dict) -> dict:
+    name = f"Answer {index + 1}"
+    key = f"answers.{index}"
+    if not isinstance(raw, dict):
+        problems[key] = f"{name} must be an object with a label and whether it counts as tried."
+        return {}
+    unknown = sorted(set(raw) - ANSWER_KEYS)
+    if unknown:
+        problems[key] = f"{name} has a field we don't know: “{unknown[0]}”."
+    label = raw.get("label")
+    label = label.strip() if isinstance(label, str) else ""
+    if not label:
+        problems[f"{key}.label"] = f"{name} has no label."
+    elif len(label) > LABEL_LIMIT:
+        problems[f"{key}.label"] = f"{name}'s label is {len(label)} characters; the limit is {LABEL_LIMIT}."
+    elif BRACES_RE.search(label):
+        problems[f"{key}.label"] = f"{name}'s label can't use braces or placeholders."
+    answer = {"label": label, "tried": raw.get("tried")}
+    if answer["tried"] not in ("yes", "not_yet"):
+        problems[f"{key}.tried"] = (f"{name} must either count as tried (“yes”) or be the "
+                                    "“not today” choice (“not_yet”).")
+    hard = raw.get("hard", False)
+    if not isinstance(hard, bool):
+        problems[f"{key}.hard"] = f"{name}'s hard-moment mark must be true or false."
+    elif hard and theme != "rupture":
+        problems[f"{key}.hard"] = f"{name} is marked as a hard moment, but only rupture prompts can be."
+    elif hard:
+        answer["hard"] = True
+    return answer
+
+
+# --- saving -------------------------------------------------------------------------------------
+
+def save_prompt(prompt: Prompt | None, item: dict, editor: User | None, *, status: str | None = None,
+                base_version: int | None = None, summary: str | None = None,
+                action: str | None = None) -> tuple[Prompt, bool]:
+    """Validate and save a prompt as a new revision; create it when ``prompt`` is None.
+
+    Raises AppError 422 (with ``fields``) when a check fails and 409 when ``base_version`` is not
+    the current version (someone else saved first). Returns ``(prompt, changed)``; an edit that
+    changes nothing writes nothing.
+    """
+    data, problems = validate_prompt(item)
+    if status is not None and status not in PROMPT_STATUSES:
+        problems["status"] = f"Status must be one of {', '.join(PROMPT_STATUSES)}."
+    if problems:
+        raise AppError(422, "The prompt wasn't saved: some checks need another look.",
+                       code="prompt_invalid", fields=problems)
+    with db.atomic():
+        if prompt is None:
+            return _create(data, status or "draft", editor, summary, action), True
+        old = prompt_data(prompt)
+        new = data | {"status": status or prompt.status}
+        if new == old:
+            return prompt, False
+        expected = prompt.version if base_version is None else base_version
+        version = prompt.version + 1
+        now = utcnow()
+        updated = (Prompt.update(**new, version=version, updated_at=now)
+                   .where(Prompt.id == prompt.id, Prompt.version == expected).execute())
+        if updated != 1:
+            raise AppError(409, "Someone else saved this prompt since you opened it. Reload to see "
+                                "their changes, then make yours again.", code="prompt_conflict")
+        summary = summary or summarise_change(old, new)
+        PromptRevision.create(prompt=prompt, version=version, editor=editor, created_at=now,
+                              summary=summary[:200], data=new)
+        audit(action or "prompt_update", "prompt", prompt.id, actor=editor, version=version,
+              summary=summary[:200])
+        return Prompt.get_by_id(prompt.id), True
+
+
+def _create(data: dict, status: str, editor: User | None, summary: str | None,
+            action: str | None) -> Prompt:
+    prompt = Prompt.create(**data, status=status, version=1)
+    summary = summary or "Created"
+    PromptRevision.create(prompt=prompt, version=1, editor=editor, summary=summary,
+                          data=prompt_data(prompt))
+    audit(action or "prompt_create", "prompt", prompt.id, actor=editor, version=1, summary=summary)
+    return prompt
+
+
+def summarise_change(old: dict, new: dict) -> str:
+    """A short human line for a revision: "Changed title, body · status draft → published"."""
+    names = []
+    for name in ("theme", "skill", "age", "title", "body", "question", "answers", "why"):
+        keys = ("age_min_months", "age_max_months") if name == "age" else (name,)
+        if any(old.get(key) != new.get(key) for key in keys):
+            names.append("why it matters" if name == "why" else FIELD_LABELS[name].lower())
+    parts = [f"Changed {', '.join(names)}"] if names else []
+    if old.get("status") != new.get("status"):
+        parts.append(f"status {old.get('status')} → {new.get('status')}")
+    return " · ".join(parts) or "No change"
+
+
+def set_status(prompt: Prompt, status: str, editor: User | None) -> Prompt:
+    """Move a prompt along draft → published → retired (or retired → draft); a new revision."""
+    allowed = TRANSITIONS.get(prompt.status, ())
+    if status not in PROMPT_STATUSES:
+        raise AppError(422, "Choose draft, published or retired.", code="status_invalid",
+                       fields={"status": "Choose draft, published or retired."})
+    if status not in allowed:
+        raise AppError(409, f"A {prompt.status} prompt can't become {status}; it can only become "
+                            f"{' or '.join(allowed)}.", code="status_transition")
+    item = {name: getattr(prompt, name) for name in PROMPT_FIELDS}
+    saved, _ = save_prompt(prompt, item, editor, status=status, summary=STATUS_VERBS[status],
+                           action="prompt_status")
+    return saved
+
+
+def restore_revision(prompt: Prompt, version: int, editor: User | None,
+                     base_version: int | None = None) -> Prompt:
+    """Bring back an earlier version's text as a new revision (the status stays as it is)."""
+    revision = PromptRevision.get_or_none(PromptRevision.prompt == prompt,
+                                          PromptRevision.version == version)
+    if revision is None:
+        raise AppError(404, f"This prompt has no version {version}.", code="revision_not_found")
+    item = {name: revision.data.get(name) for name in PROMPT_FIELDS}
+    try:
+        saved, changed = save_prompt(prompt, item, editor, base_version=base_version,
+                                     summary=f"Restored version {version}", action="prompt_restore")
+    except AppError as error:
+        if error.status != 422:
+            raise
+        first = next(iter(error.fields.values()))
+        raise AppError(422, f"Version {version} doesn't pass today's checks, so it can't be "
+                            f"restored as it is: {first}", code="restore_invalid") from None
+    if not changed:
+        raise AppError(409, f"The prompt already reads like version {version}; nothing to restore.",
+                       code="restore_unchanged")
+    return saved
+
+
+# --- revision diffs -----------------------------------------------------------------------------
+
+TOKEN_RE = re.compile(r"\s+|\w+|[^\w\s]")
+
+
+@dataclass
+class FieldChange:
+    """One field's change between two revisions, with the word diff as safe markup."""
+
+    label: str
+    old: str
+    new: str
+    markup: Markup
+
+
+def display_value(name: str, data: dict) -> str:
+    """A field of a revision as text for the diff view."""
+    if name == "age":
+        return age_label(data.get("age_min_months"), data.get("age_max_months"))
+    if name == "answers":
+        lines = []
+        for answer in data.get("answers") or []:
+            kind = "counts as tried" if answer.get("tried") == "yes" else "not today"
+            hard = ", hard moment" if answer.get("hard") else ""
+            lines.append(f"{answer.get('label', '')} ({kind}{hard})")
+        return "\n".join(lines)
+    value = data.get(name)
+    return "" if value is None else str(value)
+
+
+def word_diff(old: str, new: str) -> Markup:
+    """Word-level diff: each piece is escaped first, then wrapped in ``<del>``/``<ins>``."""
+    a, b = TOKEN_RE.findall(old), TOKEN_RE.findall(new)
+    parts: list[Markup] = []
+    for op, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if op == "equal":
+            parts.append(escape("".join(a[i1:i2])))
+            continue
+        if i2 > i1:
+            parts.append(Markup("<del>%s</del>") % "".join(a[i1:i2]))
+        if j2 > j1:
+            parts.append(Markup("<ins>%s</ins>") % "".join(b[j1:j2]))
+    return Markup("").join(parts)
+
+
+def revision_diff(old: dict | None, new: dict) -> list[FieldChange]:
+    """Field-by-field changes from ``old`` to ``new`` (every field when ``old`` is None)."""
+    changes = []
+    for name in ("status", "theme", "skill", "age", "title", "body", "question", "answers", "why"):
+        before = display_value(name, old) if old is not None else ""
+        after = display_value(name, new)
+        if old is None or before != after:
+            label = "Why it matters" if name == "why" else FIELD_LABELS[name]
+            changes.append(FieldChange(label, before, after, word_diff(before, after)))
+    return changes

@@ -1,0 +1,45 @@
+"""Import and export of the prompt library as a JSON file."""
+from __future__ import annotations
+
+import json
+
+from flask import Response, flash, jsonify, redirect, render_template, request, url_for
+
+from ..errors import AppError, wants_json
+from ..models import utcnow
+from ..security import role_required
+from ..services import library_transfer
+from .blueprint import bp, me
+
+
+@bp.get("/prompts/export.json")
+@role_required("admin")
+def export_prompts():
+    """The whole library (every status, with versions) as a downloadable JSON file."""
+    body = json.dumps(library_transfer.export_library(), ensure_ascii=False, indent=2)
+    filename = f"attune-prompts-{utcnow():%Y-%m-%d}.json"
+    return Response(body + "\n", mimetype="application/json",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@bp.post("/prompts/import")
+@role_required("admin")
+def import_prompts():
+    """Import a JSON file (form field ``file``): all of it, or nothing when any prompt has a problem."""
+    upload = request.files.get("file")
+    try:
+        if upload is None or not upload.filename:
+            raise AppError(400, "Choose a JSON file to import (like one exported from the library).",
+                           code="import_no_file")
+        counts = library_transfer.import_library(upload.read(), me())
+    except AppError as error:
+        if wants_json():
+            return jsonify(error.payload()), error.status
+        return render_template("admin/import.html", error=error,
+                               problems=getattr(error, "problems", [])), error.status
+    message = (f"Imported: {counts['created']} new (as drafts unless the file said otherwise), "
+               f"{counts['updated']} updated, {counts['unchanged']} unchanged.")
+    if wants_json():
+        return jsonify(counts | {"message": message})
+    flash(message, "success")
+    return redirect(url_for("admin.prompt_list"))

@@ -1,0 +1,142 @@
+"""Import and export of the whole prompt library as JSON.
+
+The export is a JSON array of prompts, each with ``id``, ``status`` and ``version`` and the fields of
+``PROMPT_FIELDS``. An import is checked as a whole with the library's one validation function: one
+bad prompt rejects the file with a message per problem, and nothing changes. Items whose ``id``
+matches a prompt update it (a new revision); others are created, as drafts unless they say otherwise.
+Statuses in an import are taken as given (the import is the admin's bulk tool).
+"""
+from __future__ import annotations
+
+import json
+
+from ..db import db
+from ..errors import AppError
+from ..models import PROMPT_STATUSES, Prompt, User
+from ..security import audit
+from .library import PROMPT_FIELDS, save_prompt, validate_prompt
+
+IMPORT_MAX_BYTES = 512 * 1024
+IMPORT_MAX_ITEMS = 1000
+EXTRA_KEYS = {"id", "status", "version"}
+#: Field keys as they are named inside an import message (after the prompt's name).
+ORDER = ("prompt", "theme", "skill", "age", "title", "body", "question", "answers", "why", "status")
+
+
+class ImportRejected(AppError):
+    """The import file had problems; ``problems`` lists one human sentence per problem."""
+
+    def __init__(self, problems: list[str]):
+        count = len(problems)
+        super().__init__(422, f"The file wasn't imported: {count} problem{'s' if count != 1 else ''} "
+                              "to fix. Nothing was changed.", code="import_invalid")
+        self.problems = problems
+
+    def payload(self) -> dict:
+        return super().payload() | {"problems": self.problems}
+
+
+def export_library() -> list[dict]:
+    """Every prompt, any status, oldest first, in the shape :func:`import_library` accepts."""
+    return [{"id": prompt.id, "status": prompt.status, "version": prompt.version}
+            | {name: getattr(prompt, name) for name in PROMPT_FIELDS}
+            for prompt in Prompt.select().order_by(Prompt.id)]
+
+
+def parse_import(raw: bytes) -> list:
+    """Decode an uploaded file into a list; AppError 400/413/422 with a clear sentence otherwise."""
+    if not raw:
+        raise AppError(400, "The file is empty. Choose a JSON file exported from the library.",
+                       code="import_empty")
+    if len(raw) > IMPORT_MAX_BYTES:
+        raise AppError(413, f"The file is {len(raw) // 1024} KB; the limit is "
+                            f"{IMPORT_MAX_BYTES // 1024} KB.", code="import_too_large")
+    try:
+        items = json.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise AppError(400, "The file isn't UTF-8 text. Choose a JSON file exported from the "
+                            "library.", code="import_not_json") from None
+    except json.JSONDecodeError as error:
+        raise AppError(400, f"The file isn't valid JSON: {error.msg} at line {error.lineno}, "
+                            f"column {error.colno}.", code="import_not_json") from None
+    if not isinstance(items, list):
+        raise AppError(422, "The file must be a JSON array of prompts, like the export.",
+                       code="import_wrong_shape")
+    if not items:
+        raise AppError(422, "The file has no prompts in it.", code="import_wrong_shape")
+    if len(items) > IMPORT_MAX_ITEMS:
+        raise AppError(413, f"The file has {len(items)} prompts; the limit is {IMPORT_MAX_ITEMS} "
+                            "at a time.", code="import_too_large")
+    return items
+
+
+def import_problems(items: list) -> list[str]:
+    """Every problem in the file, one sentence each, naming the prompt and the field."""
+    problems: list[str] = []
+    seen_ids: dict[int, int] = {}
+    for number, item in enumerate(items, start=1):
+        name = _item_name(number, item)
+        _, fields = validate_prompt(item)
+        if isinstance(item, dict):
+            fields |= _extra_problems(item, number, seen_ids)
+        for key in sorted(fields, key=_field_order):
+            message = fields[key]
+            problems.append(f"{name}: {message[0].lower()}{message[1:]}")
+    return problems
+
+
+def import_library(raw: bytes, editor: User | None) -> dict[str, int]:
+    """Check and apply an import in one transaction; returns counts created, updated, unchanged.
+
+    Raises :class:`ImportRejected` (nothing changed) when any prompt has a problem.
+    """
+    items = parse_import(raw)
+    problems = import_problems(items)
+    if problems:
+        raise ImportRejected(problems)
+    counts = {"created": 0, "updated": 0, "unchanged": 0}
+    with db.atomic():
+        ids = [item["id"] for item in items if isinstance(item.get("id"), int)]
+        existing = {prompt.id: prompt for prompt in Prompt.select().where(Prompt.id.in_(ids))} if ids else {}
+        for item in items:
+            prompt = existing.get(item.get("id"))
+            fields = {name: item.get(name) for name in PROMPT_FIELDS}
+            status = item.get("status") or (None if prompt else "draft")
+            _, changed = save_prompt(prompt, fields, editor, status=status, summary="Imported",
+                                     action="prompt_import_item")
+            counts["created" if prompt is None else "updated" if changed else "unchanged"] += 1
+        audit("prompt_import", "library", "", actor=editor, **counts)
+    return counts
+
+
+def _item_name(number: int, item: object) -> str:
+    title = item.get("title") if isinstance(item, dict) else None
+    if isinstance(title, str) and title.strip():
+        title = title.strip()
+        short = title if len(title) <= 30 else title[:29].rsplit(" ", 1)[0].rstrip() + "…"
+        return f"Prompt {number} (“{short}”)"
+    return f"Prompt {number}"
+
+
+def _extra_problems(item: dict, number: int, seen_ids: dict[int, int]) -> dict[str, str]:
+    problems = {}
+    unknown = sorted(set(item) - set(PROMPT_FIELDS) - EXTRA_KEYS)
+    if unknown:
+        problems["prompt"] = f"Field “{unknown[0][:30]}” isn't one a prompt has."
+    status = item.get("status")
+    if status is not None and status not in PROMPT_STATUSES:
+        problems["status"] = f"Status must be one of {', '.join(PROMPT_STATUSES)}."
+    prompt_id = item.get("id")
+    if prompt_id is not None and (not isinstance(prompt_id, int) or isinstance(prompt_id, bool)):
+        problems["id"] = "The id must be a whole number (or left out for a new prompt)."
+    elif prompt_id is not None and prompt_id in seen_ids:
+        problems["id"] = f"The id {prompt_id} is also used by prompt {seen_ids[prompt_id]}."
+    elif prompt_id is not None:
+        seen_ids[prompt_id] = number
+    return problems
+
+
+def _field_order(key: str) -> tuple[int, str]:
+    head = key.split(".")[0]
+    head = "age" if head.startswith("age") else head
+    return (ORDER.index(head) if head in ORDER else len(ORDER), key)

@@ -1,0 +1,141 @@
+"""Screenshots of the admin library pages for docs/screenshots/ (1280×900, real Chromium).
+
+Run from the repository root:  .venv/bin/python scripts/screenshots_admin.py
+
+It builds a temporary database seeded with the starter library, adds a few families with sent
+prompts and check-ins (so "what works" has numbers) and retires two prompts (so the coverage grid
+shows a gap), starts the app with ``flask run`` on a free port, and drives Debian's chromium.
+"""
+from __future__ import annotations
+
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "docs" / "screenshots"
+ADMIN_EMAIL, ADMIN_PASSWORD = "admin@example.org", "correct horse battery"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def seed(env: dict) -> None:
+    """Schema, starter library, an admin, a worker with families, deliveries and check-ins."""
+    os.environ.update(env)
+    sys.path.insert(0, str(ROOT))
+    from coach import create_app
+    from coach.db import db, init_db
+    from coach.models import CheckIn, Delivery, Family, Prompt
+    from coach.services import library, resources
+    from coach.services.accounts import create_user
+
+    app = create_app()
+    with app.app_context():
+        init_db()
+        db.connect(reuse_if_open=True)
+        library.seed_library_if_empty()
+        admin = create_user(ADMIN_EMAIL, ADMIN_PASSWORD, "admin", "Robin Admin")
+        worker = create_user("worker@example.org", ADMIN_PASSWORD, "worker", "Sam Worker")
+        rng = random.Random(7)
+        prompts = list(Prompt.select().where(Prompt.age_min_months < 12))
+        for n in range(12):
+            parent = create_user(f"parent{n}@example.org", ADMIN_PASSWORD, "parent", f"Parent {n}")
+            family = Family.create(user=parent, worker=worker, display_name=f"Parent {n}",
+                                   child_birth_month="2026-01", timezone="Europe/London",
+                                   window_start="18:00", window_end="20:00")
+            for day in range(10):
+                prompt = rng.choice(prompts)
+                when = datetime(2026, 5, 1, 18) + timedelta(days=day)
+                delivery = Delivery.create(family=family, local_date=date(2026, 5, 1) + timedelta(days=day),
+                                           prompt=prompt, prompt_version=prompt.version, theme=prompt.theme,
+                                           due_at=when, expires_at=when + timedelta(hours=6),
+                                           next_attempt_at=when, status="sent", sent_at=when,
+                                           opened_at=when if rng.random() < .7 else None)
+                if rng.random() < .55:
+                    CheckIn.create(id=uuid.uuid4(), family=family, delivery=delivery, prompt=prompt,
+                                   answer=0, tried="yes" if rng.random() < .7 else "not_yet",
+                                   client_created_at=when)
+        gap = list(Prompt.select().where(Prompt.theme == "repair", Prompt.age_min_months == 36).limit(2))
+        for prompt in gap:
+            library.set_status(prompt, "retired", admin)
+        for name, phone, url in (("Parent helpline", "0808 800 2222", "https://example.org/parents"),
+                                 ("Out-of-hours family support", "0300 123 4567", "")):
+            resources.create_resource({"name": name, "phone": phone, "url": url, "hours": "Every day, 9am–9pm",
+                                       "region": "UK-wide", "description": "Someone to talk to."}, admin)
+        db.close()
+
+
+def wait_for(url: str) -> None:
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except OSError:
+            time.sleep(.1)
+    raise SystemExit(f"the server at {url} didn't start")
+
+
+def shoot(base: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(f"{base}/login")
+        page.fill("#email", ADMIN_EMAIL)
+        page.fill("#password", ADMIN_PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{base}/admin/")
+
+        page.goto(f"{base}/admin/prompts?sort=sent&dir=desc")
+        page.evaluate("window.scrollTo(0, document.querySelector('.page-head').offsetTop - 16)")
+        page.screenshot(path=str(OUT / "admin-library.png"))
+        page.locator("#coverage").screenshot(path=str(OUT / "admin-coverage.png"))
+
+        page.goto(f"{base}/admin/prompts?theme=rupture&age=6-12")
+        page.locator("table.library tbody a").first.click()
+        page.fill("#title", "A small wobble with {child}")
+        page.fill("#preview-child", "Maya")
+        page.wait_for_timeout(600)  # let the live check answer
+        page.locator("#title").blur()
+        page.evaluate("window.scrollTo(0, document.querySelector('.page-head').offsetTop - 16)")
+        page.screenshot(path=str(OUT / "admin-editor.png"))
+        browser.close()
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {"COACH_DATABASE_URL": f"sqlite:///{tmp}/attune.db", "COACH_INSTANCE_PATH": f"{tmp}/instance",
+               "COACH_SECRET_KEY": "screenshots-only"}
+        Path(env["COACH_INSTANCE_PATH"]).mkdir()
+        seed(env)
+        port = free_port()
+        server = subprocess.Popen([str(ROOT / ".venv" / "bin" / "flask"), "--app", "coach", "run",
+                                   "--port", str(port)], cwd=ROOT, env=os.environ | env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_for(f"http://127.0.0.1:{port}/healthz")
+            shoot(f"http://127.0.0.1:{port}")
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+    print(f"Screenshots written to {OUT.relative_to(ROOT)}/")
+
+
+if __name__ == "__main__":
+    main()
