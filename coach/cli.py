@@ -14,6 +14,8 @@ def init_app(app: Flask) -> None:
     """Register every command on the app."""
     for command in (init_db_command, create_user_command, invite_command):
         app.cli.add_command(command)
+    from .delivery_cli import register as register_delivery_commands  # send-due, scheduler, send-test-push
+    register_delivery_commands(app)
 
 
 @click.command("init-db")

@@ -28,7 +28,7 @@ DEFAULTS = {
     "VAPID_SUBJECT": "mailto:admin@attune.example",
     "PUSH_ALLOWED_HOSTS": ",".join(DEFAULT_PUSH_HOSTS),
     "PUSH_TIMEOUT": 10,
-    "PUSH_CONCURRENCY": 32,
+    "PUSH_CONCURRENCY": 128,  # pushes in flight; latency-bound, so many in flight (bench/README.md)
     "PUSH_TTL_HOURS": 12,
     "LOGIN_MAX_FAILURES": 10,
     "LOGIN_WINDOW_MINUTES": 15,

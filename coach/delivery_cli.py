@@ -1,0 +1,137 @@
+"""Delivery commands: ``send-due``, ``scheduler`` and ``send-test-push`` (DESIGN "Command line").
+
+The scheduler is its own long-running process (never inside web workers). Its jobs live in memory:
+the database is the source of truth, so any number of scheduler processes may run side by side.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import signal
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+from .db import db
+
+log = logging.getLogger("coach.scheduler")
+
+
+def register(app: Flask) -> None:
+    """Add the delivery commands to ``flask --app coach``."""
+    for command in (send_due_command, scheduler_command, send_test_push_command):
+        app.cli.add_command(command)
+
+
+def parse_now(text: str | None) -> datetime | None:
+    """An ISO-8601 time as naive UTC (a time without an offset is taken as UTC)."""
+    if not text:
+        return None
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not an ISO-8601 time, e.g. 2026-11-26T18:30:00Z",
+                                 param_hint="--now") from None
+    if when.tzinfo is not None:
+        when = when.astimezone(UTC).replace(tzinfo=None)
+    return when
+
+
+def plan_tick(now: datetime | None = None) -> int:
+    """Plan due deliveries (the planning half of the engine); returns how many were created."""
+    from .services.scheduling import plan_due_deliveries
+
+    return plan_due_deliveries(now)
+
+
+def send_due(now: datetime | None = None) -> dict[str, int]:
+    """One plan + send tick: ``{"planned", "sent", "failed", "no_device", "retrying", "expired"}``."""
+    from .services.delivery import run_send_tick
+
+    planned = plan_tick(now)
+    return {"planned": planned, **run_send_tick(now)}
+
+
+@click.command("send-due")
+@click.option("--now", "now_text", default=None, metavar="ISO-8601",
+              help="Act as if it were this time (UTC unless the time has an offset).")
+@with_appcontext
+def send_due_command(now_text: str | None) -> None:
+    """Plan and send once, then print a one-line JSON summary."""
+    now = parse_now(now_text)
+    with db.connection_context():
+        summary = send_due(now)
+    click.echo(json.dumps(summary, sort_keys=True))
+
+
+def _job(app: Flask, name: str, work: Callable[[], dict | int]) -> Callable[[], None]:
+    """A scheduler job body: its own app context and database connection, one log line per run."""
+    def run() -> None:
+        with app.app_context(), db.connection_context():
+            try:
+                result = work()
+            except Exception:  # keep the scheduler alive; the next run tries again
+                log.exception("%s failed", name)
+                return
+        log.info("%s %s", name, json.dumps(result, sort_keys=True))
+
+    return run
+
+
+@click.command("scheduler")
+@click.option("--plan-every", default=60, show_default=True, help="Seconds between planning runs.")
+@click.option("--send-every", default=5, show_default=True, help="Seconds between sending runs.")
+@with_appcontext
+def scheduler_command(plan_every: int, send_every: int) -> None:
+    """Run the planner and sender on intervals until SIGTERM or Ctrl-C."""
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    from .services.delivery import run_send_tick
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    app = current_app._get_current_object()
+    scheduler = BlockingScheduler(timezone=UTC)
+    started = datetime.now(UTC)
+    jobs = (("plan", plan_every, lambda: {"planned": plan_tick()}), ("send", send_every, run_send_tick))
+    for name, seconds, work in jobs:
+        scheduler.add_job(_job(app, name, work), "interval", seconds=seconds, id=name, name=name,
+                          coalesce=True, max_instances=1, misfire_grace_time=seconds,
+                          next_run_time=started)
+
+    def stop(signum: int, _frame: object) -> None:
+        raise SystemExit(0)  # unwinds start(); shutdown then runs outside the signal handler
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    log.info("scheduler started: plan every %ss, send every %ss", plan_every, send_every)
+    try:
+        scheduler.start()
+    except SystemExit:
+        pass
+    finally:
+        if scheduler.running:
+            scheduler.shutdown(wait=True)  # let a running send finish recording its batch
+        log.info("scheduler stopped")
+
+
+@click.command("send-test-push")
+@click.option("--email", required=True, help="The parent's email.")
+@with_appcontext
+def send_test_push_command(email: str) -> None:
+    """Send a test notification to every device of one parent and print the JSON result."""
+    from .models import PushSubscription, User
+    from .services.delivery import send_test_push
+
+    with db.connection_context():
+        user = User.by_email(email)
+        if user is None or user.role != "parent":
+            raise click.ClickException(f"No parent has the email {email!r}.")
+        if not PushSubscription.select().where(PushSubscription.user == user).exists():
+            raise click.ClickException(
+                f"{email} has no devices with notifications turned on: they need to open Attune "
+                "on their phone and allow notifications first.")
+        result = send_test_push(user)
+    click.echo(json.dumps(result, sort_keys=True))
