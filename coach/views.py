@@ -9,12 +9,16 @@ from .models import utcnow
 def register_blueprints(app: Flask) -> None:
     """One blueprint per role or surface; ``/healthz`` lives here."""
     from .admin.views import bp as admin_bp
+    from .api import bp as api_bp
+    from .auth.reset import bp as reset_bp
     from .auth.views import bp as auth_bp
     from .parent.views import bp as parent_bp
+    from .pwa import bp as pwa_bp
     from .worker.views import bp as worker_bp
 
-    for blueprint in (auth_bp, parent_bp, worker_bp, admin_bp):
+    for blueprint in (auth_bp, parent_bp, worker_bp, admin_bp, api_bp, pwa_bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(reset_bp)  # /reset/<token>: one-time password links
 
     @app.get("/healthz")
     def healthz():

@@ -7,6 +7,8 @@ import pytest
 from coach.services.invites import create_invite
 
 from . import factories
+from .admin_helpers import admin_params
+from .parent_helpers import parent_params
 
 ROLES = ("anonymous", "parent", "worker", "other_worker", "admin")
 
@@ -31,8 +33,65 @@ ROUTES = [
     ("POST", "/worker/invites/<int:invite_id>/revoke", expect(302, 403, 302, 404, 404)),
     ("GET", "/admin/", expect(302, 403, 403, 403, 200)),
     # --- parent app (pages, /api/*, /manifest.webmanifest, /sw.js) ---
+    ("GET", "/checkin/<int:delivery_id>", expect(302, 200, 403, 403, 403)),
+    ("POST", "/checkin/<int:delivery_id>", expect(302, 422, 403, 403, 403)),  # no answer chosen
+    ("GET", "/journal", expect(302, 200, 403, 403, 403)),
+    ("GET", "/settings", expect(302, 200, 403, 403, 403)),
+    ("POST", "/settings", expect(302, 422, 403, 403, 403)),  # empty form: times missing
+    ("POST", "/settings/devices/<int:device_id>/remove", expect(302, 302, 403, 403, 403)),
+    ("GET", "/settings/delete", expect(302, 200, 403, 403, 403)),
+    ("POST", "/settings/delete", expect(302, 422, 403, 403, 403)),  # not confirmed: nothing deleted
+    ("GET", "/offline", ALL_200),
+    ("GET", "/sw.js", ALL_200),
+    ("GET", "/manifest.webmanifest", ALL_200),
+    ("GET", "/api/me", expect(401, 200, 403, 403, 403)),
+    ("PATCH", "/api/me/settings", expect(401, 415, 403, 403, 403)),  # a form, not JSON
+    ("GET", "/api/me/export", expect(401, 200, 403, 403, 403)),
+    ("DELETE", "/api/me", expect(401, 415, 403, 403, 403)),
+    ("GET", "/api/push/public-key", expect(401, 200, 403, 403, 403)),
+    ("POST", "/api/push/subscriptions", expect(401, 415, 403, 403, 403)),
+    ("DELETE", "/api/push/subscriptions", expect(401, 415, 403, 403, 403)),
+    ("POST", "/api/push/test", expect(401, 200, 403, 403, 403)),
+    ("GET", "/api/today", expect(401, 200, 403, 403, 403)),
+    ("POST", "/api/checkins", expect(401, 415, 403, 403, 403)),
+    ("GET", "/api/checkins", expect(401, 200, 403, 403, 403)),
+    ("POST", "/api/deliveries/<int:delivery_id>/opened", expect(401, 200, 403, 403, 403)),
+    ("POST", "/api/deliveries/<int:delivery_id>/ack", expect(415, 415, 415, 415, 415)),  # token only
     # --- worker dashboard ---
+    ("GET", "/worker/export.csv", expect(302, 403, 200, 200, 200)),  # other_worker: header row only
+    ("GET", "/worker/families/<int:family_id>", expect(302, 403, 200, 404, 200)),
+    ("GET", "/worker/families/<int:family_id>/export.csv", expect(302, 403, 200, 404, 200)),
+    # no request_id in the form: re-rendered with a message; another worker's family is a 404 first
+    ("POST", "/worker/families/<int:family_id>/follow-up", expect(302, 403, 422, 404, 422)),
     # --- admin area ---
+    ("GET", "/admin/prompts", expect(302, 403, 403, 403, 200)),
+    ("GET", "/admin/prompts/new", expect(302, 403, 403, 403, 200)),
+    ("POST", "/admin/prompts/new", expect(302, 403, 403, 403, 422)),  # empty form: checks listed
+    ("GET", "/admin/prompts/<int:prompt_id>", expect(302, 403, 403, 403, 200)),
+    ("POST", "/admin/prompts/<int:prompt_id>", expect(302, 403, 403, 403, 422)),
+    ("POST", "/admin/prompts/<int:prompt_id>/status", expect(302, 403, 403, 403, 422)),  # no status
+    ("GET", "/admin/prompts/<int:prompt_id>/revisions/<int:version>", expect(302, 403, 403, 403, 200)),
+    ("POST", "/admin/prompts/<int:prompt_id>/revisions/<int:version>/restore", expect(302, 403, 403, 403, 302)),
+    ("POST", "/admin/prompts/check", expect(302, 403, 403, 403, 400)),  # a form, not JSON
+    ("GET", "/admin/prompts/export.json", expect(302, 403, 403, 403, 200)),
+    ("POST", "/admin/prompts/import", expect(302, 403, 403, 403, 400)),  # no file
+    ("GET", "/admin/users", expect(302, 403, 403, 403, 200)),
+    ("POST", "/admin/users", expect(302, 403, 403, 403, 422)),
+    ("GET", "/admin/users/<int:user_id>", expect(302, 403, 403, 403, 200)),
+    ("POST", "/admin/users/<int:user_id>/deactivate", expect(302, 403, 403, 403, 302)),
+    ("POST", "/admin/users/<int:user_id>/reactivate", expect(302, 403, 403, 403, 302)),
+    ("POST", "/admin/users/<int:user_id>/reset", expect(302, 403, 403, 403, 200)),  # shows the link
+    ("POST", "/admin/users/<int:user_id>/reassign", expect(302, 403, 403, 403, 422)),  # none chosen
+    ("GET", "/admin/resources", expect(302, 403, 403, 403, 200)),
+    ("POST", "/admin/resources", expect(302, 403, 403, 403, 422)),
+    ("GET", "/admin/resources/<int:resource_id>", expect(302, 403, 403, 403, 200)),
+    ("POST", "/admin/resources/<int:resource_id>", expect(302, 403, 403, 403, 422)),
+    ("POST", "/admin/resources/<int:resource_id>/move", expect(302, 403, 403, 403, 422)),  # no direction
+    ("POST", "/admin/resources/<int:resource_id>/hide", expect(302, 403, 403, 403, 302)),
+    ("POST", "/admin/resources/<int:resource_id>/show", expect(302, 403, 403, 403, 302)),
+    ("GET", "/admin/audit", expect(302, 403, 403, 403, 200)),
+    ("GET", "/reset/<reset_token>", ALL_200),  # anyone holding the one-time link
+    ("POST", "/reset/<reset_token>", expect(422, 422, 422, 422, 422)),  # empty form: nothing used
 ]
 
 
@@ -47,9 +106,10 @@ def world(app):
             "parent": family.user,
             "worker": worker,
             "other_worker": factories.make_user("worker"),
-            "admin": factories.make_user("admin"),
+            "admin": (admin := factories.make_user("admin")),
         },
-        "params": {"token": token, "invite_id": invite.id, "family_id": family.id},
+        "params": {"token": token, "invite_id": invite.id, "family_id": family.id,
+                   **admin_params(admin), **parent_params(app, family)},
     }
 
 

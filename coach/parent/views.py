@@ -1,26 +1,30 @@
-"""The parent's pages: home (today's prompt). Check-in, journal and settings build on this."""
+"""The parent's pages: home (today's prompt), check-in, journal and settings.
+
+Every page works without JavaScript; the modules in ``static/js`` add offline check-ins,
+notifications and live counters on top.
+"""
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
+import uuid
 
-from flask import Blueprint, redirect, render_template, url_for
-from flask_login import current_user
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, logout_user
 
-from ..models import CheckIn, Delivery, Family, utcnow
-from ..security import home_for, role_required
+from ..errors import AppError
+from ..models import CheckIn, Delivery, utcnow
+from ..security import audit, home_for, role_required
+from ..services import checkins, preferences, privacy, subscriptions
+from ..services.checkins import FEELINGS, family_for
+from ..services.journal import build_journal
+from ..services.streaks import family_streak
+from .forms import DeleteAccountForm, SettingsForm
 
 bp = Blueprint("parent", __name__)
 
 
-def current_family() -> Family:
-    """The signed-in parent's family (every parent account has exactly one)."""
-    return Family.get(Family.user == current_user.id)
-
-
 @bp.get("/")
 def home():
-    """Parent home: today's prompt if one was planned, and how the prompt schedule is set."""
+    """Parent home: today's prompt (also when no push arrived), its check-in state, the streak."""
     if current_user.is_authenticated and current_user.role != "parent":
         return redirect(url_for(home_for(current_user)))
     return _home()
@@ -28,13 +32,145 @@ def home():
 
 @role_required("parent")
 def _home():
-    family = current_family()
-    local_today = datetime.now(ZoneInfo(family.timezone)).date()
-    today = (Delivery.select().where(Delivery.family == family, Delivery.local_date == local_today)
-             .first())
-    last_checkin = (CheckIn.select().where(CheckIn.family == family)
-                    .order_by(CheckIn.received_at.desc()).first())
-    checkin_count = CheckIn.select().where(CheckIn.family == family).count()
+    family = family_for(current_user)
+    delivery = checkins.today_delivery(family)
+    today = checkins.delivery_view(delivery, family) if delivery is not None else None
     return render_template("parent/home.html", family=family, today=today,
-                           last_checkin=last_checkin, checkin_count=checkin_count,
-                           now=utcnow())
+                           streak=family_streak(family), month_total=build_journal(family).month_total,
+                           total=CheckIn.select().where(CheckIn.family == family).count(),
+                           days_label=preferences.days_label(family.days_of_week))
+
+
+def _form_checkin(form, delivery: Delivery, prompt: dict | None) -> dict:
+    """The no-JavaScript form as a check-in body (same rules as the API)."""
+    answers = prompt["answers"] if prompt else []
+    answer = form.get("answer", "")
+    answer = int(answer) if answer.isdigit() else None
+    if answer is None or answer >= len(answers):
+        raise AppError(422, "Choose the answer closest to your day.",
+                       fields={"answer": "Choose the answer closest to your day."})
+    felt = form.get("felt", "")
+    return {
+        "id": form.get("id", ""),
+        "delivery_id": delivery.id,
+        "answer": answer,
+        "tried": answers[answer]["tried"] if answers[answer]["tried"] in ("yes", "not_yet") else "yes",
+        "felt": int(felt) if felt.isdigit() else None,
+        "note": form.get("note") or None,
+        "shared_with_worker": form.get("shared_with_worker") == "on",
+        "wants_support": form.get("wants_support") == "on",
+        "client_created_at": utcnow().isoformat(),
+    }
+
+
+def _saved_checkin(delivery: Delivery, value: str) -> CheckIn | None:
+    """The check-in named in ``?saved=`` after a form POST, if it belongs to this delivery."""
+    try:
+        checkin_id = uuid.UUID(value)
+    except ValueError:
+        return None
+    return CheckIn.get_or_none(CheckIn.id == checkin_id, CheckIn.delivery == delivery)
+
+
+@bp.route("/checkin/<int:delivery_id>", methods=["GET", "POST"])
+@role_required("parent")
+def checkin(delivery_id: int):
+    """Check in on one of your prompts: answer, how connected you felt, a note, support.
+
+    JavaScript posts JSON to ``/api/checkins`` (or the offline outbox); this form POST is the
+    no-JavaScript fallback and follows the same rules."""
+    family = family_for(current_user)
+    delivery = checkins.own_delivery(family, delivery_id)
+    prompt = checkins.prompt_view(delivery, family)
+    errors: dict[str, str] = {}
+    status = 200
+    if request.method == "POST":
+        try:
+            data = checkins.parse_checkin(_form_checkin(request.form, delivery, prompt))
+            saved, _created = checkins.record_checkin(family, data)
+            return redirect(url_for(".checkin", delivery_id=delivery.id, saved=str(saved.id)))
+        except AppError as error:
+            errors, status = error.fields or {"form": error.message}, error.status
+    elif request.headers.get("Purpose") != "prefetch":  # home caches this page for offline use
+        checkins.mark_opened(delivery)
+    saved = _saved_checkin(delivery, request.args.get("saved", ""))
+    earlier = CheckIn.select().where(CheckIn.delivery == delivery).exists()
+    return render_template("parent/checkin.html", family=family, delivery=delivery, prompt=prompt,
+                           feelings=FEELINGS, errors=errors, form_data=request.form, saved=saved,
+                           earlier=earlier, new_id=str(uuid.uuid4()),
+                           resources=checkins.support_resources()), status
+
+
+@bp.get("/journal")
+@role_required("parent")
+def journal():
+    """Past check-ins by week, this month's counts by theme, and a kind reflection."""
+    family = family_for(current_user)
+    return render_template("parent/journal.html", family=family, journal=build_journal(family),
+                           streak=family_streak(family))
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@role_required("parent")
+def settings():
+    """When prompts come, a pause, the note-sharing default, devices, and your data."""
+    family = family_for(current_user)
+    form = SettingsForm()
+    status = 200
+    if form.validate_on_submit():
+        changes = {"window_start": form.window_start.data, "window_end": form.window_end.data,
+                   "timezone": (form.timezone.data or "").strip(), "days_of_week": form.days_of_week(),
+                   "paused_until": None if "resume" in request.form else form.paused_until.data or None,
+                   "share_notes_default": bool(form.share_notes_default.data)}
+        try:
+            preferences.update_settings(family, changes)
+        except AppError as error:
+            for name, message in (error.fields or {}).items():
+                form_name = "days" if name == "days_of_week" else name
+                if form_name in form:
+                    form[form_name].errors = [message]
+            status = error.status
+        else:
+            audit("settings_changed", "family", family.id)
+            flash("Your settings are saved.", "success")
+            return redirect(url_for(".settings"))
+    elif request.method == "POST":
+        status = 400
+        flash("The page's security token expired. Please try again.", "error")
+    else:
+        form.window_start.data, form.window_end.data = family.window_start, family.window_end
+        form.timezone.data = family.timezone
+        form.fill_days(family.days_of_week)
+        form.paused_until.data = family.paused_until.isoformat() if family.paused_until else ""
+        form.share_notes_default.data = family.share_notes_default
+    return render_template("parent/settings.html", family=family, form=form,
+                           devices=subscriptions.list_devices(current_user),
+                           today=checkins.local_today(family).isoformat(),
+                           days_label=preferences.days_label(family.days_of_week)), status
+
+
+@bp.post("/settings/devices/<int:device_id>/remove")
+@role_required("parent")
+def remove_device(device_id: int):
+    """Stop sending prompts to one of your devices."""
+    subscriptions.remove_device(current_user, device_id)
+    flash("That device won't get prompts any more.", "success")
+    return redirect(url_for(".settings"))
+
+
+@bp.route("/settings/delete", methods=["GET", "POST"])
+@role_required("parent")
+def delete_account():
+    """Delete the account and all of the family's data, after typing the email or "delete"."""
+    form = DeleteAccountForm()
+    status = 200
+    if form.validate_on_submit():
+        if privacy.confirmation_matches(current_user, form.confirm.data):
+            user = current_user._get_current_object()
+            privacy.delete_account(user)
+            logout_user()
+            flash("Your account and your family's data have been deleted. Take care.", "success")
+            return redirect(url_for("auth.login"))
+        form.confirm.errors = ["Type your email address or the word delete to confirm."]
+        status = 422
+    return render_template("parent/delete.html", form=form), status

@@ -1,0 +1,86 @@
+"""Today's prompt, check-ins, and the notification's ``opened`` and one-tap ``ack``.
+
+``ack`` needs no session or CSRF token: the per-delivery HMAC ``ack_token`` proves the request
+comes from our notification. ``opened`` accepts either that token (from the service worker) or a
+signed-in parent's session with the CSRF header (from a page).
+"""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+
+from ..errors import AppError
+from ..models import Delivery
+from ..security import access_denial, csrf, role_required
+from ..services import checkins
+from ..services.ack import verify_ack_token
+from .common import json_body, my_family
+
+bp = Blueprint("checkins", __name__)
+
+
+@bp.get("/today")
+@role_required("parent")
+def today():
+    """Today's delivery for the family's local date, with its prompt filled in, or null."""
+    family = my_family()
+    delivery = checkins.today_delivery(family)
+    return jsonify(delivery=checkins.delivery_view(delivery, family) if delivery else None)
+
+
+@bp.post("/checkins")
+@role_required("parent")
+def create_checkin():
+    """Store a check-in (DESIGN.md body, plus optional ``answer``): 201 new, 200 when that id exists."""
+    data = checkins.parse_checkin(json_body())
+    checkin, created = checkins.record_checkin(my_family(), data)
+    body = {"checkin": checkins.checkin_view(checkin)}
+    if checkin.wants_support:
+        body["support_resources"] = checkins.support_resources()
+    return jsonify(body), 201 if created else 200
+
+
+@bp.get("/checkins")
+@role_required("parent")
+def list_checkins():
+    """The family's latest check-ins, newest first (``?limit=`` 1–200, default 50)."""
+    limit = request.args.get("limit", "50")
+    if not limit.isdigit() or not 1 <= int(limit) <= 200:
+        raise AppError(422, "Ask for between 1 and 200 check-ins.", fields={"limit": "Use 1 to 200."})
+    rows = checkins.recent_checkins(my_family(), int(limit))
+    return jsonify(checkins=[checkins.checkin_view(c) for c in rows])
+
+
+def _ack_token() -> str | None:
+    body = request.get_json(silent=True) if request.is_json else None
+    token = body.get("ack_token") if isinstance(body, dict) else None
+    return token if isinstance(token, str) and token else None
+
+
+@bp.post("/deliveries/<int:delivery_id>/opened")
+@csrf.exempt  # checked below unless the ack token proves the request
+def delivery_opened(delivery_id: int):
+    """Record the first time a prompt was opened: with ``{"ack_token"}`` or a parent's session."""
+    token = _ack_token()
+    if token is not None:
+        if not verify_ack_token(delivery_id, token):
+            raise AppError(403, "That link isn't valid.", code="bad_ack_token")
+        delivery = Delivery.get_or_none(Delivery.id == delivery_id)
+        if delivery is None:
+            raise AppError(404, "That prompt is no longer stored.", code="delivery_not_found")
+    else:
+        denial = access_denial(("parent",))
+        if denial is not None:
+            raise denial
+        csrf.protect()
+        delivery = checkins.own_delivery(my_family(), delivery_id)
+    first = checkins.mark_opened(delivery)
+    return jsonify(opened=True, first=first)
+
+
+@bp.post("/deliveries/<int:delivery_id>/ack")
+@csrf.exempt  # the HMAC ack token proves the request; no session is needed
+def delivery_ack(delivery_id: int):
+    """The notification's "I tried it": ``{"ack_token", "id"?}`` → one tried=yes check-in per delivery."""
+    body = json_body()
+    checkin, created = checkins.ack_delivery(delivery_id, body.get("ack_token"), body.get("id"))
+    return jsonify(checkin=checkins.checkin_view(checkin)), 201 if created else 200

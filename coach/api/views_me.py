@@ -1,0 +1,69 @@
+"""``/api/me``: the parent's account and settings, the data export, and deleting the account."""
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response, jsonify
+from flask_login import current_user, logout_user
+
+from ..errors import AppError
+from ..models import utcnow
+from ..security import audit, role_required
+from ..services import preferences, privacy
+from ..services.streaks import family_streak
+from ..services.subscriptions import list_devices
+from .common import json_body, my_family
+
+bp = Blueprint("me", __name__)
+
+
+@bp.get("/me")
+@role_required("parent")
+def me():
+    """The signed-in parent: account, family and settings, gentle streak, and push devices."""
+    family = my_family()
+    streak = family_streak(family)
+    return jsonify(
+        user={"id": current_user.id, "email": current_user.email, "name": current_user.name},
+        family={"display_name": family.display_name, "child_name": family.child_name,
+                "child_birth_month": family.child_birth_month} | preferences.settings_view(family),
+        streak={"days": streak.days, "checked_in_today": streak.checked_in_today,
+                "message": streak.message},
+        push_devices=list_devices(current_user),
+    )
+
+
+@bp.patch("/me/settings")
+@role_required("parent")
+def update_settings():
+    """Change any of: window_start, window_end, timezone, days_of_week, paused_until,
+    share_notes_default. Timing changes re-plan today's prompt."""
+    family = preferences.update_settings(my_family(), json_body())
+    audit("settings_changed", "family", family.id)
+    return jsonify(settings=preferences.settings_view(family))
+
+
+@bp.get("/me/export")
+@role_required("parent")
+def export():
+    """Everything stored about the parent's family, as a JSON file download."""
+    data = privacy.export_family(current_user)
+    audit("data_exported", "user", current_user.id)
+    response = Response(json.dumps(data, indent=2, ensure_ascii=False), mimetype="application/json")
+    filename = f"attune-export-{utcnow().date().isoformat()}.json"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@bp.delete("/me")
+@role_required("parent")
+def delete_me():
+    """Erase the account and the family's data; the body must confirm: ``{"confirm": email|"delete"}``."""
+    body = json_body()
+    if not privacy.confirmation_matches(current_user, body.get("confirm")):
+        raise AppError(422, "To delete your account, type your email address or the word delete.",
+                       fields={"confirm": "Type your email address or the word delete."})
+    user = current_user._get_current_object()
+    privacy.delete_account(user)
+    logout_user()
+    return jsonify(deleted=True, message="Your account and your family's data have been deleted.")

@@ -1,0 +1,59 @@
+"""``/api/push``: the VAPID public key, this device's subscription, and a test notification."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify, request
+from flask_login import current_user
+
+from ..errors import AppError
+from ..models import PushSubscription
+from ..security import role_required
+from ..services import subscriptions
+from .common import json_body
+
+bp = Blueprint("push", __name__, url_prefix="/push")
+
+
+@bp.get("/public-key")
+@role_required("parent")
+def public_key():
+    """The VAPID public key for ``pushManager.subscribe({applicationServerKey})``."""
+    private_key = current_app.config.get("VAPID_PRIVATE_KEY")
+    if not private_key:
+        raise AppError(503, "Notifications aren't set up on this server yet.", code="push_unavailable")
+    return jsonify(public_key=subscriptions.application_server_key(private_key))
+
+
+@bp.post("/subscriptions")
+@role_required("parent")
+def save_subscription():
+    """Upsert this device's subscription by endpoint (sent on every app open); 201 when new."""
+    data = subscriptions.parse_subscription(json_body())
+    row, created = subscriptions.upsert_subscription(current_user, data,
+                                                     request.headers.get("User-Agent", ""))
+    device = {"id": row.id, "label": subscriptions.device_label(row.user_agent)}
+    return jsonify(device=device, created=created), 201 if created else 200
+
+
+@bp.delete("/subscriptions")
+@role_required("parent")
+def delete_subscription():
+    """Forget one device: ``{"endpoint": ...}``; 204, or 404 when it isn't on this account."""
+    subscriptions.remove_subscription(current_user, json_body().get("endpoint"))
+    return "", 204
+
+
+@bp.post("/test")
+@role_required("parent")
+def test_push():
+    """Send a test notification to each of the parent's devices and report what happened."""
+    if not PushSubscription.select().where(PushSubscription.user == current_user.id).exists():
+        return jsonify(devices=0, sent=0, failed=0,
+                       message="No device has notifications turned on yet. Turn them on first.")
+    from ..services.delivery import send_test_push
+
+    result = send_test_push(current_user._get_current_object())
+    if result["sent"]:
+        message = f"Sent to {result['sent']} device{'s' if result['sent'] != 1 else ''}. It should arrive in a moment."
+    else:
+        message = "We couldn't reach your device. Try turning notifications off and on again."
+    return jsonify(result | {"message": message})

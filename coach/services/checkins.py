@@ -1,0 +1,298 @@
+"""Check-ins: validating the body (DESIGN.md "Check-in body"), storing each one exactly once, the
+notification's one-tap "I tried it", the ``opened`` mark, and today's prompt for a family.
+
+The check-in ``id`` is a UUID made on the phone, so an offline outbox can replay a check-in as often
+as it likes: the first write wins and every repeat gets the stored row back.
+"""
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from peewee import IntegrityError
+
+from ..db import db, is_postgres
+from ..errors import AppError
+from ..models import TRIED_CHOICES, CheckIn, Delivery, Family, SupportRequest, User, utcnow
+from . import resources
+from .ack import verify_ack_token
+from .library import fill_child
+
+NOTE_MAX = 500
+UUID4_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$", re.IGNORECASE)
+#: Acks made without a client id get one derived from the delivery, so two taps make one row.
+ACK_NAMESPACE = uuid.UUID("6c1f7f1e-3b51-4d5e-9a44-1d2a1f0c9b7e")
+#: How connected the parent felt, 1..5: the faces on the check-in page and in the journal.
+FEELINGS = {
+    1: ("😞", "Far apart"),
+    2: ("😕", "A bit distant"),
+    3: ("😐", "In between"),
+    4: ("🙂", "Close"),
+    5: ("🥰", "Very close"),
+}
+THEME_NAMES = {"cues": "Noticing cues", "rupture": "Out of sync", "repair": "Coming back together"}
+
+
+@dataclass(frozen=True)
+class CheckInData:
+    """A check-in body that passed validation (times are naive UTC)."""
+
+    id: uuid.UUID
+    delivery_id: int | None
+    tried: str
+    felt: int | None
+    note: str | None
+    shared_with_worker: bool
+    wants_support: bool
+    client_created_at: datetime
+    answer: int | None = None
+
+
+def write_transaction():
+    """A transaction that reads before it writes: SQLite takes its write lock up front, so two
+    writers queue on the busy timeout instead of failing on a lock upgrade."""
+    return db.atomic() if is_postgres() else db.atomic("IMMEDIATE")
+
+
+def family_for(user: User) -> Family:
+    """The parent's family (every parent account has exactly one); AppError 404 otherwise."""
+    family = Family.get_or_none(Family.user == user.id)
+    if family is None:
+        raise AppError(404, "This account has no family profile.", code="no_family")
+    return family
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def parse_client_time(value: object, now: datetime) -> datetime | None:
+    """An ISO-8601 time as naive UTC, or None when it is not one or lies over a day ahead."""
+    if not isinstance(value, str) or len(value) > 40:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    if moment > now + timedelta(days=1) or moment.year < 2000:
+        return None
+    return moment
+
+
+def _check_flag(body: dict, name: str, fields: dict) -> bool:
+    value = body.get(name, False)
+    if not isinstance(value, bool):
+        fields[name] = "Use true or false."
+        return False
+    return value
+
+
+def parse_checkin(body: object, now: datetime | None = None) -> CheckInData:
+    """Validate a check-in body; AppError 400 for a non-object, 422 with ``fields`` for bad values."""
+    now = now or utcnow()
+    if not isinstance(body, dict):
+        raise AppError(400, "Send the check-in as a JSON object.", code="bad_request")
+    fields: dict[str, str] = {}
+    raw_id = body.get("id")
+    if not isinstance(raw_id, str) or not UUID4_RE.match(raw_id):
+        fields["id"] = "Send a version 4 UUID made on the device, like 0f8fad5b-d9cb-469f-a165-70867728950e."
+    delivery_id = body.get("delivery_id")
+    if delivery_id is not None and (not _is_int(delivery_id) or delivery_id < 1):
+        fields["delivery_id"] = "Use the number of a prompt you received, or null."
+    tried = body.get("tried")
+    if tried not in TRIED_CHOICES:
+        fields["tried"] = f"Choose one of: {', '.join(TRIED_CHOICES)}."
+    felt = body.get("felt")
+    if felt is not None and (not _is_int(felt) or not 1 <= felt <= 5):
+        fields["felt"] = "Choose how connected you felt from 1 to 5, or leave it out."
+    note = body.get("note")
+    if note is not None and not isinstance(note, str):
+        fields["note"] = "The note must be text."
+    elif isinstance(note, str):
+        note = note.strip() or None
+        if note and len(note) > NOTE_MAX:
+            fields["note"] = f"Keep the note to {NOTE_MAX} characters or fewer (it has {len(note)})."
+    answer = body.get("answer")
+    if answer is not None and (not _is_int(answer) or not 0 <= answer < 10):
+        fields["answer"] = "Choose one of the prompt's answers, or leave it out."
+    shared = _check_flag(body, "shared_with_worker", fields)
+    wants_support = _check_flag(body, "wants_support", fields)
+    created = parse_client_time(body.get("client_created_at"), now)
+    if created is None:
+        fields["client_created_at"] = "Send the time the check-in was made, in ISO-8601 (not in the future)."
+    if fields:
+        raise AppError(422, "Some of the check-in details need another look.", fields=fields)
+    return CheckInData(id=uuid.UUID(raw_id), delivery_id=delivery_id, tried=tried, felt=felt, note=note,
+                       shared_with_worker=shared, wants_support=wants_support,
+                       client_created_at=created, answer=answer)
+
+
+def _existing(checkin_id: uuid.UUID, family: Family) -> CheckIn | None:
+    """The stored check-in with this id; AppError 409 when it belongs to another family."""
+    existing = CheckIn.get_or_none(CheckIn.id == checkin_id)
+    if existing is not None and existing.family_id != family.id:
+        raise AppError(409, "That check-in id is already used. Make a new one and try again.",
+                       code="id_conflict", fields={"id": "Already used; generate a new UUID."})
+    return existing
+
+
+def own_delivery(family: Family, delivery_id: int) -> Delivery:
+    """The family's delivery with this id; AppError 404 for anyone else's (no hint it exists)."""
+    delivery = Delivery.get_or_none(Delivery.id == delivery_id, Delivery.family == family)
+    if delivery is None:
+        raise AppError(404, "We couldn't find that prompt among yours.", code="delivery_not_found")
+    return delivery
+
+
+def record_checkin(family: Family, data: CheckInData) -> tuple[CheckIn, bool]:
+    """Store a check-in once (with a support request when asked); returns ``(checkin, created)``.
+
+    A repeat of a stored id returns the stored row unchanged, whatever the new body says.
+    """
+    existing = _existing(data.id, family)
+    if existing is not None:
+        return existing, False
+    delivery = own_delivery(family, data.delivery_id) if data.delivery_id is not None else None
+    prompt = delivery.prompt if delivery is not None else None
+    if data.answer is not None and (prompt is None or data.answer >= len(prompt.answers or [])):
+        raise AppError(422, "That answer isn't one of this prompt's choices.",
+                       fields={"answer": "Choose one of the prompt's answers."})
+    try:
+        with db.atomic():
+            checkin = CheckIn.create(
+                id=data.id, family=family, delivery=delivery, prompt=prompt, answer=data.answer,
+                tried=data.tried, felt=data.felt, note=data.note,
+                shared_with_worker=data.shared_with_worker and data.note is not None,
+                wants_support=data.wants_support, client_created_at=data.client_created_at)
+            if data.wants_support:
+                SupportRequest.create(family=family, checkin=checkin)
+    except IntegrityError:
+        # A concurrent replay of the same id (page and service worker at once) won the insert.
+        existing = _existing(data.id, family)
+        if existing is None:
+            raise
+        return existing, False
+    return checkin, True
+
+
+def ack_delivery(delivery_id: int, token: str, checkin_id: str | None = None) -> tuple[CheckIn, bool]:
+    """The notification's "I tried it": one ``tried="yes"`` check-in per delivery, proved by HMAC."""
+    if not verify_ack_token(delivery_id, token):
+        raise AppError(403, "That check-in link isn't valid. Open the app to check in.", code="bad_ack_token")
+    delivery = Delivery.get_or_none(Delivery.id == delivery_id)
+    if delivery is None:
+        raise AppError(404, "That prompt is no longer stored.", code="delivery_not_found")
+    if checkin_id is not None and (not isinstance(checkin_id, str) or not UUID4_RE.match(checkin_id)):
+        raise AppError(422, "Send a version 4 UUID, or leave the id out.", fields={"id": "Not a UUID4."})
+    earlier = CheckIn.select().where(CheckIn.delivery == delivery).order_by(CheckIn.received_at).first()
+    if earlier is not None:
+        return earlier, False
+    new_id = uuid.UUID(checkin_id) if checkin_id else uuid.uuid5(ACK_NAMESPACE, f"ack:{delivery.id}")
+    now = utcnow()
+    try:
+        with db.atomic():
+            checkin = CheckIn.create(id=new_id, family=delivery.family_id, delivery=delivery,
+                                     prompt=delivery.prompt_id, tried="yes", client_created_at=now)
+            Delivery.update(opened_at=now).where(Delivery.id == delivery.id,
+                                                 Delivery.opened_at.is_null()).execute()
+    except IntegrityError:
+        earlier = CheckIn.get_or_none(CheckIn.id == new_id)
+        if earlier is None or earlier.delivery_id != delivery.id:
+            raise
+        return earlier, False
+    return checkin, True
+
+
+def mark_opened(delivery: Delivery) -> bool:
+    """Record the first time the parent opened this prompt; later opens change nothing."""
+    return bool(Delivery.update(opened_at=utcnow())
+                .where(Delivery.id == delivery.id, Delivery.opened_at.is_null()).execute())
+
+
+def local_today(family: Family, now: datetime | None = None) -> date:
+    """The family's local date at ``now`` (naive UTC)."""
+    moment = (now or utcnow()).replace(tzinfo=UTC)
+    return moment.astimezone(ZoneInfo(family.timezone)).date()
+
+
+def to_local(family: Family, moment: datetime) -> datetime:
+    """A stored naive-UTC time in the family's time zone."""
+    return moment.replace(tzinfo=UTC).astimezone(ZoneInfo(family.timezone))
+
+
+def made_at(checkin: CheckIn) -> datetime:
+    """When a check-in was made: the phone's time, but never after the server received it
+    (the same rule as the worker's dashboard, ``engagement.made_at``)."""
+    return min(checkin.client_created_at, checkin.received_at)
+
+
+def today_delivery(family: Family, now: datetime | None = None) -> Delivery | None:
+    """Today's planned delivery for the family's local date, whether or not a push arrived."""
+    return (Delivery.select().where(Delivery.family == family,
+                                    Delivery.local_date == local_today(family, now)).first())
+
+
+def prompt_view(delivery: Delivery, family: Family) -> dict | None:
+    """The delivery's prompt as shown to this family (``{child}`` filled), or None."""
+    prompt = delivery.prompt
+    if prompt is None:
+        return None
+    child = family.child_name
+
+    def fill(text: str) -> str:
+        return fill_child(text or "", child)
+
+    return {
+        "id": prompt.id, "theme": prompt.theme, "theme_name": THEME_NAMES.get(prompt.theme, prompt.theme),
+        "title": fill(prompt.title), "body": fill(prompt.body), "question": fill(prompt.question),
+        "answers": [{"label": fill(a.get("label", "")), "tried": a.get("tried", "yes")}
+                    for a in (prompt.answers or [])],
+        "why": fill(prompt.why),
+    }
+
+
+def delivery_view(delivery: Delivery, family: Family) -> dict:
+    """A delivery for the API and pages: its date, state, prompt and whether it has a check-in."""
+    return {
+        "id": delivery.id,
+        "local_date": delivery.local_date.isoformat(),
+        "status": delivery.status,
+        "url": f"/checkin/{delivery.id}",
+        "opened": delivery.opened_at is not None,
+        "checked_in": CheckIn.select().where(CheckIn.delivery == delivery).exists(),
+        "prompt": prompt_view(delivery, family),
+    }
+
+
+def checkin_view(checkin: CheckIn) -> dict:
+    """A check-in as the API returns it."""
+    return {
+        "id": str(checkin.id),
+        "delivery_id": checkin.delivery_id,
+        "prompt_id": checkin.prompt_id,
+        "answer": checkin.answer,
+        "tried": checkin.tried,
+        "felt": checkin.felt,
+        "note": checkin.note,
+        "shared_with_worker": checkin.shared_with_worker,
+        "wants_support": checkin.wants_support,
+        "client_created_at": checkin.client_created_at.isoformat() + "Z",
+        "received_at": checkin.received_at.isoformat() + "Z",
+    }
+
+
+def recent_checkins(family: Family, limit: int = 50) -> list[CheckIn]:
+    """The family's latest check-ins, newest first."""
+    return list(CheckIn.select().where(CheckIn.family == family)
+                .order_by(CheckIn.client_created_at.desc()).limit(limit))
+
+
+def support_resources() -> list[dict]:
+    """Visible support resources in the admin's order (shown at once when a parent asks for help)."""
+    return [{"name": r.name, "description": r.description, "phone": r.phone, "url": r.url,
+             "hours": r.hours, "region": r.region} for r in resources.visible()]

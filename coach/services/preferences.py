@@ -1,0 +1,136 @@
+"""A parent's settings: when prompts come (window, days, time zone), a pause, the note-sharing default.
+
+Every change is validated as a whole (one sentence per field) and saved in one transaction with the
+re-planning it needs, so a new window or pause takes effect for today's prompt too.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+from zoneinfo import available_timezones
+
+from ..errors import AppError
+from ..models import Family, utcnow
+from .checkins import local_today, write_transaction
+
+TIME_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+DAILY = "0123456"
+THREE_A_WEEK = "024"  # Monday, Wednesday, Friday
+DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+MAX_PAUSE_DAYS = 365
+TIMING_FIELDS = ("window_start", "window_end", "timezone", "days_of_week", "paused_until")
+EDITABLE = TIMING_FIELDS + ("share_notes_default",)
+_TIMEZONES = frozenset(available_timezones())
+
+
+def _minutes(value: str) -> int:
+    hours, mins = value.split(":")
+    return int(hours) * 60 + int(mins)
+
+
+def settings_view(family: Family) -> dict:
+    """The settings as the API shows them."""
+    return {
+        "window_start": family.window_start,
+        "window_end": family.window_end,
+        "timezone": family.timezone,
+        "days_of_week": [int(d) for d in family.days_of_week],
+        "days_label": days_label(family.days_of_week),
+        "paused_until": family.paused_until.isoformat() if family.paused_until else None,
+        "share_notes_default": bool(family.share_notes_default),
+    }
+
+
+def days_label(days: str) -> str:
+    """"Every day", "Monday, Wednesday and Friday", …"""
+    if days == DAILY:
+        return "Every day"
+    names = [DAY_NAMES[int(d)] for d in days]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def parse_days(value: object) -> str | None:
+    """Days as stored ("024"): from a list of weekday numbers (Monday=0) or such a string."""
+    if isinstance(value, str) and value.isdigit():
+        value = [int(ch) for ch in value]
+    if not isinstance(value, list) or not value:
+        return None
+    if any(not isinstance(d, int) or isinstance(d, bool) or not 0 <= d <= 6 for d in value):
+        return None
+    return "".join(str(d) for d in sorted(set(value)))
+
+
+def _parse_pause(value: object, today: date, fields: dict) -> date | None:
+    if value in (None, ""):
+        return None
+    try:
+        day = date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        day = None
+    if day is None:
+        fields["paused_until"] = "Use a date like 2026-12-24, or leave it empty."
+    elif day < today:
+        fields["paused_until"] = "Choose today or a later date."
+    elif day > today + timedelta(days=MAX_PAUSE_DAYS):
+        fields["paused_until"] = "Pause for a year at most."
+    return day
+
+
+def clean_settings(family: Family, changes: dict, now: datetime) -> dict:
+    """The validated new values for the keys in ``changes``; AppError 422 with a sentence per field."""
+    if not isinstance(changes, dict):
+        raise AppError(400, "Send the settings as a JSON object.")
+    fields: dict[str, str] = {}
+    clean: dict = {}
+    for key in changes:
+        if key not in EDITABLE:
+            fields[key] = "This setting can't be changed here."
+    for key in ("window_start", "window_end"):
+        if key in changes:
+            if not isinstance(changes[key], str) or not TIME_RE.match(changes[key]):
+                fields[key] = "Use a time like 18:30."
+            else:
+                clean[key] = changes[key]
+    start = clean.get("window_start", family.window_start)
+    end = clean.get("window_end", family.window_end)
+    if "window_end" not in fields and "window_start" not in fields and _minutes(end) - _minutes(start) < 30:
+        fields["window_end"] = "Make the window at least 30 minutes long, ending after it starts."
+    if "timezone" in changes:
+        if changes["timezone"] not in _TIMEZONES:
+            fields["timezone"] = "Choose a time zone like Europe/London."
+        else:
+            clean["timezone"] = changes["timezone"]
+    if "days_of_week" in changes:
+        days = parse_days(changes["days_of_week"])
+        if days is None:
+            fields["days_of_week"] = "Choose at least one day."
+        else:
+            clean["days_of_week"] = days
+    if "paused_until" in changes:
+        clean["paused_until"] = _parse_pause(changes["paused_until"], local_today(family, now), fields)
+    if "share_notes_default" in changes:
+        if not isinstance(changes["share_notes_default"], bool):
+            fields["share_notes_default"] = "Use true or false."
+        else:
+            clean["share_notes_default"] = changes["share_notes_default"]
+    if fields:
+        raise AppError(422, "Some of the settings need another look.", fields=fields)
+    return clean
+
+
+def update_settings(family: Family, changes: dict, now: datetime | None = None) -> Family:
+    """Validate and save settings; timing changes re-plan the family in the same transaction."""
+    from .scheduling import reschedule_family
+
+    now = now or utcnow()
+    clean = clean_settings(family, changes, now)
+    timing_changed = any(getattr(family, key) != value for key, value in clean.items()
+                         if key in TIMING_FIELDS)
+    with write_transaction():
+        for key, value in clean.items():
+            setattr(family, key, value)
+        if clean:
+            family.save(only=[getattr(Family, key) for key in clean])
+        if timing_changed:
+            reschedule_family(family, now)
+    return family

@@ -1,0 +1,73 @@
+"""Screenshots of the parent app at 390×844 (home, check-in, journal, settings) from the starter
+library. They are written to ``docs/screenshots/`` when ``ATTUNE_SCREENSHOTS=1``; otherwise to a
+temporary folder, so every run still renders each page on a phone-sized screen::
+
+    ATTUNE_SCREENSHOTS=1 .venv/bin/python -m pytest tests/e2e/test_screenshots.py
+"""
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from coach.models import Prompt
+from coach.services.checkins import parse_checkin, record_checkin
+from tests.parent_helpers import checkin_body, make_delivery
+
+from .conftest import make_parent, sign_in
+
+pytestmark = pytest.mark.e2e
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+PAST = [  # days ago, theme, answer, felt, note
+    (1, "repair", 0, 5, "Hard morning, but we had a long cuddle at bedtime and I said sorry for rushing."),
+    (2, "rupture", 1, 3, None),
+    (4, "cues", 0, 4, "She turned away at the feed and I waited. She came back smiling."),
+    (9, "repair", 0, 4, None),
+]
+
+
+def library_prompt(theme: str, age: int = 8) -> Prompt:
+    return (Prompt.published().where(Prompt.theme == theme, Prompt.age_min_months <= age,
+                                     Prompt.age_max_months > age).order_by(Prompt.id).first())
+
+
+def screenshot_family(live):
+    family = make_parent(live, display_name="Robin", child_name="Ada", child_birth_month="2026-03",
+                         window_start="18:00", window_end="20:00")
+    with live.context():
+        today = make_delivery(family, prompt=library_prompt("cues"))
+        for days_ago, theme, answer, felt, note in PAST:
+            delivery = make_delivery(family, local_date=today.local_date - timedelta(days=days_ago),
+                                     prompt=library_prompt(theme))
+            when = (datetime.now(UTC) - timedelta(days=days_ago, hours=2)).isoformat()
+            record_checkin(family, parse_checkin(checkin_body(
+                delivery_id=delivery.id, answer=answer, felt=felt, note=note, client_created_at=when,
+                tried=delivery.prompt.answers[answer]["tried"], shared_with_worker=bool(note))))
+    return family, today
+
+
+def test_screenshots_of_the_parent_pages(page, live, tmp_path):
+    folder = DOCS if os.environ.get("ATTUNE_SCREENSHOTS") == "1" else tmp_path
+    folder.mkdir(parents=True, exist_ok=True)
+    family, today = screenshot_family(live)
+    sign_in(page, family)
+    page.locator("#notify-card").wait_for()
+    page.screenshot(path=folder / "parent-home.png")
+
+    page.goto(f"/checkin/{today.id}")
+    page.locator("label.choice").first.click()
+    page.locator("label.face").nth(3).click()
+    page.get_by_label("A note for yourself").fill("She looked away twice and came back to me.")
+    page.locator("fieldset.choices").nth(1).scroll_into_view_if_needed()
+    page.screenshot(path=folder / "parent-checkin.png")
+
+    page.goto("/journal")
+    page.screenshot(path=folder / "parent-journal.png")
+
+    page.goto("/settings")
+    page.screenshot(path=folder / "parent-settings.png")
+    for name in ("home", "checkin", "journal", "settings"):
+        assert (folder / f"parent-{name}.png").stat().st_size > 10_000
