@@ -54,6 +54,13 @@ def is_postgres() -> bool:
     return isinstance(db.obj, PostgresqlDatabase)
 
 
+def write_transaction():
+    """A transaction that reads before it writes. SQLite takes its write lock up front
+    (``BEGIN IMMEDIATE``), so two writers queue on the busy timeout instead of failing on a lock
+    upgrade; PostgreSQL uses row locks inside an ordinary transaction."""
+    return db.atomic() if is_postgres() else db.atomic("IMMEDIATE")
+
+
 def init_app(app: Flask) -> None:
     """Point the proxy at the configured database and open/close a connection per request."""
     db.initialize(make_database(app.config["DATABASE_URL"]))

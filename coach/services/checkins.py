@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from peewee import IntegrityError
 
-from ..db import db, is_postgres
+from ..db import db
 from ..errors import AppError
 from ..models import TRIED_CHOICES, CheckIn, Delivery, Family, SupportRequest, User, utcnow
 from . import resources
@@ -49,12 +49,6 @@ class CheckInData:
     wants_support: bool
     client_created_at: datetime
     answer: int | None = None
-
-
-def write_transaction():
-    """A transaction that reads before it writes: SQLite takes its write lock up front, so two
-    writers queue on the busy timeout instead of failing on a lock upgrade."""
-    return db.atomic() if is_postgres() else db.atomic("IMMEDIATE")
 
 
 def family_for(user: User) -> Family:

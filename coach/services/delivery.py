@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 from flask import current_app
 from peewee import JOIN, fn
 
-from ..db import db, is_postgres
+from ..db import db, is_postgres, write_transaction
 from ..models import Delivery, Family, Prompt, PushSubscription, User, utcnow
 from .push import (
     PushMessage,
@@ -98,11 +98,6 @@ class DeliveryOutcome:
 
 # --- claim ----------------------------------------------------------------------------------------
 
-def _claim_transaction():
-    """One claiming transaction: SQLite takes the write lock up front so claimers queue, not race."""
-    return db.atomic() if is_postgres() else db.atomic("IMMEDIATE")
-
-
 def _locking(query):
     """``query`` row-locked on PostgreSQL, skipping rows another claimer holds (SQLite: as is)."""
     return query.for_update(of=Delivery, skip_locked=True) if is_postgres() else query
@@ -119,7 +114,7 @@ def _for_sending():
 def claim_with_expired(now: datetime, size: int, lease_seconds: int) -> tuple[list[Delivery], int]:
     """``claim_batch``, also returning how many due deliveries were marked ``expired`` instead."""
     lease_until = now + timedelta(seconds=lease_seconds)
-    with _claim_transaction():
+    with write_transaction():
         stale = [row[0] for row in _locking(Delivery.select(Delivery.id).where(
             (Delivery.status == "sending") & (Delivery.lease_until < now))).tuples()]
         if stale:  # a crashed or stalled sender: give the prompt back

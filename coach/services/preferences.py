@@ -9,9 +9,10 @@ import re
 from datetime import date, datetime, timedelta
 from zoneinfo import available_timezones
 
+from ..db import write_transaction
 from ..errors import AppError
 from ..models import Family, utcnow
-from .checkins import local_today, write_transaction
+from .checkins import local_today
 
 TIME_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 DAILY = "0123456"

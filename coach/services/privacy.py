@@ -10,6 +10,7 @@ from datetime import date, datetime
 
 from peewee import ForeignKeyField
 
+from ..db import write_transaction
 from ..models import (
     AuditEvent,
     CheckIn,
@@ -23,7 +24,6 @@ from ..models import (
     User,
     utcnow,
 )
-from .checkins import write_transaction
 
 EXPORT_FORMAT = "attune-export/1"
 

@@ -41,7 +41,7 @@ from functools import lru_cache
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from ..db import db, is_postgres
+from ..db import db, is_postgres, write_transaction
 from ..models import Delivery, Family, utcnow
 from .selection import (
     PlanningDraws,
@@ -160,7 +160,7 @@ def plan_due_deliveries(now: datetime | None = None, limit: int = 5000) -> int:
     prompts: PromptCache | None = None
     created = 0
     while _any_due(now):  # a plain read first, so an idle tick never takes the write lock
-        with _write_transaction():
+        with write_transaction():
             families = _lock_due_batch(now, limit)
             if families:
                 prompts = prompts or PromptCache.load()
@@ -168,10 +168,6 @@ def plan_due_deliveries(now: datetime | None = None, limit: int = 5000) -> int:
         if len(families) < limit:
             break
     return created
-
-
-def _write_transaction():
-    return db.atomic() if is_postgres() else db.atomic("IMMEDIATE")
 
 
 def _any_due(now: datetime) -> bool:
@@ -294,7 +290,7 @@ def reschedule_family(family: Family, now: datetime | None = None) -> None:
     now = now or utcnow()
     today = local_today(family, now)
     possible = is_allowed_day(family, today) and local_window(family, today)[1] > now
-    with _write_transaction():
+    with write_transaction():
         planned = Delivery.get_or_none(Delivery.family == family.id, Delivery.local_date == today)
         if planned is not None and planned.status == "pending" and planned.attempts == 0:
             if _follow_new_settings(planned, family, today, possible):
