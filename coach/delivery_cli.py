@@ -92,6 +92,8 @@ def scheduler_command(plan_every: int, send_every: int) -> None:
     from .services.delivery import run_send_tick
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    # Our own line per job says what happened; APScheduler's "running/executed" pair every 5 s is noise.
+    logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
     app = current_app._get_current_object()
     scheduler = BlockingScheduler(timezone=UTC)
     started = datetime.now(UTC)
