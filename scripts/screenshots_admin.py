@@ -10,27 +10,13 @@ from __future__ import annotations
 
 import os
 import random
-import socket
-import subprocess
 import sys
-import tempfile
-import time
-import urllib.request
 import uuid
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "docs" / "screenshots"
+from _live import OUT, ROOT, launch_chromium, run
+
 ADMIN_EMAIL, ADMIN_PASSWORD = "admin@example.org", "correct horse battery"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def seed(env: dict) -> None:
@@ -79,22 +65,12 @@ def seed(env: dict) -> None:
         db.close()
 
 
-def wait_for(url: str) -> None:
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(url, timeout=1)
-            return
-        except OSError:
-            time.sleep(.1)
-    raise SystemExit(f"the server at {url} didn't start")
-
-
 def shoot(base: str) -> None:
     from playwright.sync_api import sync_playwright
 
     OUT.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = launch_chromium(p)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.goto(f"{base}/login")
         page.fill("#email", ADMIN_EMAIL)
@@ -119,22 +95,7 @@ def shoot(base: str) -> None:
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        env = {"COACH_DATABASE_URL": f"sqlite:///{tmp}/attune.db", "COACH_INSTANCE_PATH": f"{tmp}/instance",
-               "COACH_SECRET_KEY": "screenshots-only"}
-        Path(env["COACH_INSTANCE_PATH"]).mkdir()
-        seed(env)
-        port = free_port()
-        server = subprocess.Popen([str(ROOT / ".venv" / "bin" / "flask"), "--app", "coach", "run",
-                                   "--port", str(port)], cwd=ROOT, env=os.environ | env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            wait_for(f"http://127.0.0.1:{port}/healthz")
-            shoot(f"http://127.0.0.1:{port}")
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
-    print(f"Screenshots written to {OUT.relative_to(ROOT)}/")
+    run(seed, shoot, OUT)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 import json
 
+import pytest
+
 from coach.models import Prompt, SupportResource, User
 from coach.services import library, people
 
@@ -37,6 +39,19 @@ def sign_in(app, user: User):
                                            "csrf_token": token})
     assert response.status_code == 302, response.get_data(as_text=True)[:300]
     return client
+
+
+@pytest.fixture
+def admin(app):
+    """An admin account, "Ada Admin". A test module takes it with ``admin = admin_helpers.admin``."""
+    return factories.make_user("admin", name="Ada Admin")
+
+
+@pytest.fixture
+def admin_client(app, admin):
+    """A client signed in as ``admin``: a module that takes it as ``client = admin_helpers.admin_client``
+    has every ``client`` signed in as the admin."""
+    return sign_in(app, admin)
 
 
 def csrf_for(client, path: str = "/admin/") -> str:

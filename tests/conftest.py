@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from flask.testing import FlaskClient
@@ -12,6 +14,8 @@ from coach import create_app
 from coach.db import db, init_db
 
 from . import factories
+from .delivery_helpers import allow_push
+from .pushservice import PushService
 
 PG_URL = os.environ.get("COACH_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite"] + (["postgres"] if PG_URL else [])
@@ -29,15 +33,23 @@ def database_url(request, tmp_path):
     if backend == "sqlite":
         yield f"sqlite:///{tmp_path / 'test.db'}"
         return
+    with postgres_schema(PG_URL) as url:
+        yield url
+
+
+@contextmanager
+def postgres_schema(url: str) -> Iterator[str]:
+    """A private schema in the PostgreSQL database at ``url``, dropped afterwards (closing the app's
+    connection first): yields ``url`` with its ``search_path`` set to that schema."""
     import psycopg2
 
     schema = "t_" + uuid.uuid4().hex[:16]
-    conn = psycopg2.connect(PG_URL)
+    conn = psycopg2.connect(url)
     conn.autocommit = True
     conn.cursor().execute(f"CREATE SCHEMA {schema}")
-    sep = "&" if "?" in PG_URL else "?"
+    sep = "&" if "?" in url else "?"
     try:
-        yield f"{PG_URL}{sep}search_path={schema}"
+        yield f"{url}{sep}search_path={schema}"
     finally:
         if not db.is_closed():
             db.close()
@@ -107,6 +119,19 @@ class Auth:
     def csrf_token(self, path="/login"):
         html = self.client.get(path).get_data(as_text=True)
         return factories.extract_csrf(html)
+
+
+@pytest.fixture
+def ps():
+    """A fresh loopback push service per test."""
+    with PushService() as service:
+        yield service
+
+
+@pytest.fixture
+def push_app(app, ps):
+    """The app allowed to push to this test's loopback service."""
+    return allow_push(app, ps)
 
 
 @pytest.fixture

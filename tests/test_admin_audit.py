@@ -3,22 +3,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import pytest
-
 from coach.models import AuditEvent
 
-from . import factories
-from .admin_helpers import csrf_for, make_prompt, sign_in
+from . import admin_helpers, factories
+from .admin_helpers import csrf_for, make_prompt
 
-
-@pytest.fixture
-def admin(app):
-    return factories.make_user("admin", name="Ada Admin")
-
-
-@pytest.fixture
-def client(app, admin):
-    return sign_in(app, admin)
+# Fixtures: an admin ("Ada Admin") and a ``client`` signed in as them.
+admin = admin_helpers.admin
+client = admin_helpers.admin_client
 
 
 def test_admin_changes_and_note_views_are_listed(client, admin):

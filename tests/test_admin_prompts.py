@@ -15,20 +15,15 @@ from coach.models import CheckIn, Delivery, Prompt, PromptRevision, utcnow
 from coach.services import library
 from coach.services.readability import reading_grade
 
-from . import factories
+from . import admin_helpers, factories
 from .admin_helpers import CUES, RUPTURE, csrf_for, make_prompt, sample, sign_in
 
 XSS = "<img src=x onerror=alert(1)>"
 
 
-@pytest.fixture
-def admin(app):
-    return factories.make_user("admin", name="Ada Admin")
-
-
-@pytest.fixture
-def client(app, admin):
-    return sign_in(app, admin)
+# Fixtures: an admin ("Ada Admin") and a ``client`` signed in as them.
+admin = admin_helpers.admin
+client = admin_helpers.admin_client
 
 
 def editor_form(item: dict, token: str, **extra) -> dict:

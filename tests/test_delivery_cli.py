@@ -10,30 +10,14 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
-
 from coach.delivery_cli import parse_now
 from coach.models import Delivery, utcnow
 from coach.services.library import seed_library_if_empty
 from tests import factories
-from tests.pushservice import PushService
-from tests.test_delivery import NOW, allow_push, make_due, reload, subscribe
+from tests.delivery_helpers import NOW, make_due, reload, subscribe
 
 ROOT = Path(__file__).resolve().parent.parent
 SUMMARY_KEYS = {"planned", "sent", "failed", "no_device", "retrying", "expired"}
-
-
-@pytest.fixture
-def ps():
-    """A fresh loopback push service per test."""
-    with PushService() as service:
-        yield service
-
-
-@pytest.fixture
-def push_app(app, ps):
-    """The app allowed to push to this test's loopback service."""
-    return allow_push(app, ps)
 
 
 def invoke(app, *args):

@@ -12,20 +12,15 @@ from coach.models import AuditEvent, Family, Invite, PasswordReset, User, utcnow
 from coach.services import people
 from coach.services.invites import create_invite, hash_token
 
-from . import factories
+from . import admin_helpers, factories
 from .admin_helpers import csrf_for, sign_in
 
 LINK_RE = re.compile(r"http://localhost/reset/([\w-]+)")
 
 
-@pytest.fixture
-def admin(app):
-    return factories.make_user("admin", name="Ada Admin")
-
-
-@pytest.fixture
-def client(app, admin):
-    return sign_in(app, admin)
+# Fixtures: an admin ("Ada Admin") and a ``client`` signed in as them.
+admin = admin_helpers.admin
+client = admin_helpers.admin_client
 
 
 def test_people_list_shows_roles_status_and_caseload_size(client):

@@ -9,7 +9,6 @@ import json
 import os
 import subprocess
 import sys
-import uuid
 from collections import Counter
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -20,9 +19,9 @@ from coach import create_app
 from coach.db import db, init_db
 from coach.models import Delivery, Family, Prompt, PushSubscription, User
 from coach.services.library import seed_library_if_empty
-from tests.conftest import PG_URL
+from tests.conftest import PG_URL, postgres_schema
+from tests.delivery_helpers import VAPID_PEM
 from tests.pushservice import PushService
-from tests.test_delivery import VAPID_PEM
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not PG_URL, reason="needs COACH_TEST_POSTGRES_URL")]
@@ -35,20 +34,8 @@ NOW = datetime(2026, 11, 26, 12, 0)  # both processes run with --now: planning i
 @pytest.fixture
 def pg_url():
     """A private schema, dropped afterwards (as conftest's ``database_url`` makes them)."""
-    import psycopg2
-
-    schema = "t_" + uuid.uuid4().hex[:16]
-    conn = psycopg2.connect(PG_URL)
-    conn.autocommit = True
-    conn.cursor().execute(f"CREATE SCHEMA {schema}")
-    sep = "&" if "?" in PG_URL else "?"
-    try:
-        yield f"{PG_URL}{sep}search_path={schema}"
-    finally:
-        if not db.is_closed():
-            db.close()
-        conn.cursor().execute(f"DROP SCHEMA {schema} CASCADE")
-        conn.close()
+    with postgres_schema(PG_URL) as url:
+        yield url
 
 
 def fill(ps: PushService) -> None:

@@ -19,23 +19,11 @@ from coach.services.push import (
     host_allowed,
     load_vapid,
 )
+from tests.delivery_helpers import NOW, VAPID_PEM, make_due, subscribe
 from tests.pushservice import PushService
-from tests.test_delivery import NOW, VAPID_PEM, allow_push, make_due, subscribe
 
 SUBJECT = "mailto:admin@attune.example"
 
-
-@pytest.fixture
-def ps():
-    """A fresh loopback push service per test."""
-    with PushService() as service:
-        yield service
-
-
-@pytest.fixture
-def push_app(app, ps):
-    """The app allowed to push to this test's loopback service."""
-    return allow_push(app, ps)
 
 ALLOWED = ("fcm.googleapis.com", "updates.push.services.mozilla.com", "web.push.apple.com",
            "*.notify.windows.com", "127.0.0.1:8123", "localhost:9000", "[::1]:7000")
