@@ -7,6 +7,7 @@ version or upgrades an older one in order, keeping its rows.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from urllib.parse import parse_qs, unquote, urlparse
 
@@ -121,13 +122,43 @@ def _v3_down(migrator: SchemaMigrator) -> list:
     ]
 
 
+def _v4_up(migrator: SchemaMigrator) -> list:
+    """v4: a per-user session token, so a password reset can end every open session."""
+    from .models import User
+
+    return [migrator.add_column("user", "session_token", User.session_token)]
+
+
+def _v4_down(migrator: SchemaMigrator) -> list:
+    return [migrator.drop_column("user", "session_token")]
+
+
 #: Ordered migrations. Version 1 is the first released schema. Append, never edit; every step
 #: has a downgrade so tests can rebuild the schema it started from.
 MIGRATIONS: list[Migration] = [
     Migration(2, _v2_up, _v2_down),
     Migration(3, _v3_up, _v3_down),
+    Migration(4, _v4_up, _v4_down),
 ]
 LATEST_VERSION = MIGRATIONS[-1].version if MIGRATIONS else 1
+
+
+@contextmanager
+def _foreign_keys_paused():
+    """SQLite changes some columns by rebuilding the table (copy, drop, rename); with foreign keys
+    on, dropping the old ``user`` table would cascade-delete every family and invite. So keys are
+    off while migrating (the pragma only works outside a transaction) and checked afterwards."""
+    if is_postgres():
+        yield
+        return
+    db.execute_sql("PRAGMA foreign_keys = OFF")
+    try:
+        yield
+    finally:
+        db.execute_sql("PRAGMA foreign_keys = ON")
+    broken = db.execute_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        raise RuntimeError(f"Migration left rows pointing at missing rows: {broken[:5]}")
 
 
 def downgrade_to(version: int) -> None:
@@ -137,12 +168,13 @@ def downgrade_to(version: int) -> None:
 
     from .models import SchemaVersion
 
-    for step in reversed(MIGRATIONS):
-        if step.version <= version:
-            break
-        with db.atomic():
-            migrate(*step.downgrade(_migrator()))
-            SchemaVersion.delete().where(SchemaVersion.version >= step.version).execute()
+    with _foreign_keys_paused():
+        for step in reversed(MIGRATIONS):
+            if step.version <= version:
+                break
+            with db.atomic():
+                migrate(*step.downgrade(_migrator()))
+                SchemaVersion.delete().where(SchemaVersion.version >= step.version).execute()
     if not SchemaVersion.select().where(SchemaVersion.version == version).exists():
         SchemaVersion.delete().execute()
         SchemaVersion.create(version=version)
@@ -176,13 +208,14 @@ def init_db() -> dict:
                 SchemaVersion.create(version=LATEST_VERSION)
             return {"from": None, "to": LATEST_VERSION}
         version = before
-        for step in MIGRATIONS:
-            if step.version <= version:
-                continue
-            with db.atomic():
-                migrate(*step.upgrade(_migrator()))
-                SchemaVersion.create(version=step.version)
-            version = step.version
+        with _foreign_keys_paused():
+            for step in MIGRATIONS:
+                if step.version <= version:
+                    continue
+                with db.atomic():
+                    migrate(*step.upgrade(_migrator()))
+                    SchemaVersion.create(version=step.version)
+                version = step.version
         # Tables added in later versions of the models are created here without touching old ones.
         db.create_tables(ALL_MODELS, safe=True)
         return {"from": before, "to": version}

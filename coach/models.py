@@ -6,6 +6,7 @@ All timestamps are naive UTC datetimes; a family's local dates and times are com
 from __future__ import annotations
 
 import json
+import secrets
 import uuid
 from datetime import UTC, datetime
 
@@ -57,6 +58,11 @@ class SchemaVersion(BaseModel):
     applied_at = DateTimeField(default=utcnow)
 
 
+def new_session_token() -> str:
+    """A fresh value for ``User.session_token``; changing it signs the user out everywhere."""
+    return secrets.token_hex(16)
+
+
 class User(BaseModel):
     email = CharField(max_length=254, unique=True)
     password_hash = CharField(max_length=255)
@@ -64,6 +70,8 @@ class User(BaseModel):
     name = CharField(max_length=80, default="")
     active = BooleanField(default=True)
     created_at = DateTimeField(default=utcnow)
+    # Part of the id in every session and remember-me cookie: a new value ends them all.
+    session_token = CharField(max_length=32, default=new_session_token)
 
     # Flask-Login protocol
     @property
@@ -79,7 +87,7 @@ class User(BaseModel):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        return f"{self.id}:{self.session_token}"
 
     @property
     def label(self) -> str:

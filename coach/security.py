@@ -6,6 +6,7 @@ so pages and the JSON API enforce the same rules: anonymous page visits go to th
 """
 from __future__ import annotations
 
+import hmac
 from datetime import timedelta
 from functools import wraps
 from urllib.parse import urlparse
@@ -44,10 +45,16 @@ AREA_ROLES = {
 
 
 @login_manager.user_loader
-def _load_user(user_id: str) -> User | None:
+def _load_user(session_id: str) -> User | None:
+    """``<id>:<session token>`` from the session or remember-me cookie → the user, if still valid.
+
+    A deactivated account, or one whose token changed (a password reset), is signed out at once.
+    """
+    user_id, _, token = session_id.partition(":")
     user = User.get_or_none(User.id == int(user_id)) if user_id.isdigit() else None
-    # A deactivated account's sessions and remember-me cookies stop working at once.
-    return user if user is not None and user.active else None
+    if user is None or not user.active or not hmac.compare_digest(user.session_token, token):
+        return None
+    return user
 
 
 def access_denial(roles: tuple[str, ...]) -> AppError | None:

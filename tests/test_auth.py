@@ -140,3 +140,34 @@ def test_unknown_page_is_a_friendly_404_and_json_404_for_api(client):
     response = client.get("/api/nothing-here")
     assert response.status_code == 404
     assert set(response.get_json()) == {"error", "message"}
+
+
+def test_password_reset_ends_every_open_session(app, client, auth):
+    from coach.services.people import create_reset_link, use_reset
+
+    worker = factories.make_user("worker")
+    auth.login(worker)
+    assert client.get("/worker/").status_code == 200
+    admin = factories.make_user("admin")
+    token = create_reset_link(worker, admin)
+    use_reset(token, "a brand new password")
+    assert client.get("/worker/").status_code == 302  # the old session no longer signs anyone in
+    fresh = app.test_client()
+    token = factories.extract_csrf(fresh.get("/login").get_data(as_text=True))
+    response = fresh.post("/login", data={"email": worker.email, "password": "a brand new password",
+                                          "csrf_token": token})
+    assert response.status_code == 302 and fresh.get("/worker/").status_code == 200
+
+
+def test_remember_me_cookie_stops_working_after_reset(app, client):
+    from coach.services.people import create_reset_link, use_reset
+
+    family = factories.make_family()
+    token = factories.extract_csrf(client.get("/login").get_data(as_text=True))
+    client.post("/login", data={"email": family.user.email, "password": factories.PASSWORD, "csrf_token": token})
+    remember = client.get_cookie("remember_token")
+    assert remember is not None
+    use_reset(create_reset_link(family.user, factories.make_user("admin")), "another new password")
+    other = app.test_client()
+    other.set_cookie("remember_token", remember.value)
+    assert other.get("/").status_code == 302

@@ -14,7 +14,7 @@ from peewee import JOIN, fn
 
 from ..db import db
 from ..errors import AppError
-from ..models import Family, Invite, PasswordReset, User, utcnow
+from ..models import Family, Invite, PasswordReset, User, new_session_token, utcnow
 from ..security import audit
 from .accounts import EMAIL_RE, create_user, hash_password, normalise_email, password_problem
 from .invites import hash_token
@@ -162,7 +162,9 @@ def use_reset(token: str, password: str) -> User:
                           PasswordReset.expires_at > now).execute())
         if claimed != 1:
             raise AppError(410, "This reset link has just been used or has expired.", code="reset_used")
-        User.update(password_hash=hash_password(password)).where(User.id == reset.user_id).execute()
+        # A new session token signs the account out everywhere: whoever knew the old password too.
+        User.update(password_hash=hash_password(password), session_token=new_session_token()).where(
+            User.id == reset.user_id).execute()
         audit("password_reset_used", "user", reset.user_id, actor=reset.user)
     return User.get_by_id(reset.user_id)
 
