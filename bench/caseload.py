@@ -10,6 +10,7 @@ Goal (issue 5): ≤ 150 ms and ≤ 10 queries.
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import random
 import statistics
@@ -125,12 +126,13 @@ def measure(app, user: User, path: str, runs: int) -> dict[str, float]:
     real = db.obj.execute_sql
     db.obj.execute_sql = lambda sql, params=None, *a, **k: statements.append(sql) or real(sql, params, *a, **k)
     try:
-        size = len(client.get(path).data)
+        body = client.get(path).data
     finally:
         del db.obj.execute_sql
+    size, gzipped = len(body), len(gzip.compress(body, 6))
     return {"first_ms": round(first, 1), "median_ms": round(statistics.median(timings), 1), "min_ms": round(min(timings), 1),
             "max_ms": round(max(timings), 1), "cpu_median_ms": round(statistics.median(cpu), 1),
-            "queries": len(statements), "kb": round(size / 1024)}
+            "queries": len(statements), "kb": round(size / 1024), "gzip_kb": round(gzipped / 1024)}
 
 
 def run(folder: Path, args: argparse.Namespace) -> dict:
