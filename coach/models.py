@@ -27,6 +27,8 @@ from .db import db
 
 ROLES = ("parent", "worker", "admin")
 THEMES = ("cues", "rupture", "repair")
+#: How each theme is named to people (pages, journal, API); templates see it as ``theme_names``.
+THEME_NAMES = {"cues": "Noticing cues", "rupture": "Out of sync", "repair": "Coming back together"}
 PROMPT_STATUSES = ("draft", "published", "retired")
 DELIVERY_STATUSES = ("pending", "sending", "sent", "no_device", "failed", "expired")
 TRIED_CHOICES = ("yes", "not_yet", "skip")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Flask, jsonify
 
-from .models import utcnow
+from .models import THEME_NAMES, utcnow
 
 
 def register_blueprints(app: Flask) -> None:
@@ -24,6 +24,9 @@ def register_blueprints(app: Flask) -> None:
     def healthz():
         """Liveness probe for load balancers and `make run`."""
         return jsonify(status="ok")
+
+    # A global, not a context variable, so imported macros see it too.
+    app.jinja_env.globals["theme_names"] = THEME_NAMES
 
     @app.context_processor
     def _template_globals():

@@ -16,7 +16,7 @@ from peewee import IntegrityError
 
 from ..db import db
 from ..errors import AppError
-from ..models import TRIED_CHOICES, CheckIn, Delivery, Family, SupportRequest, User, utcnow
+from ..models import THEME_NAMES, TRIED_CHOICES, CheckIn, Delivery, Family, SupportRequest, User, utcnow
 from . import resources
 from .ack import verify_ack_token
 from .library import fill_child
@@ -33,7 +33,6 @@ FEELINGS = {
     4: ("🙂", "Close"),
     5: ("🥰", "Very close"),
 }
-THEME_NAMES = {"cues": "Noticing cues", "rupture": "Out of sync", "repair": "Coming back together"}
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ from datetime import date, datetime, timedelta
 
 from peewee import JOIN
 
-from ..models import THEMES, CheckIn, Family, Prompt, utcnow
-from .checkins import FEELINGS, THEME_NAMES, local_today, made_at, to_local
+from ..models import THEME_NAMES, THEMES, CheckIn, Family, Prompt, utcnow
+from .checkins import FEELINGS, local_today, made_at, to_local
 from .library import fill_child
 
 TRIED_LABELS = {"yes": "Tried it", "not_yet": "Not yet", "skip": "Skipped"}

@@ -33,7 +33,6 @@ MIN_ANSWERS, MAX_ANSWERS = 2, 4
 AGE_BANDS = ((0, 3), (3, 6), (6, 12), (12, 24), (24, 36), (36, 60))
 ANY_AGE = (0, 60)
 AGE_RANGES = AGE_BANDS + (ANY_AGE,)
-THEME_NAMES = {"cues": "Noticing cues", "rupture": "Out of sync", "repair": "Coming back together"}
 #: How each field is named in messages and summaries.
 FIELD_LABELS = {"theme": "Theme", "skill": "Skill", "age": "Age range", "title": "Title",
                 "body": "Body", "question": "Question", "why": "The “why it matters” text",
