@@ -36,7 +36,7 @@ from coach.models import (  # noqa: E402
     User,
     utcnow,
 )
-from coach.services.accounts import create_user  # noqa: E402
+from coach.services.people.accounts import create_user  # noqa: E402
 
 PASSWORD = "bench password 123"
 TIMEZONES = ("Europe/London", "America/New_York", "Australia/Sydney", "Asia/Kolkata")

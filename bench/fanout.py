@@ -168,7 +168,7 @@ def fill_database(subs: list[tuple[str, str, str]], base_url: str, now: dt.datet
 
 def bench_attune(app, families: int, profile: bool) -> dict:
     from coach.models import Delivery
-    from coach.services.delivery import run_send_tick
+    from coach.services.delivery.sending import run_send_tick
 
     started, cpu = time.perf_counter(), time.process_time()
     if profile:
@@ -189,8 +189,8 @@ def bench_attune(app, families: int, profile: bool) -> dict:
 def bench_phases(app, now: dt.datetime) -> dict:
     """Client CPU per push by phase, no network: the deliveries are claimed again and re-recorded."""
     from coach.models import Delivery
-    from coach.services import delivery as engine
-    from coach.services import push
+    from coach.services.delivery import push
+    from coach.services.delivery import sending as engine
 
     Delivery.update(status="pending", lease_until=None).execute()
     sender = push.PushSender.from_config(app.config)
@@ -241,7 +241,7 @@ def bench_crypto(subs, pem: str, n: int) -> dict:
     from py_vapid import Vapid
     from pywebpush import WebPusher
 
-    from coach.services.push import encrypt_payload
+    from coach.services.delivery.push import encrypt_payload
 
     vapid = Vapid.from_pem(pem.encode())
     data = json.dumps({"title": "Notice Sam's cues", "body": "x" * 120, "delivery_id": 1}).encode()

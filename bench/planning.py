@@ -26,8 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from coach import create_app  # noqa: E402
 from coach.db import db, init_db  # noqa: E402
-from coach.services.library import seed_library_if_empty  # noqa: E402
-from coach.services.scheduling import plan_due_deliveries  # noqa: E402
+from coach.services.delivery.scheduling import plan_due_deliveries  # noqa: E402
+from coach.services.programme.library import seed_library_if_empty  # noqa: E402
 
 BENCH_DIR = Path("/tmp/attune-bench")
 NOW = datetime(2026, 11, 23, 10, 0)  # a Monday; 02:00–15:30 local in the zones below

@@ -22,7 +22,7 @@ def init_app(app: Flask) -> None:
 def init_db_command() -> None:
     """Create or upgrade the schema, seed the prompt library, create missing secrets. Idempotent."""
     from .config import ensure_instance_secrets
-    from .services.library import seed_library_if_empty
+    from .services.programme.library import seed_library_if_empty
 
     created = ensure_instance_secrets(current_app)
     result = init_db()
@@ -47,7 +47,7 @@ def init_db_command() -> None:
 @click.option("--name", default="")
 def create_user_command(email: str, password: str, role: str, name: str) -> None:
     """Create a worker or admin account and print its id."""
-    from .services.accounts import create_user
+    from .services.people.accounts import create_user
 
     with db.connection_context():
         try:
@@ -64,7 +64,7 @@ def create_user_command(email: str, password: str, role: str, name: str) -> None
 def invite_command(worker_email: str, days: int | None) -> None:
     """Print a single-use enrolment link for a new family on that worker's caseload."""
     from .models import User
-    from .services.invites import create_invite, invite_url
+    from .services.people.invites import create_invite, invite_url
 
     with db.connection_context():
         worker = User.by_email(worker_email)

@@ -42,14 +42,14 @@ def parse_now(text: str | None) -> datetime | None:
 
 def plan_tick(now: datetime | None = None) -> int:
     """Plan due deliveries (the planning half of the engine); returns how many were created."""
-    from .services.scheduling import plan_due_deliveries
+    from .services.delivery.scheduling import plan_due_deliveries
 
     return plan_due_deliveries(now)
 
 
 def send_due(now: datetime | None = None) -> dict[str, int]:
     """One plan + send tick: ``{"planned", "sent", "failed", "no_device", "retrying", "expired"}``."""
-    from .services.delivery import run_send_tick
+    from .services.delivery.sending import run_send_tick
 
     planned = plan_tick(now)
     return {"planned": planned, **run_send_tick(now)}
@@ -89,7 +89,7 @@ def scheduler_command(plan_every: int, send_every: int) -> None:
     """Run the planner and sender on intervals until SIGTERM or Ctrl-C."""
     from apscheduler.schedulers.blocking import BlockingScheduler
 
-    from .services.delivery import run_send_tick
+    from .services.delivery.sending import run_send_tick
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     # Our own line per job says what happened; APScheduler's "running/executed" pair every 5 s is noise.
@@ -125,7 +125,7 @@ def scheduler_command(plan_every: int, send_every: int) -> None:
 def send_test_push_command(email: str) -> None:
     """Send a test notification to every device of one parent and print the JSON result."""
     from .models import PushSubscription, User
-    from .services.delivery import send_test_push
+    from .services.delivery.sending import send_test_push
 
     with db.connection_context():
         user = User.by_email(email)

@@ -82,7 +82,7 @@ def _utc(day: date, at: time) -> datetime:
 
 def _family(profile: Profile, worker, n: int, now: datetime):
     from coach.models import Family
-    from coach.services.accounts import create_user
+    from coach.services.people.accounts import create_user
 
     parent = create_user(f"parent{n}@example.org", PASSWORD, "parent", profile.name)
     today = now.date()
@@ -157,8 +157,8 @@ def seed_demo(now: datetime | None = None, seed: int = 5) -> dict:
     """Create the demo people, caseloads, histories and invites (inside an app context)."""
     from coach.db import db
     from coach.models import Invite, Prompt, User, utcnow
-    from coach.services.accounts import create_user
-    from coach.services.invites import create_invite
+    from coach.services.people.accounts import create_user
+    from coach.services.people.invites import create_invite
 
     if User.by_email(WORKER_EMAIL):
         raise SystemExit(f"{WORKER_EMAIL} already exists: the demo data is already here.")
@@ -188,7 +188,7 @@ def seed_demo(now: datetime | None = None, seed: int = 5) -> dict:
 def main() -> None:
     from coach import create_app
     from coach.db import db, init_db
-    from coach.services.library import seed_library_if_empty
+    from coach.services.programme.library import seed_library_if_empty
 
     app = create_app()
     init_db()

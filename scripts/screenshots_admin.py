@@ -26,8 +26,9 @@ def seed(env: dict) -> None:
     from coach import create_app
     from coach.db import db, init_db
     from coach.models import CheckIn, Delivery, Family, Prompt
-    from coach.services import library, resources
-    from coach.services.accounts import create_user
+    from coach.services.families import resources
+    from coach.services.people.accounts import create_user
+    from coach.services.programme import library
 
     app = create_app()
     with app.app_context():

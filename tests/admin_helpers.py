@@ -8,7 +8,8 @@ import json
 import pytest
 
 from coach.models import Prompt, SupportResource, User
-from coach.services import library, people
+from coach.services.people import staff as people
+from coach.services.programme import library
 
 from . import factories
 

@@ -5,7 +5,7 @@ import itertools
 import re
 
 from coach.models import Family, User
-from coach.services.accounts import create_user
+from coach.services.people.accounts import create_user
 
 PASSWORD = "correct horse battery"
 _counter = itertools.count(1)

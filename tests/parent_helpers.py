@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from py_vapid import Vapid
 
 from coach.models import Delivery, Family, Prompt, PushSubscription, utcnow
-from coach.services.checkins import local_today
+from coach.services.families.checkins import local_today
 
 from . import factories
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from coach.services.invites import create_invite
+from coach.services.people.invites import create_invite
 
 from . import factories
 from .admin_helpers import admin_params

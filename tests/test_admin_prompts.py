@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from coach.models import CheckIn, Delivery, Prompt, PromptRevision, utcnow
-from coach.services import library
-from coach.services.readability import reading_grade
+from coach.services.programme import library
+from coach.services.programme.readability import reading_grade
 
 from . import admin_helpers, factories
 from .admin_helpers import CUES, RUPTURE, csrf_for, make_prompt, sample, sign_in
@@ -294,7 +294,7 @@ def test_admin_entered_text_is_escaped_for_parents_workers_and_push(app):
     _assert_escaped(parent.get(f"/checkin/{delivery.id}").get_data(as_text=True))
     staff = sign_in(app, worker)
     _assert_escaped(staff.get(f"/worker/families/{family.id}").get_data(as_text=True))
-    from coach.services.push import build_payload, encode_payload
+    from coach.services.delivery.push import build_payload, encode_payload
 
     payload = build_payload(delivery)
     # Notifications show plain text: the title travels verbatim inside a JSON string.

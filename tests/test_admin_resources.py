@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from coach.models import AuditEvent, SupportResource
-from coach.services import resources
+from coach.services.families import resources
 
 from . import factories
 from .admin_helpers import csrf_for, sign_in

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from coach.models import CheckIn, Delivery, SupportRequest, SupportResource
-from coach.services.ack import make_ack_token
+from coach.services.delivery.ack import make_ack_token
 
 from . import factories
 from .parent_helpers import ParentClient, checkin_body, make_delivery
@@ -271,7 +271,7 @@ def test_opened_with_a_session_needs_csrf_and_the_familys_own_delivery(parent, d
 
 def test_a_replay_racing_the_first_write_returns_the_stored_row(parent, monkeypatch):
     """Page and service worker sending one id at once: the insert that loses gets the winner's row."""
-    from coach.services import checkins
+    from coach.services.families import checkins
 
     body = checkin_body(note="first")
     assert post_checkin(parent, **{k: body[k] for k in ("id", "note")}).status_code == 201

@@ -16,8 +16,8 @@ from coach.models import (
     SupportRequest,
     User,
 )
-from coach.services.checkins import local_today
-from coach.services.invites import create_invite, hash_token
+from coach.services.families.checkins import local_today
+from coach.services.people.invites import create_invite, hash_token
 
 from . import factories
 from .parent_helpers import ParentClient, checkin_body, make_delivery

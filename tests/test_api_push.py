@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from coach.models import PushSubscription
-from coach.services.subscriptions import application_server_key, device_label
+from coach.services.delivery.subscriptions import application_server_key, device_label
 from tests.pushservice import PushService, TestSubscription
 
 from . import factories

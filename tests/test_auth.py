@@ -143,7 +143,7 @@ def test_unknown_page_is_a_friendly_404_and_json_404_for_api(client):
 
 
 def test_password_reset_ends_every_open_session(app, client, auth):
-    from coach.services.people import create_reset_link, use_reset
+    from coach.services.people.staff import create_reset_link, use_reset
 
     worker = factories.make_user("worker")
     auth.login(worker)
@@ -160,7 +160,7 @@ def test_password_reset_ends_every_open_session(app, client, auth):
 
 
 def test_remember_me_cookie_stops_working_after_reset(app, client):
-    from coach.services.people import create_reset_link, use_reset
+    from coach.services.people.staff import create_reset_link, use_reset
 
     family = factories.make_family()
     token = factories.extract_csrf(client.get("/login").get_data(as_text=True))

@@ -7,8 +7,8 @@ from email.utils import format_datetime
 import pytest
 
 from coach.models import PushSubscription, User, utcnow
-from coach.services import delivery as service
-from coach.services.delivery import (
+from coach.services.delivery import sending as service
+from coach.services.delivery.sending import (
     SubscriptionResult,
     claim_batch,
     record_push_result,
@@ -230,7 +230,7 @@ def test_send_test_push(push_app, ps):
 def test_a_payload_that_cannot_be_built_fails_alone(push_app, ps, monkeypatch):
     delivery = make_due()
     subscribe(ps, delivery.family.user)
-    monkeypatch.setattr("coach.services.push.MAX_PAYLOAD_BYTES", 100)
+    monkeypatch.setattr("coach.services.delivery.push.MAX_PAYLOAD_BYTES", 100)
     assert run_send_tick(NOW)["failed"] == 1
     delivery = reload(delivery)
     assert delivery.status == "failed" and "payload" in delivery.last_error and ps.received == []

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from coach.delivery_cli import parse_now
 from coach.models import Delivery, utcnow
-from coach.services.library import seed_library_if_empty
+from coach.services.programme.library import seed_library_if_empty
 from tests import factories
 from tests.delivery_helpers import NOW, make_due, reload, subscribe
 

@@ -1,4 +1,4 @@
-"""Engagement rules (coach/services/engagement.py): each status at its boundaries with a time-travelled
+"""Engagement rules (coach/services/families/engagement.py): each status at its boundaries with a time-travelled
 clock, the funnel metrics on a hand-built history with known answers, streaks and the activity strip.
 
 The small ``add_*`` helpers here build history rows; the worker page tests import them too.
@@ -11,10 +11,10 @@ from datetime import date, datetime, time, timedelta
 import pytest
 
 from coach.models import CheckIn, Delivery, PushSubscription, SupportRequest
-from coach.services import engagement
-from coach.services.activity import local_days
-from coach.services.engagement import StatusFacts, classify, measure_families, measure_family, streak
-from coach.services.streaks import count_streak, family_streak
+from coach.services.families import engagement
+from coach.services.families.activity import local_days
+from coach.services.families.engagement import StatusFacts, classify, measure_families, measure_family, streak
+from coach.services.families.streaks import count_streak, family_streak
 
 from . import factories
 

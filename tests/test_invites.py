@@ -8,7 +8,7 @@ import pytest
 
 from coach.errors import AppError
 from coach.models import Family, Invite, User, utcnow
-from coach.services.invites import create_invite, find_usable_invite, hash_token
+from coach.services.people.invites import create_invite, find_usable_invite, hash_token
 
 from . import factories
 

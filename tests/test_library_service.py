@@ -14,7 +14,7 @@ import pytest
 from coach.db import db
 from coach.errors import AppError
 from coach.models import AuditEvent, CheckIn, Delivery, Prompt, PromptRevision
-from coach.services import library, library_stats, library_transfer
+from coach.services.programme import library, library_stats, library_transfer
 
 from . import factories
 from .admin_helpers import CUES, RUPTURE, STARTER, make_prompt, sample
@@ -56,7 +56,7 @@ def test_reading_grade_above_six_is_a_problem_per_field():
 
 
 def test_reading_grade_reads_child_as_your_child():
-    from coach.services.readability import reading_grade
+    from coach.services.programme.readability import reading_grade
 
     assert reading_grade("Hold {child} close.") == reading_grade("Hold your child close.")
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from coach.models import CheckIn, Delivery, Family, PushSubscription, SupportRequest, SupportResource, User
-from coach.services.checkins import local_today
+from coach.services.families.checkins import local_today
 
 from . import factories
 from .parent_helpers import ParentClient, checkin_body, make_delivery, make_prompt

@@ -5,9 +5,9 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from coach.services.journal import reflection, week_label
-from coach.services.preferences import days_label, parse_days
-from coach.services.streaks import count_streak, streak_message
+from coach.services.families.journal import reflection, week_label
+from coach.services.families.preferences import days_label, parse_days
+from coach.services.families.streaks import count_streak, streak_message
 
 WED = date(2026, 11, 25)  # a Wednesday
 
@@ -63,7 +63,7 @@ def test_days_parsing_and_words():
 
 
 def test_client_time_rules():
-    from coach.services.checkins import parse_client_time
+    from coach.services.families.checkins import parse_client_time
 
     now = datetime(2026, 11, 26, 12, 0)
     assert parse_client_time("2026-11-26T13:00:00+01:00", now) == datetime(2026, 11, 26, 12, 0)

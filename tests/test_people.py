@@ -9,8 +9,8 @@ import pytest
 
 from coach.errors import AppError
 from coach.models import AuditEvent, Family, Invite, PasswordReset, User, utcnow
-from coach.services import people
-from coach.services.invites import create_invite, hash_token
+from coach.services.people import staff as people
+from coach.services.people.invites import create_invite, hash_token
 
 from . import admin_helpers, factories
 from .admin_helpers import csrf_for, sign_in

@@ -18,7 +18,7 @@ import pytest
 from coach import create_app
 from coach.db import db, init_db
 from coach.models import Delivery, Family, Prompt, PushSubscription, User
-from coach.services.library import seed_library_if_empty
+from coach.services.programme.library import seed_library_if_empty
 from tests.conftest import PG_URL, postgres_schema
 from tests.delivery_helpers import VAPID_PEM
 from tests.pushservice import PushService

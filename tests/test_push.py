@@ -8,9 +8,8 @@ import http_ece
 import pytest
 from py_vapid import Vapid
 
-from coach.services.ack import verify_ack_token
-from coach.services.delivery import run_send_tick
-from coach.services.push import (
+from coach.services.delivery.ack import verify_ack_token
+from coach.services.delivery.push import (
     MAX_PAYLOAD_BYTES,
     PushMessage,
     PushSender,
@@ -19,6 +18,7 @@ from coach.services.push import (
     host_allowed,
     load_vapid,
 )
+from coach.services.delivery.sending import run_send_tick
 from tests.delivery_helpers import NOW, VAPID_PEM, make_due, subscribe
 from tests.pushservice import PushService
 
@@ -128,7 +128,7 @@ def test_encryption_matches_http_ece():
 
 def test_longest_possible_payload_fits(push_app):
     from coach.models import Delivery, Family, Prompt
-    from coach.services.push import build_payload
+    from coach.services.delivery.push import build_payload
 
     prompt = Prompt(title="{child} " + "t" * 32, body=("{child} " * 3 + "b" * 140)[:140])
     family = Family(child_name="C" * 60)

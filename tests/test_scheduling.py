@@ -1,5 +1,5 @@
 """Planning deliveries: local dates, windows across DST, weekdays, pauses, idempotence, settings
-changes and the cost of a tick (coach/services/scheduling.py)."""
+changes and the cost of a tick (coach/services/delivery/scheduling.py)."""
 from __future__ import annotations
 
 import threading
@@ -9,8 +9,8 @@ import pytest
 
 from coach.db import db
 from coach.models import Delivery, Family, Prompt
-from coach.services import scheduling
-from coach.services.scheduling import (
+from coach.services.delivery import scheduling
+from coach.services.delivery.scheduling import (
     local_window,
     next_due_after,
     plan_due_deliveries,

@@ -1,5 +1,5 @@
 """Choosing a family's prompt: age bands, theme rotation, repair after a hard rupture, no repeats,
-determinism (coach/services/selection.py)."""
+determinism (coach/services/programme/selection.py)."""
 from __future__ import annotations
 
 import uuid
@@ -8,9 +8,9 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from coach.models import CheckIn, Delivery, Family, Prompt
-from coach.services.library import seed_library_if_empty
-from coach.services.scheduling import plan_due_deliveries
-from coach.services.selection import PlanningDraws, choose_prompt
+from coach.services.delivery.scheduling import plan_due_deliveries
+from coach.services.programme.library import seed_library_if_empty
+from coach.services.programme.selection import PlanningDraws, choose_prompt
 
 from .factories import make_family
 

@@ -6,8 +6,8 @@ import re
 from datetime import timedelta
 
 from coach.models import Invite, utcnow
-from coach.services.invites import create_invite
-from coach.services.qr import qr_svg
+from coach.services.people.invites import create_invite
+from coach.services.people.qr import qr_svg
 
 from . import factories
 from .conftest import Auth

@@ -8,7 +8,7 @@ from flask import Response, flash, jsonify, redirect, render_template, request, 
 from ..errors import AppError, wants_json
 from ..models import utcnow
 from ..security import role_required
-from ..services import library_transfer
+from ..services.programme import library_transfer
 from .blueprint import bp, me
 
 

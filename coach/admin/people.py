@@ -7,7 +7,7 @@ from flask import flash, redirect, render_template, request, url_for
 from ..errors import AppError
 from ..models import Family, User
 from ..security import role_required
-from ..services import people
+from ..services.people import staff as people
 from .blueprint import bp, int_or_none, me
 
 

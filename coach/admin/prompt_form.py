@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ..services.library import ANY_AGE, MAX_ANSWERS
+from ..services.programme.library import ANY_AGE, MAX_ANSWERS
 
 TEXT_FIELDS = ("theme", "skill", "age", "title", "body", "question", "why")
 

@@ -8,7 +8,7 @@ from peewee import JOIN
 from ..errors import AppError
 from ..models import Prompt, PromptRevision, User
 from ..security import role_required
-from ..services import library, library_stats
+from ..services.programme import library, library_stats
 from .blueprint import bp, int_or_none, me
 from .prompt_form import blank_values, form_values, item_from_values, problems_by_row, values_from_data
 

@@ -6,7 +6,7 @@ from flask import flash, redirect, render_template, request, url_for
 from ..errors import AppError
 from ..models import SupportResource
 from ..security import role_required
-from ..services import resources
+from ..services.families import resources
 from .blueprint import bp, me
 
 

@@ -9,7 +9,7 @@ from peewee import JOIN, fn
 
 from ..models import Delivery, Family, Prompt, User, utcnow
 from ..security import role_required
-from ..services import library_stats
+from ..services.programme import library_stats
 
 # Importing the area's other modules adds their routes to the one admin blueprint.
 from . import audit, library_files, people, resources  # noqa: F401

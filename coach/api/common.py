@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from ..errors import AppError
 from ..models import Family
-from ..services.checkins import family_for
+from ..services.families.checkins import family_for
 
 
 def json_body() -> dict:

@@ -11,8 +11,8 @@ from flask import Blueprint, jsonify, request
 from ..errors import AppError
 from ..models import Delivery
 from ..security import access_denial, csrf, role_required
-from ..services import checkins
-from ..services.ack import verify_ack_token
+from ..services.delivery.ack import verify_ack_token
+from ..services.families import checkins
 from .common import json_body, my_family
 
 bp = Blueprint("checkins", __name__)

@@ -9,9 +9,9 @@ from flask_login import current_user, logout_user
 from ..errors import AppError
 from ..models import utcnow
 from ..security import audit, role_required
-from ..services import preferences, privacy
-from ..services.streaks import family_streak
-from ..services.subscriptions import list_devices
+from ..services.delivery.subscriptions import list_devices
+from ..services.families import preferences, privacy
+from ..services.families.streaks import family_streak
 from .common import json_body, my_family
 
 bp = Blueprint("me", __name__)

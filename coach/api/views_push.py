@@ -7,7 +7,7 @@ from flask_login import current_user
 from ..errors import AppError
 from ..models import PushSubscription
 from ..security import role_required
-from ..services import subscriptions
+from ..services.delivery import subscriptions
 from .common import json_body
 
 bp = Blueprint("push", __name__, url_prefix="/push")
@@ -49,7 +49,7 @@ def test_push():
     if not PushSubscription.select().where(PushSubscription.user == current_user.id).exists():
         return jsonify(devices=0, sent=0, failed=0,
                        message="No device has notifications turned on yet. Turn them on first.")
-    from ..services.delivery import send_test_push
+    from ..services.delivery.sending import send_test_push
 
     result = send_test_push(current_user._get_current_object())
     if result["sent"]:

@@ -8,7 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from ..services.accounts import EMAIL_RE, MIN_PASSWORD, month_is_plausible_birth, normalise_email
+from ..services.people.accounts import EMAIL_RE, MIN_PASSWORD, month_is_plausible_birth, normalise_email
 
 TIME_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _TIMEZONES = frozenset(available_timezones())

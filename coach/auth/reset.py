@@ -10,8 +10,8 @@ from wtforms import PasswordField
 from wtforms.validators import DataRequired, EqualTo, ValidationError
 
 from ..errors import AppError, error_response
-from ..services import people
-from ..services.accounts import password_problem
+from ..services.people import staff as people
+from ..services.people.accounts import password_problem
 
 bp = Blueprint("reset", __name__)
 

@@ -12,7 +12,7 @@ from ..security import (
     record_login_failure,
     safe_next,
 )
-from ..services import accounts, invites
+from ..services.people import accounts, invites
 from .forms import JoinForm, LoginForm
 
 bp = Blueprint("auth", __name__)

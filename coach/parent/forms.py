@@ -10,7 +10,7 @@ from wtforms import BooleanField, RadioField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..services.preferences import DAILY, DAY_NAMES, THREE_A_WEEK
+from ..services.families.preferences import DAILY, DAY_NAMES, THREE_A_WEEK
 
 DAY_CHOICES = [SelectChoice("daily", "Every day"),
                SelectChoice("three", "Three days a week (Monday, Wednesday and Friday)"),

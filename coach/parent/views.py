@@ -13,10 +13,11 @@ from flask_login import current_user, logout_user
 from ..errors import AppError
 from ..models import CheckIn, Delivery, utcnow
 from ..security import audit, home_for, role_required
-from ..services import checkins, preferences, privacy, subscriptions
-from ..services.checkins import FEELINGS, family_for
-from ..services.journal import build_journal
-from ..services.streaks import family_streak
+from ..services.delivery import subscriptions
+from ..services.families import checkins, preferences, privacy
+from ..services.families.checkins import FEELINGS, family_for
+from ..services.families.journal import build_journal
+from ..services.families.streaks import family_streak
 from .forms import DeleteAccountForm, SettingsForm
 
 bp = Blueprint("parent", __name__)

@@ -16,8 +16,8 @@ from flask_login import current_user
 
 from ..errors import AppError
 from ..security import audit, role_required
-from ..services import caseload
-from ..services.engagement import PERIODS, FamilyEngagement
+from ..services.families import caseload
+from ..services.families.engagement import PERIODS, FamilyEngagement
 from .blueprint import bp
 from .forms import read_filters
 

@@ -11,8 +11,8 @@ from ..db import db
 from ..errors import AppError
 from ..models import Family
 from ..security import audit, role_required
-from ..services import caseload
-from ..services.engagement import local_time, measure_family
+from ..services.families import caseload
+from ..services.families.engagement import local_time, measure_family
 from .blueprint import bp
 from .forms import FollowUpForm
 

@@ -9,8 +9,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from ..models import User
-from ..services.caseload import FOLLOW_UP_NOTE_MAX, CaseloadFilters, worker_choices
-from ..services.engagement import NEED_ORDER, STATUS_LABELS
+from ..services.families.caseload import FOLLOW_UP_NOTE_MAX, CaseloadFilters, worker_choices
+from ..services.families.engagement import NEED_ORDER, STATUS_LABELS
 
 
 class CaseloadFilterForm(Form):

@@ -7,8 +7,8 @@ from flask_login import current_user
 from ..errors import AppError
 from ..models import Invite
 from ..security import role_required
-from ..services import invites
-from ..services.qr import qr_svg
+from ..services.people import invites
+from ..services.people.qr import qr_svg
 from .blueprint import bp
 from .forms import InviteForm
 

@@ -12,7 +12,7 @@ from functools import lru_cache
 
 from markupsafe import Markup, escape
 
-from ..services.engagement import FamilyEngagement, Funnel
+from ..services.families.engagement import FamilyEngagement, Funnel
 from .blueprint import bp
 
 PITCH = 10  # cell width 8 + gap 2

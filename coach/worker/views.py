@@ -10,8 +10,8 @@ from flask_login import current_user
 
 from ..models import Invite
 from ..security import role_required
-from ..services import caseload as caseload_service
-from ..services.engagement import NEED_ORDER, STATUS_LABELS
+from ..services.families import caseload as caseload_service
+from ..services.families.engagement import NEED_ORDER, STATUS_LABELS
 from . import exports, families, invites, render  # noqa: F401  (they register on bp)
 from .blueprint import bp
 from .forms import read_filters

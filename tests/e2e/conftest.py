@@ -11,8 +11,8 @@ from datetime import timedelta
 import pytest
 
 from coach.models import Delivery, Family, utcnow
-from coach.services.delivery import run_send_tick
-from coach.services.scheduling import plan_due_deliveries
+from coach.services.delivery.scheduling import plan_due_deliveries
+from coach.services.delivery.sending import run_send_tick
 from tests import factories
 from tests.pushservice import PushService, TestSubscription
 

@@ -10,7 +10,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from coach import create_app
 from coach.db import db, init_db
-from coach.services.library import seed_library_if_empty
+from coach.services.programme.library import seed_library_if_empty
 from tests.parent_helpers import VAPID_PEM
 from tests.pushservice import PushService
 

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from coach.models import CheckIn, Delivery, PushSubscription
-from coach.services.invites import create_invite
+from coach.services.people.invites import create_invite
 from tests import factories
 from tests.parent_helpers import make_delivery
 

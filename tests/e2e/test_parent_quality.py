@@ -11,7 +11,7 @@ import axe_playwright_python
 import pytest
 
 from coach.models import PushSubscription
-from coach.services.checkins import parse_checkin, record_checkin
+from coach.services.families.checkins import parse_checkin, record_checkin
 from tests.parent_helpers import checkin_body, make_delivery, make_prompt
 
 from .conftest import PHONE, allow_notifications, make_parent, sign_in, wait_for_worker

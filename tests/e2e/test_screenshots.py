@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from coach.models import Prompt
-from coach.services.checkins import parse_checkin, record_checkin
+from coach.services.families.checkins import parse_checkin, record_checkin
 from tests.parent_helpers import checkin_body, make_delivery
 
 from .conftest import make_parent, sign_in

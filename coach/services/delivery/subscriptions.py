@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from ..db import write_transaction
-from ..errors import AppError
-from ..models import PushSubscription, User, utcnow
+from ...db import write_transaction
+from ...errors import AppError
+from ...models import PushSubscription, User, utcnow
 
 MAX_ENDPOINT = 1000
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}

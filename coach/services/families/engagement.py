@@ -49,7 +49,7 @@ from typing import NamedTuple
 
 from peewee import Select
 
-from ..models import Family, utcnow
+from ...models import Family, utcnow
 from .activity import (
     Activity,
     database_identity,

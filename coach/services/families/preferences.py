@@ -9,9 +9,9 @@ import re
 from datetime import date, datetime, timedelta
 from zoneinfo import available_timezones
 
-from ..db import write_transaction
-from ..errors import AppError
-from ..models import Family, utcnow
+from ...db import write_transaction
+from ...errors import AppError
+from ...models import Family, utcnow
 from .checkins import local_today
 
 TIME_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -121,7 +121,7 @@ def clean_settings(family: Family, changes: dict, now: datetime) -> dict:
 
 def update_settings(family: Family, changes: dict, now: datetime | None = None) -> Family:
     """Validate and save settings; timing changes re-plan the family in the same transaction."""
-    from .scheduling import reschedule_family
+    from ..delivery.scheduling import reschedule_family
 
     now = now or utcnow()
     clean = clean_settings(family, changes, now)

@@ -39,8 +39,8 @@ from zoneinfo import ZoneInfo
 from flask import current_app, has_app_context
 from peewee import SQL, fn
 
-from ..db import db
-from ..models import THEMES, CheckIn, Delivery, Family, Prompt, utcnow
+from ...db import db
+from ...models import THEMES, CheckIn, Delivery, Family, Prompt, utcnow
 
 DEFAULT_REPEAT_DAYS = 60
 CHECKIN_LOOKBACK = timedelta(days=3)

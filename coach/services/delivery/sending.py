@@ -26,8 +26,8 @@ from urllib.parse import urlsplit
 from flask import current_app
 from peewee import JOIN, fn
 
-from ..db import db, is_postgres, write_transaction
-from ..models import Delivery, Family, Prompt, PushSubscription, User, utcnow
+from ...db import db, is_postgres, write_transaction
+from ...models import Delivery, Family, Prompt, PushSubscription, User, utcnow
 from .push import (
     PushMessage,
     PushResult,

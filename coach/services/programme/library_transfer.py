@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 
-from ..db import db
-from ..errors import AppError
-from ..models import PROMPT_STATUSES, Prompt, User
-from ..security import audit
+from ...db import db
+from ...errors import AppError
+from ...models import PROMPT_STATUSES, Prompt, User
+from ...security import audit
 from .library import PROMPT_FIELDS, save_prompt, validate_prompt
 
 IMPORT_MAX_BYTES = 512 * 1024

@@ -9,9 +9,9 @@ from flask import current_app, has_app_context
 from peewee import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..db import db
-from ..errors import AppError
-from ..models import ROLES, Family, User, utcnow
+from ...db import db
+from ...errors import AppError
+from ...models import ROLES, Family, User, utcnow
 
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 MIN_PASSWORD = 10

@@ -15,13 +15,13 @@ from pathlib import Path
 
 from markupsafe import Markup, escape
 
-from ..db import db
-from ..errors import AppError
-from ..models import PROMPT_STATUSES, THEMES, Prompt, PromptRevision, User, utcnow
-from ..security import audit
+from ...db import db
+from ...errors import AppError
+from ...models import PROMPT_STATUSES, THEMES, Prompt, PromptRevision, User, utcnow
+from ...security import audit
 from .readability import FALLBACK, MAX_GRADE, PLACEHOLDER, as_read, reading_grade
 
-STARTER_FILE = Path(__file__).resolve().parent.parent / "data" / "prompts.json"
+STARTER_FILE = Path(__file__).resolve().parents[2] / "data" / "prompts.json"
 PROMPT_FIELDS = ("theme", "skill", "age_min_months", "age_max_months", "title", "body", "question",
                  "answers", "why")
 

@@ -10,8 +10,8 @@ from datetime import timedelta
 
 from flask import current_app
 
-from ..errors import AppError
-from ..models import Family, Invite, User, utcnow
+from ...errors import AppError
+from ...models import Family, Invite, User, utcnow
 
 
 def hash_token(token: str) -> str:

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from ..models import CheckIn, Family, utcnow
+from ...models import CheckIn, Family, utcnow
 from .checkins import local_today, made_at, to_local
 
 GRACE_DAYS = 2

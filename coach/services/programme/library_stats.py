@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from peewee import JOIN, Case, fn
 
-from ..models import PROMPT_STATUSES, THEMES, CheckIn, Delivery, Prompt
+from ...models import PROMPT_STATUSES, THEMES, CheckIn, Delivery, Prompt
 from .library import AGE_BANDS, ANY_AGE, age_label
 
 #: A theme × age band cell with fewer published prompts than this is a gap.

@@ -10,8 +10,8 @@ from datetime import date, datetime
 
 from peewee import ForeignKeyField
 
-from ..db import write_transaction
-from ..models import (
+from ...db import write_transaction
+from ...models import (
     AuditEvent,
     CheckIn,
     Delivery,

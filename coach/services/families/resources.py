@@ -9,10 +9,10 @@ from urllib.parse import urlparse
 
 from peewee import fn
 
-from ..db import db
-from ..errors import AppError
-from ..models import SupportResource, User
-from ..security import audit
+from ...db import db
+from ...errors import AppError
+from ...models import SupportResource, User
+from ...security import audit
 
 #: field → (label in messages, character limit, required)
 FIELDS = {

@@ -12,8 +12,8 @@ from datetime import date, datetime, timedelta
 
 from peewee import JOIN, Case, ModelSelect
 
-from ..errors import AppError
-from ..models import CheckIn, Delivery, Family, Prompt, SupportRequest, User, utcnow
+from ...errors import AppError
+from ...models import CheckIn, Delivery, Family, Prompt, SupportRequest, User, utcnow
 from .engagement import (
     FamilyEngagement,
     local_date,

@@ -12,10 +12,10 @@ from datetime import timedelta
 from flask import current_app
 from peewee import JOIN, fn
 
-from ..db import db
-from ..errors import AppError
-from ..models import Family, Invite, PasswordReset, User, new_session_token, utcnow
-from ..security import audit
+from ...db import db
+from ...errors import AppError
+from ...models import Family, Invite, PasswordReset, User, new_session_token, utcnow
+from ...security import audit
 from .accounts import EMAIL_RE, create_user, hash_password, normalise_email, password_problem
 from .invites import hash_token
 

@@ -34,9 +34,9 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 from py_vapid import Vapid
 
-from ..models import Delivery
+from ...models import Delivery
+from ..programme.library import fill_child
 from .ack import make_ack_token
-from .library import fill_child
 
 MAX_PAYLOAD_BYTES = 3072  # DESIGN "Push payload": ≤ 3 KB, well under the 4 KB push services accept
 JWT_LIFETIME = 12 * 3600  # Apple rejects an exp more than a day ahead

@@ -6,9 +6,9 @@ from datetime import date, datetime, timedelta
 
 from peewee import JOIN
 
-from ..models import THEME_NAMES, THEMES, CheckIn, Family, Prompt, utcnow
+from ...models import THEME_NAMES, THEMES, CheckIn, Family, Prompt, utcnow
+from ..programme.library import fill_child
 from .checkins import FEELINGS, local_today, made_at, to_local
-from .library import fill_child
 
 TRIED_LABELS = {"yes": "Tried it", "not_yet": "Not yet", "skip": "Skipped"}
 JOURNAL_LIMIT = 300

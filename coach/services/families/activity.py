@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 
 from peewee import SQL, Case, Cast, fn
 
-from ..db import db, is_postgres
-from ..models import CheckIn, Delivery, Family, PushSubscription, SupportRequest
+from ...db import db, is_postgres
+from ...models import CheckIn, Delivery, Family, PushSubscription, SupportRequest
 from .streaks import LOOKBACK_DAYS
 
 # --- dates ---------------------------------------------------------------------------------------

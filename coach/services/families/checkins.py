@@ -14,12 +14,12 @@ from zoneinfo import ZoneInfo
 
 from peewee import IntegrityError
 
-from ..db import db
-from ..errors import AppError
-from ..models import THEME_NAMES, TRIED_CHOICES, CheckIn, Delivery, Family, SupportRequest, User, utcnow
+from ...db import db
+from ...errors import AppError
+from ...models import THEME_NAMES, TRIED_CHOICES, CheckIn, Delivery, Family, SupportRequest, User, utcnow
+from ..delivery.ack import verify_ack_token
+from ..programme.library import fill_child
 from . import resources
-from .ack import verify_ack_token
-from .library import fill_child
 
 NOTE_MAX = 500
 UUID4_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$", re.IGNORECASE)

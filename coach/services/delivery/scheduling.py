@@ -41,9 +41,9 @@ from functools import lru_cache
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from ..db import db, is_postgres, write_transaction
-from ..models import Delivery, Family, utcnow
-from .selection import (
+from ...db import db, is_postgres, write_transaction
+from ...models import Delivery, Family, utcnow
+from ..programme.selection import (
     PlanningDraws,
     PromptCache,
     SelectionContext,

@@ -1,0 +1,1 @@
+"""Families: check-ins, journal and streaks, settings, privacy, engagement and the caseload, support resources."""
