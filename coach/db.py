@@ -133,12 +133,49 @@ def _v4_down(migrator: SchemaMigrator) -> list:
     return [migrator.drop_column("user", "session_token")]
 
 
+_V5_COLUMNS = {
+    "family": ("country", "discreet"),
+    "support_request": ("user_id", "source", "safe", "urgent", "note", "respond_by", "escalated_at"),
+    "support_resource": ("country", "kind", "text", "source_url", "checked_on"),
+}
+
+
+def _v5_up(migrator: SchemaMigrator) -> list:
+    """v5, the care loop: a family's country and discreet mode, who asked for support and how safe
+    they are, resources per country with their source, and the email and staff-alert outboxes."""
+    from .models import Family, MailMessage, StaffAlert, SupportRequest, SupportResource
+
+    models = {"family": Family, "support_request": SupportRequest, "support_resource": SupportResource}
+    db.create_tables([MailMessage, StaffAlert], safe=True)
+    steps = []
+    for table, columns in _V5_COLUMNS.items():
+        for column in columns:
+            field = models[table]._meta.columns[column]
+            steps.append(migrator.add_column(table, column, field))
+    return steps  # add_column also creates the indexes the fields declare
+
+
+def _v5_down(migrator: SchemaMigrator) -> list:
+    from .models import MailMessage, StaffAlert
+
+    db.drop_tables([StaffAlert, MailMessage], safe=True)
+    steps = [migrator.drop_index("support_resource", "support_resource_country"),
+             migrator.drop_index("support_request", "support_request_escalated_at")]
+    for table, columns in _V5_COLUMNS.items():
+        for column in columns:
+            # SQLite's own DROP COLUMN refuses a foreign-key column; peewee's table rebuild does it.
+            legacy = {"legacy": True} if column == "user_id" and not is_postgres() else {}
+            steps.append(migrator.drop_column(table, column, **legacy))
+    return steps
+
+
 #: Ordered migrations. Version 1 is the first released schema. Append, never edit; every step
 #: has a downgrade so tests can rebuild the schema it started from.
 MIGRATIONS: list[Migration] = [
     Migration(2, _v2_up, _v2_down),
     Migration(3, _v3_up, _v3_down),
     Migration(4, _v4_up, _v4_down),
+    Migration(5, _v5_up, _v5_down),
 ]
 LATEST_VERSION = MIGRATIONS[-1].version if MIGRATIONS else 1
 

@@ -115,6 +115,10 @@ class Family(BaseModel):
     share_notes_default = BooleanField(default=False)
     next_due_at = DateTimeField(null=True, index=True)
     created_at = DateTimeField(default=utcnow)
+    # ISO 3166-1 alpha-2 ("" = not known): which emergency number and helplines /help shows first.
+    country = CharField(max_length=2, default="")
+    # Notifications say only "A moment for today is ready"; the prompt shows once the app opens.
+    discreet = BooleanField(default=False)
 
     @property
     def child_label(self) -> str:
@@ -219,6 +223,10 @@ class CheckIn(BaseModel):
         indexes = ((("family", "received_at"), False),)
 
 
+SUPPORT_SOURCES = ("help", "checkin", "low_mood")
+SAFE_ANSWERS = ("yes", "no", "unsure")
+
+
 class SupportRequest(BaseModel):
     """A parent asked for their family worker to get in touch; the worker marks it followed up."""
 
@@ -228,6 +236,14 @@ class SupportRequest(BaseModel):
     followed_up_at = DateTimeField(null=True)
     followed_up_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
     follow_up_note = TextField(null=True)
+    # Who asked (a household may have several caregivers), from where, and how safe they said they were.
+    user = ForeignKeyField(User, null=True, backref="support_requests", on_delete="SET NULL")
+    source = CharField(max_length=10, default="checkin")  # help | checkin | low_mood
+    safe = CharField(max_length=6, null=True)  # yes | no | unsure; null when not asked
+    urgent = BooleanField(default=False)  # safe was "no" or "unsure": the duty address is told too
+    note = TextField(null=True)  # the parent's words for their worker (≤ 500), never in an email
+    respond_by = DateTimeField(null=True)  # created_at + COACH_SUPPORT_RESPONSE_HOURS
+    escalated_at = DateTimeField(null=True, index=True)
 
 
 class Invite(BaseModel):
@@ -270,6 +286,54 @@ class SupportResource(BaseModel):
     region = CharField(max_length=120, default="")
     position = IntegerField(default=0)
     active = BooleanField(default=True)
+    country = CharField(max_length=2, default="*", index=True)  # ISO alpha-2, or "*" for everywhere
+    kind = CharField(max_length=14, default="other")  # RESOURCE_KINDS
+    text = CharField(max_length=120, default="")  # how to reach them by text message, if they offer it
+    source_url = CharField(max_length=300, default="")  # the organisation's page the number came from
+    checked_on = DateField(null=True)  # when that page was last checked
+
+
+RESOURCE_KINDS = ("emergency", "crisis", "parenting", "abuse", "mental_health", "other")
+
+
+class MailMessage(BaseModel):
+    """The email outbox: written in the same transaction as its cause, sent by the scheduler tick."""
+
+    to_address = CharField(max_length=254)
+    subject = CharField(max_length=200)
+    body = TextField()
+    kind = CharField(max_length=20)  # alert | urgent | escalation | reset | test | …
+    dedupe_key = CharField(max_length=120, null=True, unique=True)  # one email per cause and address
+    status = CharField(max_length=10, default="pending")  # pending | sending | sent | failed
+    attempts = IntegerField(default=0)
+    next_attempt_at = DateTimeField(default=utcnow)
+    lease_until = DateTimeField(null=True)
+    sent_at = DateTimeField(null=True)
+    last_error = CharField(max_length=300, null=True)
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("status", "next_attempt_at"), False),)
+
+
+class StaffAlert(BaseModel):
+    """A Web Push to a worker's (or the duty admin's) own devices about a support request."""
+
+    user = ForeignKeyField(User, backref="alerts", on_delete="CASCADE")
+    support_request = ForeignKeyField(SupportRequest, backref="alerts", on_delete="CASCADE")
+    kind = CharField(max_length=12, default="alert")  # alert | urgent | escalation
+    status = CharField(max_length=10, default="pending")  # pending | sending | sent | no_device | failed
+    attempts = IntegerField(default=0)
+    next_attempt_at = DateTimeField(default=utcnow)
+    lease_until = DateTimeField(null=True)
+    sent_at = DateTimeField(null=True)
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = (
+            (("user", "support_request", "kind"), True),
+            (("status", "next_attempt_at"), False),
+        )
 
 
 class AuditEvent(BaseModel):
@@ -307,4 +371,6 @@ ALL_MODELS = [
     SupportResource,
     AuditEvent,
     LoginFailure,
+    MailMessage,
+    StaffAlert,
 ]
