@@ -32,6 +32,13 @@ DEFAULTS = {
     "PUSH_TTL_HOURS": 12,
     "LOGIN_MAX_FAILURES": 10,
     "LOGIN_WINDOW_MINUTES": 15,
+    # Email (DESIGN "Email"): unset SMTP_URL means nothing is mailed; /admin/ and `make run` say so.
+    "SMTP_URL": "",
+    "MAIL_FROM": "Attune <attune@localhost>",
+    "SMTP_TIMEOUT": 10,
+    # Urgent and escalated support requests; empty: every active admin's email instead.
+    "DUTY_EMAIL": "",
+    "SUPPORT_RESPONSE_HOURS": 24,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_HTTPONLY": True,
@@ -64,7 +71,8 @@ def load_config(app: Flask, test_config: dict | None) -> None:
     for key in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
         if key not in explicit:
             app.config[key] = secure
-    for key in ("REPEAT_DAYS", "INVITE_DAYS", "PUSH_TIMEOUT", "PUSH_CONCURRENCY", "PUSH_TTL_HOURS"):
+    for key in ("REPEAT_DAYS", "INVITE_DAYS", "PUSH_TIMEOUT", "PUSH_CONCURRENCY", "PUSH_TTL_HOURS",
+                "SMTP_TIMEOUT", "SUPPORT_RESPONSE_HOURS"):
         app.config[key] = int(app.config[key])
     hosts = app.config["PUSH_ALLOWED_HOSTS"]
     if isinstance(hosts, str):

@@ -16,10 +16,11 @@ from peewee import IntegrityError
 
 from ...db import db
 from ...errors import AppError
-from ...models import THEME_NAMES, TRIED_CHOICES, CheckIn, Delivery, Family, SupportRequest, User, utcnow
+from ...models import THEME_NAMES, TRIED_CHOICES, CheckIn, Delivery, Family, User, utcnow
 from ..delivery.ack import verify_ack_token
 from ..programme.library import fill_child
 from . import resources
+from .support import ask_for_support
 
 NOTE_MAX = 500
 UUID4_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$", re.IGNORECASE)
@@ -162,8 +163,8 @@ def record_checkin(family: Family, data: CheckInData) -> tuple[CheckIn, bool]:
                 tried=data.tried, felt=data.felt, note=data.note,
                 shared_with_worker=data.shared_with_worker and data.note is not None,
                 wants_support=data.wants_support, client_created_at=data.client_created_at)
-            if data.wants_support:
-                SupportRequest.create(family=family, checkin=checkin)
+            if data.wants_support:  # the check-in's note stays private: the request carries none
+                ask_for_support(family, family.user, source="checkin", checkin=checkin)
     except IntegrityError:
         # A concurrent replay of the same id (page and service worker at once) won the insert.
         existing = _existing(data.id, family)
