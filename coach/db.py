@@ -169,6 +169,23 @@ def _v5_down(migrator: SchemaMigrator) -> list:
     return steps
 
 
+def _v6_up(migrator: SchemaMigrator) -> list:
+    """v6, family workers' second release: a phone number on every account (E.164), a staff time
+    zone for their pages, and the contact log of calls, texts and visits."""
+    from .models import ContactLog, User
+
+    db.create_tables([ContactLog], safe=True)
+    return [migrator.add_column("user", "phone", User.phone),
+            migrator.add_column("user", "timezone", User.timezone)]
+
+
+def _v6_down(migrator: SchemaMigrator) -> list:
+    from .models import ContactLog
+
+    db.drop_tables([ContactLog], safe=True)
+    return [migrator.drop_column("user", "phone"), migrator.drop_column("user", "timezone")]
+
+
 #: Ordered migrations. Version 1 is the first released schema. Append, never edit; every step
 #: has a downgrade so tests can rebuild the schema it started from.
 MIGRATIONS: list[Migration] = [
@@ -176,6 +193,7 @@ MIGRATIONS: list[Migration] = [
     Migration(3, _v3_up, _v3_down),
     Migration(4, _v4_up, _v4_down),
     Migration(5, _v5_up, _v5_down),
+    Migration(6, _v6_up, _v6_down),
 ]
 LATEST_VERSION = MIGRATIONS[-1].version if MIGRATIONS else 1
 

@@ -74,6 +74,10 @@ class User(BaseModel):
     created_at = DateTimeField(default=utcnow)
     # Part of the id in every session and remember-me cookie: a new value ends them all.
     session_token = CharField(max_length=32, default=new_session_token)
+    # E.164 ("+447911123456") or "" when not given; parsed with phonenumbers (families/phones.py).
+    phone = CharField(max_length=20, default="")
+    # Staff only: the IANA zone their pages show times in ("" = the family's own zone / UTC).
+    timezone = CharField(max_length=64, default="")
 
     # Flask-Login protocol
     @property
@@ -336,6 +340,26 @@ class StaffAlert(BaseModel):
         )
 
 
+CONTACT_KINDS = ("call", "text", "visit", "message", "other")
+CONTACT_OUTCOMES = ("reached", "no_answer", "left_message", "other")
+
+
+class ContactLog(BaseModel):
+    """A worker's call, text, visit or message to a family, and what comes next."""
+
+    family = ForeignKeyField(Family, backref="contacts", on_delete="CASCADE")
+    worker = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    kind = CharField(max_length=8)  # CONTACT_KINDS
+    outcome = CharField(max_length=12)  # CONTACT_OUTCOMES
+    note = TextField(default="")  # ≤ 1,000; workers only, never shown to the parent
+    next_step_on = DateField(null=True)  # the worker's own date for the next contact
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        # The caseload reads each family's latest contact: a seek, whatever the family's history.
+        indexes = ((("family", "created_at"), False),)
+
+
 class AuditEvent(BaseModel):
     actor = ForeignKeyField(User, null=True, on_delete="SET NULL")
     action = CharField(max_length=60, index=True)
@@ -373,4 +397,5 @@ ALL_MODELS = [
     LoginFailure,
     MailMessage,
     StaffAlert,
+    ContactLog,
 ]
