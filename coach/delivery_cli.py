@@ -1,4 +1,5 @@
-"""Delivery commands: ``send-due``, ``scheduler`` and ``send-test-push`` (DESIGN "Command line").
+"""Delivery commands: ``send-due``, ``scheduler``, ``send-test-push`` and ``send-test-email``
+(DESIGN "Command line").
 
 The scheduler is its own long-running process (never inside web workers). Its jobs live in memory:
 the database is the source of truth, so any number of scheduler processes may run side by side.
@@ -22,7 +23,7 @@ log = logging.getLogger("coach.scheduler")
 
 def register(app: Flask) -> None:
     """Add the delivery commands to ``flask --app coach``."""
-    for command in (send_due_command, scheduler_command, send_test_push_command):
+    for command in (send_due_command, scheduler_command, send_test_push_command, send_test_email_command):
         app.cli.add_command(command)
 
 
@@ -47,12 +48,32 @@ def plan_tick(now: datetime | None = None) -> int:
     return plan_due_deliveries(now)
 
 
+def care_tick(now: datetime | None = None) -> dict[str, int]:
+    """The care loop's share of a tick: escalate overdue support requests, push staff alerts, send
+    the email outbox. Escalation runs first so its email leaves in the same tick; a failing step is
+    logged and does not stop the others (an email must not wait on a broken push key)."""
+    from .services.delivery.alerts import ALERT_KEYS, run_alert_tick
+    from .services.delivery.mail import MAIL_KEYS, run_mail_tick
+    from .services.families.support import escalate_overdue
+
+    summary = dict.fromkeys(("escalated", *ALERT_KEYS, *MAIL_KEYS), 0)
+    steps = (("escalate", lambda: {"escalated": escalate_overdue(now)}),
+             ("alerts", lambda: run_alert_tick(now)), ("mail", lambda: run_mail_tick(now)))
+    for name, step in steps:
+        try:
+            summary.update(step())
+        except Exception:
+            log.exception("care tick: %s failed", name)
+    return summary
+
+
 def send_due(now: datetime | None = None) -> dict[str, int]:
-    """One plan + send tick: ``{"planned", "sent", "failed", "no_device", "retrying", "expired"}``."""
+    """One plan + send tick: ``{"planned", "sent", "failed", "no_device", "retrying", "expired"}``
+    plus the care loop's ``escalated``, ``alerts_*`` and ``mail_*`` counts."""
     from .services.delivery.sending import run_send_tick
 
     planned = plan_tick(now)
-    return {"planned": planned, **run_send_tick(now)}
+    return {"planned": planned, **run_send_tick(now), **care_tick(now)}
 
 
 @click.command("send-due")
@@ -97,7 +118,8 @@ def scheduler_command(plan_every: int, send_every: int) -> None:
     app = current_app._get_current_object()
     scheduler = BlockingScheduler(timezone=UTC)
     started = datetime.now(UTC)
-    jobs = (("plan", plan_every, lambda: {"planned": plan_tick()}), ("send", send_every, run_send_tick))
+    jobs = (("plan", plan_every, lambda: {"planned": plan_tick()}), ("send", send_every, run_send_tick),
+            ("care", send_every, care_tick))
     for name, seconds, work in jobs:
         scheduler.add_job(_job(app, name, work), "interval", seconds=seconds, id=name, name=name,
                           coalesce=True, max_instances=1, misfire_grace_time=seconds,
@@ -137,3 +159,22 @@ def send_test_push_command(email: str) -> None:
                 "on their phone and allow notifications first.")
         result = send_test_push(user)
     click.echo(json.dumps(result, sort_keys=True))
+
+
+@click.command("send-test-email")
+@click.option("--to", "to", required=True, help="The address to send the test email to.")
+@with_appcontext
+def send_test_email_command(to: str) -> None:
+    """Send one email at once through COACH_SMTP_URL and print the JSON result."""
+    from .services.delivery.mail import MailConfigError, send_test_email
+
+    if "@" not in to or any(ch.isspace() for ch in to.strip()):
+        raise click.BadParameter(f"{to!r} is not an email address.", param_hint="--to")
+    with db.connection_context():
+        try:
+            row = send_test_email(to)
+        except MailConfigError as error:
+            raise click.ClickException(str(error)) from None
+    if row.status != "sent":
+        raise click.ClickException(f"The test email to {row.to_address} was not sent: {row.last_error}")
+    click.echo(json.dumps({"to": row.to_address, "sent": True, "id": row.id}, sort_keys=True))

@@ -55,6 +55,8 @@ ROUTES = [
     ("GET", "/api/today", expect(401, 200, 403, 403, 403)),
     ("POST", "/api/checkins", expect(401, 415, 403, 403, 403)),
     ("GET", "/api/checkins", expect(401, 200, 403, 403, 403)),
+    ("POST", "/api/support-requests", expect(401, 415, 403, 403, 403)),  # a form, not JSON
+    ("GET", "/api/support-requests", expect(401, 200, 403, 403, 403)),
     ("POST", "/api/deliveries/<int:delivery_id>/opened", expect(401, 200, 403, 403, 403)),
     ("POST", "/api/deliveries/<int:delivery_id>/ack", expect(415, 415, 415, 415, 415)),  # token only
     # --- worker dashboard ---

@@ -10,13 +10,19 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import smtplib
+import ssl
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from flask import current_app
+from flask_mail import BadHeaderError, Connection, Message, _Mail
 
+from ...db import db
 from ...models import MailMessage, utcnow
+from .outbox import backoff, claim_due, finish
 
 log = logging.getLogger(__name__)
 
@@ -114,3 +120,135 @@ def queue_mail(to: str, subject: str, body: str, kind: str, dedupe_key: str | No
                 .on_conflict_ignore().as_rowcount().execute())
     # A row count, not an id: SQLite's INSERT OR IGNORE leaves lastrowid at an earlier row.
     return inserted == 1
+
+
+# --- sending --------------------------------------------------------------------------------------
+
+class _VerifiedConnection(Connection):
+    """Flask-Mail's connection with a time-out and certificate checks: its own opens the socket
+    with neither (a hung server would stall the scheduler; smtps would trust any certificate)."""
+
+    def __init__(self, mail: _Mail, timeout: float) -> None:
+        super().__init__(mail)
+        self.timeout = timeout
+
+    def configure_host(self) -> smtplib.SMTP:
+        mail, context = self.mail, ssl.create_default_context()
+        if mail.use_ssl:
+            host = smtplib.SMTP_SSL(mail.server, mail.port, timeout=self.timeout, context=context)
+        else:
+            host = smtplib.SMTP(mail.server, mail.port, timeout=self.timeout)
+        if mail.use_tls:
+            host.starttls(context=context)
+        if mail.username and mail.password:
+            host.login(mail.username, mail.password)
+        return host
+
+
+def open_connection(settings: SmtpSettings) -> _VerifiedConnection:
+    """A Flask-Mail connection to the configured server (use as a context manager)."""
+    state = _Mail(settings.host, settings.username, settings.password, settings.port,
+                  settings.starttls, settings.use_ssl, current_app.config["MAIL_FROM"], 0, None,
+                  False, False)  # never suppressed: tests send to a real SMTP server on loopback
+    return _VerifiedConnection(state, float(current_app.config.get("SMTP_TIMEOUT") or DEFAULT_TIMEOUT))
+
+
+def as_message(row: MailMessage) -> Message:
+    """The outbox row as a plain-text email."""
+    return Message(subject=row.subject, recipients=[row.to_address], body=row.body,
+                   sender=current_app.config["MAIL_FROM"],
+                   extra_headers={"Auto-Submitted": "auto-generated"})
+
+
+def describe_error(error: BaseException) -> str:
+    """An SMTP failure as one short line for ``last_error`` and the logs."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        code, text = next(iter(error.recipients.values()), (0, b""))
+        return f"SMTP {code}: {text.decode('utf-8', 'replace') if isinstance(text, bytes) else text}"[:300]
+    if isinstance(error, smtplib.SMTPResponseException):
+        text = error.smtp_error.decode("utf-8", "replace") if isinstance(error.smtp_error, bytes) \
+            else str(error.smtp_error)
+        return f"SMTP {error.smtp_code}: {text}"[:300]
+    return f"{type(error).__name__}: {error}"[:300]
+
+
+def send_rows(rows: list[MailMessage], settings: SmtpSettings) -> list[str | None]:
+    """Send each row over one connection; returns an error line per row (None: accepted).
+
+    A connection that fails, or drops mid-batch, fails every row not yet sent (they are retried).
+    """
+    errors: list[str | None] = [None] * len(rows)
+    index = 0
+    try:
+        with open_connection(settings) as connection:
+            for index, row in enumerate(rows):
+                try:
+                    connection.send(as_message(row))
+                except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused,
+                        smtplib.SMTPDataError, BadHeaderError, ValueError) as error:
+                    errors[index] = describe_error(error)  # this message only; the session goes on
+            index = len(rows)
+    except (OSError, smtplib.SMTPException) as error:  # refused, timed out, dropped, 4xx/5xx greeting
+        line = describe_error(error)
+        errors[index:] = [errors[i] or line for i in range(index, len(rows))]
+    return errors
+
+
+def record_rows(rows: list[MailMessage], errors: list[str | None], now: datetime) -> Counter:
+    """Write each row's result in one transaction: sent, pending again after a backoff, or failed."""
+    counts: Counter = Counter()
+    with db.atomic():
+        for row, error in zip(rows, errors, strict=True):
+            if error is None:
+                key, fields = "mail_sent", {"status": "sent", "sent_at": now, "last_error": None}
+            elif row.created_at + GIVE_UP_AFTER <= now or row.kind == "test":
+                log.error("email %s to %s given up after %s attempts: %s", row.id, row.to_address,
+                          row.attempts, error)
+                key, fields = "mail_failed", {"status": "failed", "last_error": error}
+            else:
+                log.warning("email %s: attempt %s failed, will retry: %s", row.id, row.attempts, error)
+                key, fields = "mail_retrying", {"status": "pending", "last_error": error,
+                                                "next_attempt_at": now + backoff(row.attempts)}
+            if finish(row, **fields):
+                counts[key] += 1
+    return counts
+
+
+def run_mail_tick(now: datetime | None = None) -> dict[str, int]:
+    """Claim and send due emails in batches until none is due; returns counts by outcome.
+
+    With mail not configured nothing is sent and the outbox keeps every message for later.
+    """
+    counts: Counter = Counter({key: 0 for key in MAIL_KEYS})
+    problem = mail_problem()
+    if problem is not None:
+        return dict(counts)
+    settings = smtp_settings()
+    while True:
+        rows = claim_due(MailMessage, now or utcnow(), BATCH_SIZE, LEASE_SECONDS)
+        if not rows:
+            break
+        result = record_rows(rows, send_rows(rows, settings), now or utcnow())
+        counts.update(result)
+        if result["mail_sent"] == 0:
+            break  # the server is down or refusing: the rest waits for their next attempt
+    return {key: counts[key] for key in MAIL_KEYS}
+
+
+def send_test_email(to: str) -> MailMessage:
+    """Send one test email at once (``send-test-email``); returns its outbox row, sent or failed.
+
+    MailConfigError when mail is not configured.
+    """
+    problem = mail_problem()
+    if problem is not None:
+        raise MailConfigError(problem)
+    now = utcnow()
+    with db.atomic():
+        row = MailMessage.create(
+            to_address=to.strip(), subject="Attune test email", kind="test", next_attempt_at=now,
+            body="This is a test email from Attune. Alerts about families who ask for help will come "
+                 "from this address.\n")
+    claimed = claim_due(MailMessage, now, 1, LEASE_SECONDS, where=MailMessage.id == row.id)
+    record_rows(claimed, send_rows(claimed, smtp_settings()), utcnow())
+    return MailMessage.get_by_id(row.id)

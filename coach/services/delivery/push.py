@@ -43,6 +43,8 @@ JWT_LIFETIME = 12 * 3600  # Apple rejects an exp more than a day ahead
 JWT_REFRESH_MARGIN = 3600  # re-sign while a cached token still has an hour left
 FALLBACK_TITLE = "Today's moment"
 FALLBACK_BODY = "Open Attune for today's prompt."
+DISCREET_TITLE = "Attune"  # Family.discreet: the notification says only this …
+DISCREET_BODY = "A moment for today is ready"  # … and the prompt shows once the app opens
 ACTIONS = [{"action": "tried", "title": "I tried it"}, {"action": "open", "title": "Open"}]
 KEPT_HEADERS = ("retry-after", "location")
 LOOPBACK_NAMES = ("localhost",)
@@ -79,6 +81,8 @@ def build_payload(delivery: Delivery) -> dict:
     family, prompt = delivery.family, delivery.prompt
     title = fill_child(prompt.title, family.child_name) if prompt else FALLBACK_TITLE
     body = fill_child(prompt.body, family.child_name) if prompt else FALLBACK_BODY
+    if family.discreet:  # a lock screen others may see: no prompt text, no child's name
+        title, body = DISCREET_TITLE, DISCREET_BODY
     path = f"/checkin/{delivery.id}"
     payload = {
         "title": title,
