@@ -15,6 +15,7 @@ from coach.db import db, init_db
 
 from . import factories
 from .delivery_helpers import allow_push
+from .mailserver import mail_app, smtp  # noqa: F401  (fixtures: a loopback SMTP server, an app using it)
 from .pushservice import PushService
 
 PG_URL = os.environ.get("COACH_TEST_POSTGRES_URL")

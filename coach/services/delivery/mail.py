@@ -150,6 +150,8 @@ def open_connection(settings: SmtpSettings) -> _VerifiedConnection:
     state = _Mail(settings.host, settings.username, settings.password, settings.port,
                   settings.starttls, settings.use_ssl, current_app.config["MAIL_FROM"], 0, None,
                   False, False)  # never suppressed: tests send to a real SMTP server on loopback
+    # What Mail.init_app registers (Message reads it), made from COACH_SMTP_URL at send time.
+    current_app.extensions["mail"] = state
     return _VerifiedConnection(state, float(current_app.config.get("SMTP_TIMEOUT") or DEFAULT_TIMEOUT))
 
 
