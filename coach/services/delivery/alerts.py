@@ -46,7 +46,7 @@ def _decide(alert: StaffAlert, results: list[SubscriptionResult], now: datetime)
     """The tick count and the alert's new fields from every device's answer."""
     if any(r.kind == "ok" for r in results):
         return "alerts_sent", {"status": "sent", "sent_at": now}
-    if not results:
+    if all(r.kind == "gone" for r in results):  # none, or every one unsubscribed (and now removed)
         return "alerts_no_device", {"status": "no_device"}
     if any(r.kind in ("retry", "throttled") for r in results) and alert.created_at + GIVE_UP_AFTER > now:
         return "alerts_retrying", {"status": "pending", "next_attempt_at": now + backoff(alert.attempts)}
