@@ -38,6 +38,21 @@ def init_db_command() -> None:
         click.echo(f"Loaded {seeded} prompts into the empty library.")
     for name in created:
         click.echo(f"Created instance secret {name} (kept out of git).")
+    echo_mail_status()
+
+
+def echo_mail_status() -> None:
+    """Say whether email works: support alerts and escalations depend on it (``make run`` shows it)."""
+    from .services.delivery.mail import mail_problem, smtp_settings
+
+    problem = mail_problem()
+    if problem is None:
+        settings = smtp_settings()
+        click.echo(f"Email goes through {settings.host}:{settings.port}; "
+                   "check it with `flask --app coach send-test-email --to you@example.org`.")
+    else:
+        click.echo(f"{problem} Support alerts wait in the outbox until email works "
+                   "(see README \"Help and alerts\").")
 
 
 @click.command("create-user")

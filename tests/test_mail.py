@@ -203,3 +203,10 @@ def test_send_test_email_explains_failures(app, smtp):
 
     result = invoke(app, "send-test-email", "--to", "not an address")
     assert result.exit_code == 2 and "not an email address" in result.output
+
+
+def test_init_db_says_whether_email_works(app, smtp):
+    result = invoke(app, "init-db")
+    assert result.exit_code == 0 and "Email is not configured (COACH_SMTP_URL is not set)" in result.output
+    app.config["SMTP_URL"] = smtp.url
+    assert f"Email goes through 127.0.0.1:{smtp.port}" in invoke(app, "init-db").output
