@@ -234,6 +234,8 @@ self.addEventListener("sync", (event) => {
   if (event.tag === "checkins") event.waitUntil(flushOutbox(true));
 });
 
+/** The same rule as the pages (outbox.js): only the check-ins of the account the server says is
+    signed in are posted; another account's wait for their owner and don't make the sync retry. */
 async function flushOutbox(throwIfLeft) {
   const left = await self.AttuneOutbox.flush();
   await tellClients({ type: "outbox-changed" });

@@ -7,6 +7,7 @@ signed-in parent's session with the CSRF header (from a page).
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
+from flask_login import current_user
 
 from ..errors import AppError
 from ..models import Delivery
@@ -16,6 +17,9 @@ from ..services.families import checkins
 from .common import json_body, my_family
 
 bp = Blueprint("checkins", __name__)
+
+#: The phone's outbox names the account each check-in was made under (static/js/outbox.js).
+OUTBOX_ACCOUNT_HEADER = "X-Attune-Account"
 
 
 @bp.get("/today")
@@ -30,7 +34,15 @@ def today():
 @bp.post("/checkins")
 @role_required("parent")
 def create_checkin():
-    """Store a check-in (DESIGN.md body, plus optional ``answer``): 201 new, 200 when that id exists."""
+    """Store a check-in (DESIGN.md body, plus optional ``answer``): 201 new, 200 when that id exists.
+
+    A check-in from the outbox made under another account (a shared phone) is refused with 409
+    ``wrong_account``, which the outbox reads as "keep it for its owner", never as "drop it".
+    """
+    owner = request.headers.get(OUTBOX_ACCOUNT_HEADER)
+    if owner is not None and owner != str(current_user.id):
+        raise AppError(409, "This check-in was made by another account on this phone. "
+                       "It will be sent when that account signs in.", code="wrong_account")
     data = checkins.parse_checkin(json_body())
     checkin, created = checkins.record_checkin(my_family(), data)
     body = {"checkin": checkins.checkin_view(checkin)}

@@ -1,8 +1,10 @@
 // Every parent page: install the service worker, send waiting check-ins, keep this device's push
-// subscription fresh, and show how many check-ins are waiting to send.
+// subscription fresh, show how many check-ins are waiting to send, and sign out in a way that
+// suits a shared phone (warn about waiting check-ins, take this device off the account).
 import { setupNotifications } from "./notifications.js";
 
 export const csrfToken = () => document.querySelector('meta[name="csrf-token"]')?.content || "";
+let workerReady = Promise.resolve(null);
 
 async function registerWorker() {
   if (!("serviceWorker" in navigator)) return null;
@@ -17,7 +19,8 @@ async function registerWorker() {
 async function showOutbox() {
   const status = document.getElementById("outbox-status");
   if (!status || !self.AttuneOutbox) return;
-  const waiting = await self.AttuneOutbox.count().catch(() => 0);
+  const outbox = self.AttuneOutbox;
+  const waiting = (await outbox.entriesFor(outbox.pageAccount()).catch(() => [])).length; // not others'
   status.hidden = waiting === 0;
   status.textContent = waiting === 1
     ? "1 check-in is waiting to send. It will send when you're online."
@@ -52,11 +55,29 @@ function listenToWorker() {
   });
 }
 
+// Signing out: a phone may be shared. The checks (waiting check-ins, this device's subscription)
+// load on the tap, from signout.js: they need the network anyway, and cost a first visit nothing.
+function setupSignOut() {
+  for (const form of document.querySelectorAll("form[data-signs-out]")) {
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      if (form.dataset.busy) return;
+      form.dataset.busy = "true";
+      import("./signout.js").then((module) => module.signOut(form, workerReady))
+        .catch(() => true) // never stand between a parent and signing out
+        .then((go) => (go ? HTMLFormElement.prototype.submit.call(form) : null)) // no second submit event
+        .finally(() => { delete form.dataset.busy; });
+    });
+  }
+}
+
 async function start() {
   listenToWorker();
+  setupSignOut();
   window.addEventListener("online", sendOutbox);
   sendOutbox();
-  const registration = await registerWorker();
+  workerReady = registerWorker();
+  const registration = await workerReady;
   setupNotifications(registration, csrfToken);
   if (registration) precacheLinks();
 }

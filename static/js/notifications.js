@@ -1,6 +1,9 @@
 // Notifications: explain first, ask on a tap, help when blocked, guide iPhone users to the Home
 // Screen; and on every app open, send this device's subscription to the server (upsert).
-const SENT_KEY = "attune-subscription-sent";
+export const SENT_KEY = "attune-subscription-sent";
+
+// Remembered per account: on a shared phone the next account must send its own subscription.
+const sentMarker = (endpoint) => `${self.AttuneOutbox?.pageAccount() || ""} ${endpoint}`;
 
 function isIos() {
   return /iPad|iPhone|iPod/.test(navigator.userAgent) ||
@@ -42,10 +45,10 @@ export async function syncSubscription(registration, csrf, force = false) {
     const { public_key: key } = await response.json();
     subscription = await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: keyBytes(key) });
   }
-  if (!force && sessionStorage.getItem(SENT_KEY) === subscription.endpoint) return subscription;
+  if (!force && sessionStorage.getItem(SENT_KEY) === sentMarker(subscription.endpoint)) return subscription;
   const saved = await postJson("/api/push/subscriptions", subscription.toJSON(), csrf);
   if (!saved.ok) throw new Error("We couldn't save this device. Please try again.");
-  sessionStorage.setItem(SENT_KEY, subscription.endpoint);
+  sessionStorage.setItem(SENT_KEY, sentMarker(subscription.endpoint));
   return subscription;
 }
 

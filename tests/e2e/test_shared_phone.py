@@ -1,0 +1,203 @@
+"""A shared phone, in real Chromium: parent A checks in while the server is failing and signs out
+(warned that the check-in is waiting; A's push subscription leaves the phone and the server);
+parent B signs in on the same browser and A's check-in is neither posted under B nor dropped; when
+A signs in again it is saved once, under A's family, with its private note. Also: deleting the
+account takes the phone's waiting check-ins and its subscription with it."""
+from __future__ import annotations
+
+import io
+import json
+import re
+import threading
+
+import pytest
+
+from coach.models import CheckIn, PushSubscription
+from tests.parent_helpers import make_delivery
+
+from .conftest import allow_notifications, make_parent, sign_in, wait_for_worker, wait_until
+
+pytestmark = pytest.mark.e2e
+
+NOTE = "A's private note: the bath-time wobble, and how we found each other again."
+WARNING = ("1 check-in hasn't been sent yet. If you sign out now it will wait on this phone and go "
+           "when you sign in again.")
+CHECKIN_POSTS = ("POST", "/api/checkins")
+
+
+class FlakyCheckins:
+    """Wraps the live app's WSGI callable: answers every check-in POST with 503 while ``failing``,
+    and records each one (body and ``X-Attune-Account``) under the test's current ``phase``."""
+
+    def __init__(self, app):
+        self.app = app
+        self.inner = app.wsgi_app
+        self.failing = False
+        self.phase = ""
+        self.posts: list[dict] = []
+        self.lock = threading.Lock()
+        app.wsgi_app = self
+
+    def __call__(self, environ, start_response):
+        if (environ["REQUEST_METHOD"], environ["PATH_INFO"]) == CHECKIN_POSTS:
+            raw = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+            environ["wsgi.input"] = io.BytesIO(raw)
+            with self.lock:
+                self.posts.append({"phase": self.phase, "id": json.loads(raw or b"{}").get("id"),
+                                   "account": environ.get("HTTP_X_ATTUNE_ACCOUNT")})
+            if self.failing:
+                start_response("503 Service Unavailable", [("Content-Type", "application/json")])
+                return [b'{"error": "unavailable", "message": "The server is having a rest."}']
+        return self.inner(environ, start_response)
+
+    def posted(self, phase: str, checkin_id: str) -> list[dict]:
+        with self.lock:
+            return [p for p in self.posts if p["phase"] == phase and p["id"] == checkin_id]
+
+    def close(self) -> None:
+        self.app.wsgi_app = self.inner
+
+
+@pytest.fixture
+def flaky(live):
+    wrapper = FlakyCheckins(live.app)
+    yield wrapper
+    wrapper.close()
+
+
+def checkins_of(live, family) -> list[CheckIn]:
+    with live.context():
+        return list(CheckIn.select().where(CheckIn.family == family.id))
+
+
+def devices_of(live, family) -> int:
+    with live.context():
+        return PushSubscription.select().where(PushSubscription.user == family.user_id).count()
+
+
+def outbox(page) -> list[dict]:
+    return page.evaluate("self.AttuneOutbox.all()")
+
+
+def flush_everywhere(page) -> int:
+    """Send the outbox as the page does on load, then as the service worker does on Background
+    Sync; resolves when both have finished (the worker reports "outbox-changed")."""
+    left = page.evaluate("self.AttuneOutbox.flush(document.querySelector('meta[name=csrf-token]').content)")
+    page.evaluate("""() => new Promise((resolve) => {
+        navigator.serviceWorker.addEventListener("message", (event) => {
+          if (event.data && event.data.type === "outbox-changed") resolve();
+        });
+        navigator.serviceWorker.controller.postMessage({ type: "flush-outbox" });
+    })""")
+    return left
+
+
+def turn_on_reminders(page, context, live) -> None:
+    button = page.get_by_role("button", name="Turn on reminders")
+    button.wait_for()  # asked on a tap, after the card explains
+    allow_notifications(context, live)  # what the parent will answer when the browser asks
+    button.click()
+    page.get_by_text("Reminders are on.").wait_for()
+
+
+def check_in_while_failing(page, flaky, delivery) -> str:
+    flaky.failing = True
+    page.goto(f"/checkin/{delivery.id}")
+    checkin_id = page.locator("[data-checkin-id]").input_value()
+    page.locator("label.choice").first.click()
+    page.get_by_text("Very close").click()
+    page.get_by_label("A note for yourself").fill(NOTE)
+    page.get_by_role("button", name="Save check-in").click()
+    page.locator("#checkin-waiting").wait_for()
+    return checkin_id
+
+
+def test_a_shared_phone_keeps_each_parents_checkins_and_prompts_apart(page, context, live, flaky, device):
+    parent_a, parent_b = make_parent(live), make_parent(live)
+    with live.context():
+        delivery = make_delivery(parent_a)
+
+    # A signs in, turns reminders on, and checks in with a private note while the server fails.
+    flaky.phase = "A"
+    sign_in(page, parent_a)
+    turn_on_reminders(page, context, live)
+    wait_for_worker(page)
+    assert devices_of(live, parent_a) == 1
+    checkin_id = check_in_while_failing(page, flaky, delivery)
+    (entry,) = outbox(page)
+    assert entry["key"] == checkin_id and entry["owner"] == str(parent_a.user_id)
+    assert entry["body"]["note"] == NOTE
+    wait_until(lambda: flaky.posted("A", checkin_id))  # it was tried, and refused by the failing server
+
+    # A signs out: warned first; "Stay signed in" keeps A here with focus back on the button.
+    sign_out = page.get_by_role("button", name="Sign out", exact=True)
+    sign_out.click()
+    dialog = page.get_by_role("dialog", name="Sign out?")
+    dialog.get_by_text(WARNING).wait_for()
+    assert page.evaluate("document.activeElement.textContent") == "Stay signed in"
+    for name in ("Stay signed in", "Sign out anyway"):
+        box = dialog.get_by_role("button", name=name).bounding_box()
+        assert box["height"] >= 44 and box["x"] >= 0 and box["x"] + box["width"] <= 390
+    dialog.get_by_role("button", name="Stay signed in").click()
+    assert dialog.count() == 0 and "/checkin/" in page.url
+    assert page.evaluate("document.activeElement.textContent") == "Sign out"
+    sign_out.click()
+    page.get_by_role("dialog", name="Sign out?").get_by_role("button", name="Sign out anyway").click()
+    page.wait_for_url(re.compile(r"/login"))
+    assert devices_of(live, parent_a) == 0  # off A's account on the server…
+    assert page.evaluate("localStorage.getItem('e2e-subscribed')") is None  # …and unsubscribed here
+
+    # B signs in on the same phone, with the server well again: A's check-in is not B's to send.
+    flaky.failing = False
+    flaky.phase = "B"
+    sign_in(page, parent_b)
+    wait_for_worker(page)
+    assert flush_everywhere(page) == 0  # nothing of B's is waiting
+    assert flaky.posted("B", checkin_id) == []  # never posted under B's session
+    assert [e["key"] for e in outbox(page)] == [checkin_id]  # and not dropped either
+    assert page.locator("#outbox-status").is_hidden()  # B isn't shown A's waiting check-in
+    page.goto("/journal")
+    assert page.get_by_text(NOTE).count() == 0
+    assert checkins_of(live, parent_b) == [] and checkins_of(live, parent_a) == []
+
+    # B signs out with nothing of B's own waiting: no warning.
+    page.get_by_role("button", name="Sign out", exact=True).click()
+    page.wait_for_url(re.compile(r"/login"))
+
+    # A signs in again later: A's check-in goes, once, under A's family, with its note.
+    flaky.phase = "A again"
+    sign_in(page, parent_a)
+    wait_until(lambda: checkins_of(live, parent_a))
+    wait_until(lambda: page.evaluate("self.AttuneOutbox.count()") == 0)
+    flush_everywhere(page)  # a replay by the worker changes nothing
+    (saved,) = checkins_of(live, parent_a)
+    assert str(saved.id) == checkin_id and saved.note == NOTE and saved.delivery_id == delivery.id
+    assert {p["account"] for p in flaky.posted("A again", checkin_id)} == {str(parent_a.user_id)}
+    page.goto("/journal")
+    page.get_by_text(NOTE).wait_for()
+
+
+def test_deleting_the_account_erases_its_waiting_checkins_from_the_phone(page, context, live, flaky):
+    parent = make_parent(live)
+    with live.context():
+        delivery = make_delivery(parent)
+        email = parent.user.email
+    sign_in(page, parent)
+    turn_on_reminders(page, context, live)
+    wait_for_worker(page)
+    check_in_while_failing(page, flaky, delivery)
+    assert len(outbox(page)) == 1
+
+    page.goto("/settings/delete")
+    page.get_by_label(re.compile("email address", re.I)).fill("not-my-email@example.org")
+    page.get_by_role("button", name="Delete my account and data").click()
+    page.locator(".field-error").wait_for()  # a wrong confirmation erases nothing, here or there
+    assert len(outbox(page)) == 1 and page.evaluate("localStorage.getItem('e2e-subscribed')") == "1"
+
+    page.get_by_label(re.compile("email address", re.I)).fill(email.upper())
+    page.get_by_role("button", name="Delete my account and data").click()
+    page.wait_for_url(re.compile(r"/login"))
+    assert page.evaluate("localStorage.getItem('e2e-subscribed')") is None
+    sign_in(page, make_parent(live))
+    assert outbox(page) == []  # the note left the phone with the account
+    assert checkins_of(live, parent) == []
