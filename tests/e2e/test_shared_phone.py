@@ -9,13 +9,15 @@ import io
 import json
 import re
 import threading
+from datetime import timedelta
 
 import pytest
 
 from coach.models import CheckIn, PushSubscription
 from tests.parent_helpers import make_delivery
 
-from .conftest import allow_notifications, make_parent, sign_in, wait_for_worker, wait_until
+from .conftest import PHONE, allow_notifications, make_parent, sign_in, wait_for_worker, wait_until
+from .test_parent_quality import serious_violations
 
 pytestmark = pytest.mark.e2e
 
@@ -175,6 +177,36 @@ def test_a_shared_phone_keeps_each_parents_checkins_and_prompts_apart(page, cont
     assert {p["account"] for p in flaky.posted("A again", checkin_id)} == {str(parent_a.user_id)}
     page.goto("/journal")
     page.get_by_text(NOTE).wait_for()
+
+
+def test_the_warning_fits_360_px_light_and_dark_and_escape_stays(page, context, live, flaky):
+    parent = make_parent(live)
+    with live.context():
+        first = make_delivery(parent)
+        second = make_delivery(parent, local_date=first.local_date - timedelta(days=1))
+    sign_in(page, parent)
+    wait_for_worker(page)
+    check_in_while_failing(page, flaky, first)
+    check_in_while_failing(page, flaky, second)
+    page.set_viewport_size({"width": 360, "height": 740})
+    sign_out = page.get_by_role("button", name="Sign out", exact=True)
+    try:
+        for scheme in ("light", "dark"):
+            page.emulate_media(color_scheme=scheme)
+            sign_out.click()
+            dialog = page.get_by_role("dialog", name="Sign out?")
+            dialog.get_by_text("2 check-ins haven't been sent yet. If you sign out now they will wait on "
+                               "this phone and go when you sign in again.").wait_for()
+            assert serious_violations(page) == [], scheme
+            box = dialog.bounding_box()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= 360, scheme
+            assert page.evaluate("document.documentElement.scrollWidth") <= 360, scheme
+            page.keyboard.press("Escape")  # the same as "Stay signed in"
+            assert dialog.count() == 0 and "/checkin/" in page.url
+            assert page.evaluate("document.activeElement.textContent") == "Sign out"
+    finally:
+        page.set_viewport_size(PHONE)
+    assert len(outbox(page)) == 2
 
 
 def test_deleting_the_account_erases_its_waiting_checkins_from_the_phone(page, context, live, flaky):
