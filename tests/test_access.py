@@ -42,15 +42,20 @@ ROUTES = [
     ("GET", "/settings/delete", expect(302, 200, 403, 403, 403)),
     ("POST", "/settings/delete", expect(302, 422, 403, 403, 403)),  # not confirmed: nothing deleted
     ("GET", "/offline", ALL_200),
+    # --- help (public page; only a parent can ask for contact) ---
+    ("GET", "/help", ALL_200),
+    ("POST", "/help", expect(302, 422, 403, 403, 403)),  # no contact=1: nothing sent
+    ("POST", "/help/low-mood", expect(302, 422, 403, 403, 403)),  # no choice: nothing sent
     ("GET", "/sw.js", ALL_200),
     ("GET", "/manifest.webmanifest", ALL_200),
     ("GET", "/api/me", expect(401, 200, 403, 403, 403)),
     ("PATCH", "/api/me/settings", expect(401, 415, 403, 403, 403)),  # a form, not JSON
     ("GET", "/api/me/export", expect(401, 200, 403, 403, 403)),
     ("DELETE", "/api/me", expect(401, 415, 403, 403, 403)),
-    ("GET", "/api/push/public-key", expect(401, 200, 403, 403, 403)),
-    ("POST", "/api/push/subscriptions", expect(401, 415, 403, 403, 403)),
-    ("DELETE", "/api/push/subscriptions", expect(401, 415, 403, 403, 403)),
+    # workers and admins subscribe their own devices for support alerts
+    ("GET", "/api/push/public-key", expect(401, 200, 200, 200, 200)),
+    ("POST", "/api/push/subscriptions", expect(401, 415, 415, 415, 415)),
+    ("DELETE", "/api/push/subscriptions", expect(401, 415, 415, 415, 415)),
     ("POST", "/api/push/test", expect(401, 200, 403, 403, 403)),
     ("GET", "/api/today", expect(401, 200, 403, 403, 403)),
     ("POST", "/api/checkins", expect(401, 415, 403, 403, 403)),

@@ -111,5 +111,6 @@ def test_scheduler_runs_jobs_and_stops_cleanly_on_sigterm(push_app, ps, tmp_path
     assert proc.returncode == 0, err
     assert "scheduler started" in err and "scheduler stopped" in err
     assert '"sent": 1' in err
+    assert 'care {"alerts_failed": 0' in err  # the care loop's job runs beside the sender
     assert reload(delivery).status == "sent"
 

@@ -11,10 +11,13 @@ from ..services.delivery import subscriptions
 from .common import json_body
 
 bp = Blueprint("push", __name__, url_prefix="/push")
+#: Parents get prompts on their devices; workers and admins get support alerts on theirs
+#: (services/delivery/alerts.py). The test push stays parent-only: it sends a sample prompt.
+DEVICE_ROLES = ("parent", "worker", "admin")
 
 
 @bp.get("/public-key")
-@role_required("parent")
+@role_required(*DEVICE_ROLES)
 def public_key():
     """The VAPID public key for ``pushManager.subscribe({applicationServerKey})``."""
     private_key = current_app.config.get("VAPID_PRIVATE_KEY")
@@ -24,7 +27,7 @@ def public_key():
 
 
 @bp.post("/subscriptions")
-@role_required("parent")
+@role_required(*DEVICE_ROLES)
 def save_subscription():
     """Upsert this device's subscription by endpoint (sent on every app open); 201 when new."""
     data = subscriptions.parse_subscription(json_body())
@@ -35,7 +38,7 @@ def save_subscription():
 
 
 @bp.delete("/subscriptions")
-@role_required("parent")
+@role_required(*DEVICE_ROLES)
 def delete_subscription():
     """Forget one device: ``{"endpoint": ...}``; 204, or 404 when it isn't on this account."""
     subscriptions.remove_subscription(current_user, json_body().get("endpoint"))
