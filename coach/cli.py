@@ -20,14 +20,17 @@ def init_app(app: Flask) -> None:
 
 @click.command("init-db")
 def init_db_command() -> None:
-    """Create or upgrade the schema, seed the prompt library, create missing secrets. Idempotent."""
+    """Create or upgrade the schema, seed the prompt library and the support resources when empty,
+    create missing secrets. Idempotent."""
     from .config import ensure_instance_secrets
+    from .services.families.resources import seed_resources_if_empty
     from .services.programme.library import seed_library_if_empty
 
     created = ensure_instance_secrets(current_app)
     result = init_db()
     with db.connection_context():
         seeded = seed_library_if_empty()
+        seeded_resources = seed_resources_if_empty()
     if result["from"] is None:
         click.echo(f"Created the database at schema version {result['to']}.")
     elif result["from"] != result["to"]:
@@ -36,6 +39,8 @@ def init_db_command() -> None:
         click.echo(f"The database is up to date (schema version {result['to']}).")
     if seeded:
         click.echo(f"Loaded {seeded} prompts into the empty library.")
+    if seeded_resources:
+        click.echo(f"Loaded {seeded_resources} support resources (helplines) into the empty list.")
     for name in created:
         click.echo(f"Created instance secret {name} (kept out of git).")
     echo_mail_status()

@@ -11,7 +11,9 @@ from . import factories
 from .admin_helpers import csrf_for, sign_in
 
 GOOD = {"name": "Parent Helpline", "description": "Someone to talk to.", "phone": "0808 800 2222",
-        "url": "https://example.org/help", "hours": "Every day, 9am–9pm", "region": "UK-wide"}
+        "url": "https://example.org/help", "hours": "Every day, 9am–9pm", "region": "UK-wide",
+        "country": "GB", "kind": "parenting", "source_url": "https://example.org/about",
+        "checked_on": "2026-11-30"}
 
 
 @pytest.fixture
@@ -43,7 +45,7 @@ def test_add_edit_and_audit_a_resource(client):
     ({"url": "http://example.org"}, "url", "must start with https://"),
     ({"url": "javascript:alert(1)"}, "url", "must start with https://"),
     ({"phone": "call me"}, "phone", "digits, spaces"),
-    ({"phone": "", "url": ""}, "phone", "Add a phone number or a web address"),
+    ({"phone": "", "url": ""}, "phone", "Add a phone number, a text line or a web address"),
     ({"description": "x" * 301}, "description", "301 characters; the limit is 300"),
 ])
 def test_bad_resources_are_explained_and_not_saved(client, changes, field, words):

@@ -1,4 +1,5 @@
-"""Support resources: the list shown to a parent who asks for support — add, edit, reorder, hide."""
+"""Support resources per country: the helplines shown on ``/help`` — add, edit, reorder, hide,
+and filter the list by country (``?country=GB``, ``*`` for the international list)."""
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
@@ -7,23 +8,54 @@ from ..errors import AppError
 from ..models import SupportResource
 from ..security import role_required
 from ..services.families import resources
+from ..services.families.countries import EVERYWHERE, country_choices, country_name, is_country
 from .blueprint import bp, me
 
 
 def _values() -> dict[str, str]:
-    return {name: request.form.get(name, "") for name in resources.FIELDS}
+    return {name: request.form.get(name, "") for name in resources.FORM_FIELDS}
+
+
+def _stored_values(resource: SupportResource) -> dict[str, str]:
+    values = {name: getattr(resource, name) for name in resources.FORM_FIELDS}
+    values["checked_on"] = resource.checked_on.isoformat() if resource.checked_on else ""
+    return values
+
+
+def _country_filter() -> str | None:
+    """``?country=`` as a code, ``*``, or None for every country; a bad one is a clear 400."""
+    code = request.args.get("country", "").strip().upper()
+    if not code:
+        return None
+    if code != EVERYWHERE and not is_country(code):
+        raise AppError(400, "Choose a country from the list (a two-letter code like GB, or * for everywhere).",
+                       code="bad_country")
+    return code
+
+
+def _form_context() -> dict:
+    """What the resource form's selects need."""
+    return {"country_options": [(EVERYWHERE, "Everywhere (international list)"),
+                                *country_choices(tuple(resources.countries_with_resources()))],
+            "kind_options": [(kind, resources.KIND_LABELS[kind]) for kind in resources.KIND_ORDER],
+            "kind_labels": resources.KIND_LABELS}
 
 
 def render_list(values: dict | None = None, problems: dict | None = None, status: int = 200):
-    """Every resource in parents' order (hidden ones marked), and the "add" form."""
-    return render_template("admin/resources.html", resources=resources.ordered(), values=values or {},
-                           problems=problems or {}), status
+    """Every resource in parents' order (hidden ones marked), filtered by country, and the "add" form."""
+    country = _country_filter()
+    return render_template("admin/resources.html", resources=resources.ordered(country=country),
+                           country=country, country_label=country_name,
+                           with_resources=resources.countries_with_resources(),
+                           missing=resources.countries_without_resources(),
+                           values=values or {"country": country or EVERYWHERE, "kind": "crisis"},
+                           problems=problems or {}, **_form_context()), status
 
 
 @bp.get("/resources")
 @role_required("admin")
 def resource_list():
-    """The support resources, in the order parents see them."""
+    """The support resources, in the order parents see them (``?country=`` narrows the list)."""
     return render_list()
 
 
@@ -38,13 +70,15 @@ def create_resource():
             raise
         flash(error.message, "error")
         return render_list(_values(), error.fields, 422)
-    flash(f"Added “{resource.name}”. Parents who ask for support now see it.", "success")
-    return redirect(url_for("admin.resource_list"))
+    who = ("Parents in countries without their own list" if resource.country == EVERYWHERE
+           else f"Parents in {country_name(resource.country)}")
+    flash(f"Added “{resource.name}”. {who} see it on the help page.", "success")
+    return redirect(url_for("admin.resource_list", country=resource.country))
 
 
 def render_edit(resource: SupportResource, values: dict, problems: dict | None = None, status: int = 200):
     return render_template("admin/resource_edit.html", resource=resource, values=values,
-                           problems=problems or {}), status
+                           problems=problems or {}, **_form_context()), status
 
 
 @bp.get("/resources/<int:resource_id>")
@@ -52,7 +86,7 @@ def render_edit(resource: SupportResource, values: dict, problems: dict | None =
 def edit_resource(resource_id: int):
     """Edit one resource's details."""
     resource = resources.get_resource(resource_id)
-    return render_edit(resource, {name: getattr(resource, name) for name in resources.FIELDS})
+    return render_edit(resource, _stored_values(resource))
 
 
 @bp.post("/resources/<int:resource_id>")
@@ -68,7 +102,7 @@ def update_resource(resource_id: int):
         flash(error.message, "error")
         return render_edit(resource, _values(), error.fields, 422)
     flash(f"Saved “{resource.name}”.", "success")
-    return redirect(url_for("admin.resource_list"))
+    return redirect(url_for("admin.resource_list", country=resource.country))
 
 
 @bp.post("/resources/<int:resource_id>/move")
@@ -83,14 +117,14 @@ def move_resource(resource_id: int):
             raise
         flash(error.message, "error")
         return render_list(status=422)
-    return redirect(url_for("admin.resource_list"))
+    return redirect(url_for("admin.resource_list", country=resource.country))
 
 
 def _set_visible(resource_id: int, show: bool):
     resource = resources.get_resource(resource_id)
     resources.set_visible(resource, show, me())
     flash(f"“{resource.name}” is {'shown to parents again' if show else 'hidden from parents'}.", "success")
-    return redirect(url_for("admin.resource_list"))
+    return redirect(url_for("admin.resource_list", country=resource.country))
 
 
 @bp.post("/resources/<int:resource_id>/hide")

@@ -209,6 +209,41 @@ def test_the_warning_fits_360_px_light_and_dark_and_escape_stays(page, context, 
     assert len(outbox(page)) == 2
 
 
+SEND_AS = """async ([id, deliveryId, owner]) => {
+  const entry = self.AttuneOutbox.checkinEntry({ id, delivery_id: deliveryId, tried: "yes", felt: 3,
+    note: "Made by A.", shared_with_worker: false, wants_support: false,
+    client_created_at: new Date().toISOString() }, null, owner);
+  return self.AttuneOutbox.send(entry, document.querySelector('meta[name="csrf-token"]').content);
+}"""
+
+
+def test_a_post_that_may_be_another_accounts_is_kept_not_dropped(page, live):
+    """The two refusals that can only mean "not this account": the server's wrong_account (someone
+    signed in between asking and posting), and another family's prompt for an entry saved before
+    entries recorded their owner."""
+    parent_a, parent_b = make_parent(live), make_parent(live)
+    with live.context():
+        delivery = make_delivery(parent_a)
+    sign_in(page, parent_b)
+    checkin_id = "6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b"
+    assert page.evaluate(SEND_AS, [checkin_id, delivery.id, str(parent_a.user_id)]) == "retry"
+    assert page.evaluate(SEND_AS, [checkin_id, delivery.id, None]) == "retry"  # the server said 404
+    assert checkins_of(live, parent_b) == [] and checkins_of(live, parent_a) == []
+
+    page.evaluate("""async ([id, deliveryId]) => self.AttuneOutbox.put({ key: id, kind: "checkin",
+        url: "/api/checkins", body: { id, delivery_id: deliveryId, tried: "yes", felt: 3, note: "Made by A.",
+        shared_with_worker: false, wants_support: false, client_created_at: new Date().toISOString() },
+        csrf: null, created: Date.now() })""", [checkin_id, delivery.id])  # as the previous version saved it
+    page.evaluate("self.AttuneOutbox.flush(document.querySelector('meta[name=csrf-token]').content)")
+    assert [e["key"] for e in outbox(page)] == [checkin_id]
+    page.get_by_role("button", name="Sign out", exact=True).click()
+    page.get_by_role("dialog", name="Sign out?").get_by_role("button", name="Sign out anyway").click()
+    page.wait_for_url(re.compile(r"/login"))
+    sign_in(page, parent_a)
+    wait_until(lambda: checkins_of(live, parent_a))
+    assert [c.note for c in checkins_of(live, parent_a)] == ["Made by A."]
+
+
 def test_deleting_the_account_erases_its_waiting_checkins_from_the_phone(page, context, live, flaky):
     parent = make_parent(live)
     with live.context():

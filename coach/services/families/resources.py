@@ -1,42 +1,110 @@
-"""Support resources: the helplines and services shown to a parent who asks for support.
+"""Support resources: the helplines and services shown to a parent who asks for help.
 
-Admins add, edit, reorder and hide them; parents see the visible ones in ``position`` order.
+Each resource belongs to a country (ISO alpha-2) or to everyone (``*``), and has a kind. A parent
+sees their country's shown resources, emergency first (``KIND_ORDER``), then the admin's order; a
+country with none gets the international list. ``init-db`` seeds ``coach/data/support_resources.json``
+into an empty table, so a fresh install never meets a parent with silence.
 """
 from __future__ import annotations
 
+import json
 import re
+from datetime import date, timedelta
+from pathlib import Path
 from urllib.parse import urlparse
 
-from peewee import fn
+from peewee import Case, fn
 
 from ...db import db
 from ...errors import AppError
-from ...models import SupportResource, User
+from ...models import RESOURCE_KINDS, Family, SupportResource, User, utcnow
 from ...security import audit
+from .countries import EVERYWHERE, country_name, is_country
+
+SEED_FILE = Path(__file__).resolve().parents[2] / "data" / "support_resources.json"
 
 #: field → (label in messages, character limit, required)
 FIELDS = {
     "name": ("The name", 120, True),
     "description": ("The description", 300, False),
     "phone": ("The phone number", 40, False),
+    "text": ("The text-message line", 120, False),
     "url": ("The web address", 300, False),
     "hours": ("The opening hours", 120, False),
     "region": ("The region", 120, False),
+    "source_url": ("The source page", 300, False),
 }
+#: Every field an admin form sends (FIELDS plus the ones with their own rules).
+FORM_FIELDS = (*FIELDS, "country", "kind", "checked_on")
 PHONE_RE = re.compile(r"^\+?[0-9 ()\-.]+$")
+#: The order a parent sees a country's resources in: the emergency number first, always.
+KIND_ORDER = ("emergency", "crisis", "mental_health", "parenting", "abuse", "other")
+KIND_LABELS = {"emergency": "Emergency", "crisis": "Crisis and suicide lines",
+               "mental_health": "Mental health", "parenting": "Parenting helplines",
+               "abuse": "Domestic abuse", "other": "Other help"}
 
 
-def ordered(include_hidden: bool = True) -> list[SupportResource]:
-    """Resources in the order parents see them (hidden ones too, for admins)."""
+def _kind_rank():
+    return Case(None, [(SupportResource.kind == kind, rank) for rank, kind in enumerate(KIND_ORDER)],
+                len(KIND_ORDER))
+
+
+def ordered(include_hidden: bool = True, country: str | None = None) -> list[SupportResource]:
+    """Resources in the admin's order (hidden ones too, for admins); only ``country``'s when given."""
     query = SupportResource.select().order_by(SupportResource.position, SupportResource.id)
     if not include_hidden:
         query = query.where(SupportResource.active)
+    if country is not None:
+        query = query.where(SupportResource.country == country)
     return list(query)
 
 
 def visible() -> list[SupportResource]:
-    """What a parent who asks for support is shown."""
+    """Every resource parents may be shown, in the admin's order."""
     return ordered(include_hidden=False)
+
+
+def for_country(country: str | None) -> tuple[str, list[SupportResource]]:
+    """What a parent in ``country`` is shown: ``(the list's country, resources)``, emergency first,
+    then crisis, mental health, parenting, abuse and other lines, each in the admin's order. A
+    country with no shown resources (or none given) gets the international ``*`` list."""
+    def query(code: str) -> list[SupportResource]:
+        return list(SupportResource.select()
+                    .where(SupportResource.active & (SupportResource.country == code))
+                    .order_by(_kind_rank(), SupportResource.position, SupportResource.id))
+
+    if country and country != EVERYWHERE:
+        found = query(country)
+        if found:
+            return country, found
+    return EVERYWHERE, query(EVERYWHERE)
+
+
+def resource_view(resource: SupportResource) -> dict:
+    """A resource as the pages and the API show it (``tel`` is the dialable form of ``phone``)."""
+    return {"name": resource.name, "description": resource.description, "phone": resource.phone,
+            "tel": re.sub(r"[^0-9+]", "", resource.phone), "text": resource.text, "url": resource.url,
+            "hours": resource.hours, "region": resource.region, "kind": resource.kind,
+            "country": resource.country}
+
+
+def countries_with_resources() -> list[str]:
+    """Countries (not ``*``) that have at least one shown resource, by code."""
+    return [code for (code,) in SupportResource.select(SupportResource.country).distinct()
+            .where(SupportResource.active & (SupportResource.country != EVERYWHERE))
+            .order_by(SupportResource.country).tuples()]
+
+
+def countries_without_resources() -> list[dict]:
+    """Countries where families live but no resource is shown (they see the international list):
+    ``[{"country", "name", "families"}]``, most families first. Families with no country are left
+    out: they are shown the international list by design."""
+    covered = set(countries_with_resources())
+    rows = (Family.select(Family.country, fn.COUNT(Family.id)).where(Family.country != "")
+            .group_by(Family.country).tuples())
+    missing = [{"country": code, "name": country_name(code), "families": count}
+               for code, count in rows if code not in covered]
+    return sorted(missing, key=lambda row: (-row["families"], row["country"]))
 
 
 def get_resource(resource_id: int) -> SupportResource:
@@ -44,6 +112,36 @@ def get_resource(resource_id: int) -> SupportResource:
     if resource is None:
         raise AppError(404, "There is no support resource with that id.", code="resource_not_found")
     return resource
+
+
+def _check_url(value: str, schemes: tuple[str, ...]) -> bool:
+    parsed = urlparse(value)
+    return (parsed.scheme in schemes and bool(parsed.hostname) and " " not in value
+            and "@" not in parsed.netloc)
+
+
+def _clean_special(item: dict, data: dict, problems: dict) -> None:
+    """``country``, ``kind`` and ``checked_on``: each has its own rule."""
+    country = item.get("country")
+    country = country.strip().upper() if isinstance(country, str) else ""
+    data["country"] = country
+    if country != EVERYWHERE and not is_country(country):
+        problems["country"] = "Choose a country (a two-letter code like GB), or * for everywhere."
+    kind = item.get("kind")
+    data["kind"] = kind.strip() if isinstance(kind, str) else ""
+    if data["kind"] not in RESOURCE_KINDS:
+        problems["kind"] = f"Choose what kind of help it is: {', '.join(KIND_ORDER)}."
+    checked = item.get("checked_on")
+    checked = checked.strip() if isinstance(checked, str) else ""
+    data["checked_on"] = None
+    if checked:
+        try:
+            data["checked_on"] = date.fromisoformat(checked)
+        except ValueError:
+            problems["checked_on"] = "Use a date like 2026-12-01, or leave it empty."
+        else:
+            if data["checked_on"] > utcnow().date() + timedelta(days=1):
+                problems["checked_on"] = "The date it was checked can't be in the future."
 
 
 def validate_resource(item: dict) -> tuple[dict, dict[str, str]]:
@@ -57,16 +155,20 @@ def validate_resource(item: dict) -> tuple[dict, dict[str, str]]:
             problems[name] = f"{label} can't be empty."
         elif len(value) > limit:
             problems[name] = f"{label} is {len(value)} characters; the limit is {limit}."
+        elif "\x00" in value:
+            problems[name] = f"{label} has a character that can't be stored."
+    _clean_special(item, data, problems)
     phone, url = data["phone"], data["url"]
     if phone and "phone" not in problems and (not PHONE_RE.match(phone)
                                               or sum(c.isdigit() for c in phone) < 3):
         problems["phone"] = "The phone number can use digits, spaces, brackets, dashes and a leading +."
-    if url and "url" not in problems:
-        parsed = urlparse(url)
-        if parsed.scheme != "https" or not parsed.hostname or " " in url or "@" in parsed.netloc:
-            problems["url"] = "The web address must start with https:// (like https://example.org/help)."
-    if not phone and not url and "phone" not in problems and "url" not in problems:
-        problems["phone"] = "Add a phone number or a web address so parents can reach them."
+    if url and "url" not in problems and not _check_url(url, ("https",)):
+        problems["url"] = "The web address must start with https:// (like https://example.org/help)."
+    if data["source_url"] and "source_url" not in problems and not _check_url(data["source_url"],
+                                                                            ("https", "http")):
+        problems["source_url"] = "The source page must be a web address starting with https://."
+    if not phone and not url and not data["text"] and not {"phone", "url", "text"} & set(problems):
+        problems["phone"] = "Add a phone number, a text line or a web address so parents can reach them."
     return data, problems
 
 
@@ -101,17 +203,20 @@ def update_resource(resource: SupportResource, item: dict, by: User) -> SupportR
 
 
 def move_resource(resource: SupportResource, direction: str, by: User) -> None:
-    """Move a resource one place up or down the list (positions are renumbered 1…n)."""
+    """Move a resource one place up or down among its own country's resources (positions are
+    renumbered 1…n over the whole list, so other countries keep their order)."""
     if direction not in ("up", "down"):
         raise AppError(422, "Choose whether to move the resource up or down.",
                        fields={"direction": "Choose up or down."})
     with db.atomic():
         items = ordered()
-        index = next(i for i, other in enumerate(items) if other.id == resource.id)
-        target = index - 1 if direction == "up" else index + 1
-        if not 0 <= target < len(items):
+        same = [i for i, other in enumerate(items) if other.country == resource.country]
+        here = next(n for n, i in enumerate(same) if items[i].id == resource.id)
+        there = here - 1 if direction == "up" else here + 1
+        if not 0 <= there < len(same):
             return
-        items[index], items[target] = items[target], items[index]
+        a, b = same[here], same[there]
+        items[a], items[b] = items[b], items[a]
         for position, item in enumerate(items, start=1):
             if item.position != position:
                 SupportResource.update(position=position).where(SupportResource.id == item.id).execute()
@@ -127,3 +232,32 @@ def set_visible(resource: SupportResource, show: bool, by: User) -> None:
         SupportResource.update(active=show).where(SupportResource.id == resource.id).execute()
         audit("resource_show" if show else "resource_hide", "resource", resource.id, actor=by,
               name=resource.name)
+
+
+# --- the starter list ----------------------------------------------------------------------------
+
+def load_seed_file(path: Path = SEED_FILE) -> list[dict]:
+    """The resources in the seed file, each checked like an admin's entry; ValueError names the
+    first bad one (a broken file must fail ``init-db`` loudly, never seed half a list)."""
+    items = json.loads(path.read_text(encoding="utf-8"))["resources"]
+    cleaned = []
+    for number, item in enumerate(items, start=1):
+        data, problems = validate_resource(item)
+        if problems:
+            raise ValueError(f"{path.name}: resource {number} ({item.get('name')!r}): {problems}")
+        cleaned.append(data)
+    return cleaned
+
+
+def seed_resources_if_empty(path: Path = SEED_FILE) -> int:
+    """Load the starter resources into an empty table (``position`` in file order); returns how
+    many. A table with any row, shown or hidden, is the admins' and is left alone."""
+    if SupportResource.select().exists():
+        return 0
+    items = load_seed_file(path)
+    with db.atomic():
+        if SupportResource.select().exists():  # another init-db got there first
+            return 0
+        for position, data in enumerate(items, start=1):
+            SupportResource.create(**data, position=position)
+    return len(items)
