@@ -114,6 +114,27 @@ def check_in_while_failing(page, flaky, delivery) -> str:
     return checkin_id
 
 
+def sign_out_anyway(page) -> None:
+    page.get_by_role("button", name="Sign out", exact=True).click()
+    page.get_by_role("dialog", name="Sign out?").get_by_role("button", name="Sign out anyway").click()
+    page.wait_for_url(re.compile(r"/login"))
+
+
+def sign_out_after_the_warning(page) -> None:
+    """Tap Sign out, stay (focus comes back to the button), then tap again and sign out anyway."""
+    page.get_by_role("button", name="Sign out", exact=True).click()
+    dialog = page.get_by_role("dialog", name="Sign out?")
+    dialog.get_by_text(WARNING).wait_for()
+    assert page.evaluate("document.activeElement.textContent") == "Stay signed in"  # the safe choice
+    for name in ("Stay signed in", "Sign out anyway"):
+        box = dialog.get_by_role("button", name=name).bounding_box()
+        assert box["height"] >= 44 and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
+    dialog.get_by_role("button", name="Stay signed in").click()
+    assert dialog.count() == 0 and "/checkin/" in page.url
+    assert page.evaluate("document.activeElement.textContent") == "Sign out"
+    sign_out_anyway(page)
+
+
 def test_a_shared_phone_keeps_each_parents_checkins_and_prompts_apart(page, context, live, flaky, device):
     parent_a, parent_b = make_parent(live), make_parent(live)
     with live.context():
@@ -131,21 +152,8 @@ def test_a_shared_phone_keeps_each_parents_checkins_and_prompts_apart(page, cont
     assert entry["body"]["note"] == NOTE
     wait_until(lambda: flaky.posted("A", checkin_id))  # it was tried, and refused by the failing server
 
-    # A signs out: warned first; "Stay signed in" keeps A here with focus back on the button.
-    sign_out = page.get_by_role("button", name="Sign out", exact=True)
-    sign_out.click()
-    dialog = page.get_by_role("dialog", name="Sign out?")
-    dialog.get_by_text(WARNING).wait_for()
-    assert page.evaluate("document.activeElement.textContent") == "Stay signed in"
-    for name in ("Stay signed in", "Sign out anyway"):
-        box = dialog.get_by_role("button", name=name).bounding_box()
-        assert box["height"] >= 44 and box["x"] >= 0 and box["x"] + box["width"] <= 390
-    dialog.get_by_role("button", name="Stay signed in").click()
-    assert dialog.count() == 0 and "/checkin/" in page.url
-    assert page.evaluate("document.activeElement.textContent") == "Sign out"
-    sign_out.click()
-    page.get_by_role("dialog", name="Sign out?").get_by_role("button", name="Sign out anyway").click()
-    page.wait_for_url(re.compile(r"/login"))
+    # A signs out: warned first, and "Stay signed in" is a real choice.
+    sign_out_after_the_warning(page)
     assert devices_of(live, parent_a) == 0  # off A's account on the server…
     assert page.evaluate("localStorage.getItem('e2e-subscribed')") is None  # …and unsubscribed here
 
@@ -236,9 +244,7 @@ def test_a_post_that_may_be_another_accounts_is_kept_not_dropped(page, live):
         csrf: null, created: Date.now() })""", [checkin_id, delivery.id])  # as the previous version saved it
     page.evaluate("self.AttuneOutbox.flush(document.querySelector('meta[name=csrf-token]').content)")
     assert [e["key"] for e in outbox(page)] == [checkin_id]
-    page.get_by_role("button", name="Sign out", exact=True).click()
-    page.get_by_role("dialog", name="Sign out?").get_by_role("button", name="Sign out anyway").click()
-    page.wait_for_url(re.compile(r"/login"))
+    sign_out_anyway(page)
     sign_in(page, parent_a)
     wait_until(lambda: checkins_of(live, parent_a))
     assert [c.note for c in checkins_of(live, parent_a)] == ["Made by A."]
