@@ -225,6 +225,8 @@ def escalate_overdue(now: datetime | None = None) -> int:
     now = now or utcnow()
     due = ((SupportRequest.followed_up_at.is_null()) & (SupportRequest.escalated_at.is_null())
            & (SupportRequest.respond_by <= now))
+    if not SupportRequest.select(SupportRequest.id).where(due).exists():
+        return 0  # the usual tick: no write lock taken
     with write_transaction():
         query = SupportRequest.select().where(due).order_by(SupportRequest.respond_by).limit(ESCALATE_BATCH)
         if is_postgres():
