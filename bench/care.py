@@ -56,7 +56,7 @@ def measure(requests: int, runs: int) -> list[dict]:
     results = []
 
     asks = []
-    for run in range(runs):
+    for _ in range(runs):
         clear_outboxes()
         started = time.perf_counter()
         for i, family in enumerate(families):
