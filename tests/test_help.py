@@ -3,6 +3,8 @@ the international fallback, the parent's request and its status, and bad input r
 numbers still on the page."""
 from __future__ import annotations
 
+# ruff: noqa: F811  (pytest fixtures imported from help_fixtures are parameters by design)
+
 import re
 from datetime import timedelta
 
@@ -14,7 +16,7 @@ from coach.services.families.caseload import mark_followed_up
 
 from . import factories
 from .admin_helpers import sign_in
-from .parent_helpers import login
+from .help_fixtures import family, parent, worker  # noqa: F401  (fixtures, used by name)
 
 SEEDED = ("US", "GB", "CA", "AU", "IE", "NZ")
 
@@ -23,23 +25,6 @@ SEEDED = ("US", "GB", "CA", "AU", "IE", "NZ")
 def seeded(app):
     assert resources.seed_resources_if_empty() > 0
     return {r.country: r for r in SupportResource.select().where(SupportResource.kind == "emergency")}
-
-
-@pytest.fixture
-def worker(app):
-    return factories.make_user("worker", name="Maria")
-
-
-@pytest.fixture
-def family(app, worker):
-    return factories.make_family(worker=worker, country="GB")
-
-
-@pytest.fixture
-def parent(app, family):
-    client = app.test_client()
-    login(client, family.user)
-    return client
 
 
 def tel_links(html: str) -> list[str]:

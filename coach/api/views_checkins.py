@@ -47,7 +47,7 @@ def create_checkin():
     checkin, created = checkins.record_checkin(my_family(), data)
     body = {"checkin": checkins.checkin_view(checkin)}
     if checkin.wants_support:
-        body["support_resources"] = checkins.support_resources()
+        body["support_resources"] = checkins.support_resources(checkin.family.country)
     return jsonify(body), 201 if created else 200
 
 

@@ -6,10 +6,11 @@ one set of rules; these forms only render fields and carry the services' message
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, RadioField, SelectMultipleField, StringField
+from wtforms import BooleanField, RadioField, SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..services.families.countries import country_choices
 from ..services.families.preferences import DAILY, DAY_NAMES, THREE_A_WEEK
 
 DAY_CHOICES = [SelectChoice("daily", "Every day"),
@@ -26,6 +27,11 @@ class SettingsForm(FlaskForm):
                                       widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
     paused_until = StringField("Pause prompts until")
     share_notes_default = BooleanField("Share my notes with my family worker unless I say otherwise")
+    # The service checks the code (one rule for the form and the API), so no choice validation here.
+    country = SelectField("Your country", validate_choice=False, choices=[
+        SelectChoice("", "Not set (international numbers)"),
+        *(SelectChoice(code, name) for code, name in country_choices())])
+    discreet = BooleanField("Discreet notifications")
 
     def days_of_week(self) -> str | list[int]:
         """The chosen days as the settings service takes them."""

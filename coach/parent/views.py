@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
 
 from ..errors import AppError
+from ..help.status import status_lines
+from ..help.views import LOW_MOOD_DISMISSED
 from ..models import CheckIn, Delivery, utcnow
 from ..security import audit, home_for, role_required
 from ..services.delivery import subscriptions
-from ..services.families import checkins, preferences, privacy
+from ..services.families import checkins, preferences, privacy, wellbeing
 from ..services.families.checkins import FEELINGS, family_for
 from ..services.families.journal import build_journal
 from ..services.families.streaks import family_streak
@@ -39,7 +41,9 @@ def _home():
     return render_template("parent/home.html", family=family, today=today,
                            streak=family_streak(family), month_total=build_journal(family).month_total,
                            total=CheckIn.select().where(CheckIn.family == family).count(),
-                           days_label=preferences.days_label(family.days_of_week))
+                           days_label=preferences.days_label(family.days_of_week),
+                           statuses=status_lines(family, current_user, recent_only=True),
+                           offer_help=wellbeing.should_offer_help(family, session.get(LOW_MOOD_DISMISSED)))
 
 
 def _form_checkin(form, delivery: Delivery, prompt: dict | None) -> dict:
@@ -99,7 +103,8 @@ def checkin(delivery_id: int):
     return render_template("parent/checkin.html", family=family, delivery=delivery, prompt=prompt,
                            feelings=FEELINGS, errors=errors, form_data=request.form, saved=saved,
                            earlier=earlier, new_id=str(uuid.uuid4()),
-                           resources=checkins.support_resources()), status
+                           resources=checkins.support_resources(family.country),
+                           statuses=status_lines(family, current_user, recent_only=True)), status
 
 
 @bp.get("/journal")
@@ -122,7 +127,8 @@ def settings():
         changes = {"window_start": form.window_start.data, "window_end": form.window_end.data,
                    "timezone": (form.timezone.data or "").strip(), "days_of_week": form.days_of_week(),
                    "paused_until": None if "resume" in request.form else form.paused_until.data or None,
-                   "share_notes_default": bool(form.share_notes_default.data)}
+                   "share_notes_default": bool(form.share_notes_default.data),
+                   "country": form.country.data or "", "discreet": bool(form.discreet.data)}
         try:
             preferences.update_settings(family, changes)
         except AppError as error:
@@ -144,6 +150,7 @@ def settings():
         form.fill_days(family.days_of_week)
         form.paused_until.data = family.paused_until.isoformat() if family.paused_until else ""
         form.share_notes_default.data = family.share_notes_default
+        form.country.data, form.discreet.data = family.country, family.discreet
     return render_template("parent/settings.html", family=family, form=form,
                            devices=subscriptions.list_devices(current_user),
                            today=checkins.local_today(family).isoformat(),

@@ -286,7 +286,7 @@ def recent_checkins(family: Family, limit: int = 50) -> list[CheckIn]:
                 .order_by(CheckIn.client_created_at.desc()).limit(limit))
 
 
-def support_resources() -> list[dict]:
-    """Visible support resources in the admin's order (shown at once when a parent asks for help)."""
-    return [{"name": r.name, "description": r.description, "phone": r.phone, "url": r.url,
-             "hours": r.hours, "region": r.region} for r in resources.visible()]
+def support_resources(country: str | None = None) -> list[dict]:
+    """The shown support resources for ``country``, emergency first (the international list when
+    it has none): shown at once when a parent asks for help."""
+    return [resources.resource_view(r) for r in resources.for_country(country)[1]]

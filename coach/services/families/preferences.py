@@ -13,6 +13,7 @@ from ...db import write_transaction
 from ...errors import AppError
 from ...models import Family, utcnow
 from .checkins import local_today
+from .countries import is_country
 
 TIME_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 DAILY = "0123456"
@@ -20,6 +21,8 @@ THREE_A_WEEK = "024"  # Monday, Wednesday, Friday
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MAX_PAUSE_DAYS = 365
 TIMING_FIELDS = ("window_start", "window_end", "timezone", "days_of_week", "paused_until")
+#: Safety settings (DESIGN "Safety and the care loop"): the help page's country, discreet notifications.
+CARE_FIELDS = ("country", "discreet")
 EDITABLE = TIMING_FIELDS + ("share_notes_default",)
 _TIMEZONES = frozenset(available_timezones())
 
@@ -39,6 +42,8 @@ def settings_view(family: Family) -> dict:
         "days_label": days_label(family.days_of_week),
         "paused_until": family.paused_until.isoformat() if family.paused_until else None,
         "share_notes_default": bool(family.share_notes_default),
+        "country": family.country or None,  # ISO alpha-2; null: the international help list
+        "discreet": bool(family.discreet),
     }
 
 
@@ -84,7 +89,7 @@ def clean_settings(family: Family, changes: dict, now: datetime) -> dict:
     fields: dict[str, str] = {}
     clean: dict = {}
     for key in changes:
-        if key not in EDITABLE:
+        if key not in EDITABLE + CARE_FIELDS:
             fields[key] = "This setting can't be changed here."
     for key in ("window_start", "window_end"):
         if key in changes:
@@ -114,9 +119,26 @@ def clean_settings(family: Family, changes: dict, now: datetime) -> dict:
             fields["share_notes_default"] = "Use true or false."
         else:
             clean["share_notes_default"] = changes["share_notes_default"]
+    _clean_care(changes, clean, fields)
     if fields:
         raise AppError(422, "Some of the settings need another look.", fields=fields)
     return clean
+
+
+def _clean_care(changes: dict, clean: dict, fields: dict) -> None:
+    """``country`` (ISO alpha-2, or ""/null for none: the help page then shows the international
+    list) and ``discreet`` (notifications say only "A moment for today is ready")."""
+    if "country" in changes:
+        country = changes["country"] or ""
+        if not isinstance(country, str) or (country and not is_country(country.strip().upper())):
+            fields["country"] = "Choose your country from the list."
+        else:
+            clean["country"] = country.strip().upper()
+    if "discreet" in changes:
+        if not isinstance(changes["discreet"], bool):
+            fields["discreet"] = "Use true or false."
+        else:
+            clean["discreet"] = changes["discreet"]
 
 
 def update_settings(family: Family, changes: dict, now: datetime | None = None) -> Family:

@@ -12,6 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ...db import db
 from ...errors import AppError
 from ...models import ROLES, Family, User, utcnow
+from ..families.countries import country_for_timezone
 
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 MIN_PASSWORD = 10
@@ -100,6 +101,7 @@ def enrol_family(enrolment: Enrolment, worker: User, claim_invite) -> Family:
             child_name=(enrolment.child_name or "").strip() or None,
             child_birth_month=enrolment.child_birth_month,
             timezone=enrolment.timezone,
+            country=country_for_timezone(enrolment.timezone),  # editable in settings
             window_start=enrolment.window_start,
             window_end=enrolment.window_end,
             next_due_at=utcnow(),  # the planner works out the first real due time
