@@ -29,12 +29,16 @@ def public_key():
 @bp.post("/subscriptions")
 @role_required(*DEVICE_ROLES)
 def save_subscription():
-    """Upsert this device's subscription by endpoint (sent on every app open); 201 when new."""
+    """Upsert this device's subscription by endpoint (sent on every app open); 201 when new.
+
+    422 with ``fields`` when the sender could never use it; past the device cap the least recently
+    seen device is replaced and named in ``replaced``.
+    """
     data = subscriptions.parse_subscription(json_body())
-    row, created = subscriptions.upsert_subscription(current_user, data,
-                                                     request.headers.get("User-Agent", ""))
+    row, created, replaced = subscriptions.upsert_subscription(current_user, data,
+                                                               request.headers.get("User-Agent", ""))
     device = {"id": row.id, "label": subscriptions.device_label(row.user_agent)}
-    return jsonify(device=device, created=created), 201 if created else 200
+    return jsonify(device=device, created=created, replaced=replaced), 201 if created else 200
 
 
 @bp.delete("/subscriptions")
@@ -48,13 +52,25 @@ def delete_subscription():
 @bp.post("/test")
 @role_required("parent")
 def test_push():
-    """Send a test notification to each of the parent's devices and report what happened."""
+    """Send a test notification to each of the parent's devices and report what happened.
+
+    At most ``TEST_PUSH_LIMIT`` per ``TEST_PUSH_WINDOW`` per parent: then 429 with ``Retry-After``.
+    """
     if not PushSubscription.select().where(PushSubscription.user == current_user.id).exists():
         return jsonify(devices=0, sent=0, failed=0,
                        message="No device has notifications turned on yet. Turn them on first.")
     from ..services.delivery.sending import send_test_push
 
-    result = send_test_push(current_user._get_current_object())
+    user = current_user._get_current_object()
+    wait = subscriptions.reserve_test_push(user)
+    if wait:
+        minutes = -(-wait // 60)
+        response = jsonify(error="too_many_test_pushes", message=(
+            f"That's {subscriptions.TEST_PUSH_LIMIT} test notifications in a few minutes. "
+            f"Try again in {minutes} minute{'s' if minutes != 1 else ''}."))
+        response.headers["Retry-After"] = str(wait)
+        return response, 429
+    result = send_test_push(user)
     if result["sent"]:
         message = f"Sent to {result['sent']} device{'s' if result['sent'] != 1 else ''}. It should arrive in a moment."
     else:

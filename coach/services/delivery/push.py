@@ -51,6 +51,10 @@ LOOPBACK_NAMES = ("localhost",)
 RECORD_SIZE = 4096  # RFC 8188 record size, as pywebpush/http_ece send it; one record fits 3 KB
 P256 = ec.SECP256R1()
 _ORIGIN_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*")
+_PRINTABLE_ASCII = re.compile(r"[!-~]+")  # no spaces or controls: browsers send endpoints percent-encoded
+_DNS_HOST = re.compile(r"[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?")
+P256_POINT_BYTES = 65  # an uncompressed P-256 point: 0x04, x, y
+AUTH_SECRET_BYTES = 16
 
 
 # --- payloads -------------------------------------------------------------------------------------
@@ -154,9 +158,12 @@ def host_allowed(endpoint: str, allowed_hosts: Iterable[str]) -> bool:
 
     https: the host matches an entry (``*.x.y`` wildcards allowed) on port 443, or an entry names
     ``host:port`` exactly. http: only a loopback host (127.0.0.0/8, localhost, [::1]) listed with its
-    port, e.g. ``127.0.0.1:8123``. Userinfo, unlisted IP literals and odd ports are refused.
+    port, e.g. ``127.0.0.1:8123``. Userinfo, unlisted IP literals and odd ports are refused, and so
+    is anything but printable ASCII (IDN look-alikes, control characters, spaces, backslashes) and a
+    host that is not plain DNS letters, digits, dots and hyphens (percent-encoding tricks).
+    Registration (``subscriptions.parse_subscription``) and sending both ask this one function.
     """
-    if not isinstance(endpoint, str) or any(ch in endpoint for ch in "\\ \t\r\n"):
+    if not isinstance(endpoint, str) or not _PRINTABLE_ASCII.fullmatch(endpoint) or "\\" in endpoint:
         return False
     origin = _ORIGIN_RE.match(endpoint)
     # Decided per origin (the path can't change the answer) and cached: a tick asks once per push.
@@ -173,6 +180,8 @@ def _origin_allowed(origin: str, allowed_hosts: tuple[str, ...]) -> bool:
     if "@" in parts.netloc or not parts.hostname:
         return False
     host = parts.hostname.lower()
+    if not (_is_ip_literal(host) or (_DNS_HOST.fullmatch(host) and ".." not in host)):
+        return False  # e.g. "fcm%2Egoogleapis%2Ecom": a client might decode it into another host
     entries = {entry.strip().lower() for entry in allowed_hosts if entry and entry.strip()}
     scheme = parts.scheme.lower()
     if scheme == "http":
@@ -219,6 +228,17 @@ def _b64url_decode(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+def receiver_public_key(point: bytes) -> ec.EllipticCurvePublicKey:
+    """The browser's ``p256dh`` key: an uncompressed P-256 point that is on the curve.
+
+    Raises ValueError otherwise. Registration checks keys with this function, encryption uses it,
+    so a key that is stored is a key a push can be encrypted to.
+    """
+    if len(point) != P256_POINT_BYTES or point[0] != 4:
+        raise ValueError(f"p256dh must be a {P256_POINT_BYTES}-byte uncompressed P-256 point")
+    return ec.EllipticCurvePublicKey.from_encoded_point(P256, point)  # ValueError when off the curve
+
+
 def _hkdf(salt: bytes, ikm: bytes, info: bytes, length: int) -> bytes:
     return HKDF(hashes.SHA256(), length, salt, info).derive(ikm)
 
@@ -235,7 +255,7 @@ def encrypt_payload(data: bytes, p256dh: str, auth: str) -> bytes:
     ephemeral = ec.generate_private_key(P256)
     sender_public = ephemeral.public_key().public_bytes(
         serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
-    shared = ephemeral.exchange(ec.ECDH(), ec.EllipticCurvePublicKey.from_encoded_point(P256, receiver))
+    shared = ephemeral.exchange(ec.ECDH(), receiver_public_key(receiver))
     ikm = _hkdf(_b64url_decode(auth), shared, b"WebPush: info\x00" + receiver + sender_public, 32)
     salt = os.urandom(16)
     key = _hkdf(salt, ikm, b"Content-Encoding: aes128gcm\x00", 16)
@@ -345,6 +365,8 @@ class PushSender:
                 return PushResult(error="timeout", retryable=True)
             except (aiohttp.ClientError, OSError) as exc:
                 return PushResult(error=f"{type(exc).__name__}: {exc}", retryable=True)
+            except Exception as exc:  # anything else is this push's failure, never the batch's
+                return PushResult(error=f"{type(exc).__name__}: {exc}")
 
     async def send_all(self, messages: Sequence[PushMessage]) -> list[PushResult]:
         """Send every message, at most ``concurrency`` in flight; results in the same order."""

@@ -1,8 +1,12 @@
 """Push subscriptions: one per device, upserted by endpoint every time the app opens.
 
-A subscription is checked before it is stored: an https endpoint (or plain http on a loopback
-host, for tests and local development), a P-256 public key (65 bytes, uncompressed point) and a
-16-byte auth secret, both base64url. Sending is the delivery engine's job.
+A subscription is checked before it is stored with the rules sending uses, so nothing is stored
+that could never be sent to: the endpoint must pass ``push.host_allowed`` against
+``COACH_PUSH_ALLOWED_HOSTS`` (the same function the sender asks), the ``p256dh`` key must be an
+uncompressed P-256 point on the curve (``push.receiver_public_key``, which encryption uses) and the
+auth secret 16 bytes. Each parent keeps at most ``COACH_MAX_DEVICES`` devices: a new phone past the
+cap replaces the one seen longest ago, so a parent who changes phones is never stuck. Test pushes
+are limited per parent. Sending is the delivery engine's job.
 """
 from __future__ import annotations
 
@@ -10,15 +14,22 @@ import base64
 import binascii
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import lru_cache
-from urllib.parse import urlsplit
 
-from ...db import write_transaction
+from flask import current_app
+from peewee import IntegrityError
+
+from ...db import is_postgres, write_transaction
 from ...errors import AppError
-from ...models import PushSubscription, User, utcnow
+from ...models import AuditEvent, PushSubscription, User, utcnow
+from .push import AUTH_SECRET_BYTES, host_allowed, receiver_public_key
 
 MAX_ENDPOINT = 1000
-LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+DEFAULT_MAX_DEVICES = 10
+TEST_PUSH_LIMIT = 5  # test notifications per parent …
+TEST_PUSH_WINDOW = timedelta(minutes=10)  # … in this long
+TEST_PUSH_ACTION = "push.test"  # the audit entry each test push leaves, counted for the limit
 _B64URL = re.compile(r"^[A-Za-z0-9_-]+={0,2}$")
 
 
@@ -40,17 +51,24 @@ def b64url_bytes(text: object) -> bytes | None:
 
 
 def endpoint_problem(endpoint: object) -> str | None:
-    """Why an endpoint can't be stored, or None."""
+    """Why an endpoint can't be stored (the sender would refuse it), or None."""
     if not isinstance(endpoint, str) or not endpoint:
         return "Send the subscription's endpoint URL."
     if len(endpoint) > MAX_ENDPOINT:
         return f"The endpoint is longer than {MAX_ENDPOINT} characters."
-    parts = urlsplit(endpoint)
-    if parts.scheme == "https" and parts.hostname:
-        return None
-    if parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS:
-        return None
-    return "The endpoint must be an https URL from a push service."
+    if not host_allowed(endpoint, current_app.config["PUSH_ALLOWED_HOSTS"]):
+        return "The endpoint must be an https address of a browser's push service."
+    return None
+
+
+def p256dh_problem(value: object) -> str | None:
+    """Why a ``p256dh`` key can't be encrypted to, or None."""
+    point = b64url_bytes(value)
+    try:
+        receiver_public_key(point if point is not None else b"")
+    except ValueError:
+        return "Send the browser's P-256 public key: an uncompressed point on the curve, base64url."
+    return None
 
 
 def parse_subscription(body: object) -> SubscriptionData:
@@ -64,31 +82,44 @@ def parse_subscription(body: object) -> SubscriptionData:
         fields["endpoint"] = problem
     keys = body.get("keys")
     keys = keys if isinstance(keys, dict) else {}
-    p256dh = b64url_bytes(keys.get("p256dh"))
-    if p256dh is None or len(p256dh) != 65 or p256dh[0] != 4:
-        fields["keys.p256dh"] = "Send the P-256 public key: 65 bytes, base64url."
+    problem = p256dh_problem(keys.get("p256dh"))
+    if problem:
+        fields["keys.p256dh"] = problem
     auth = b64url_bytes(keys.get("auth"))
-    if auth is None or len(auth) != 16:
-        fields["keys.auth"] = "Send the 16-byte auth secret, base64url."
+    if auth is None or len(auth) != AUTH_SECRET_BYTES:
+        fields["keys.auth"] = f"Send the {AUTH_SECRET_BYTES}-byte auth secret, base64url."
     if fields:
         raise AppError(422, "That push subscription isn't one we can use.", fields=fields)
     return SubscriptionData(endpoint=endpoint, p256dh=keys["p256dh"].rstrip("="),
                             auth=keys["auth"].rstrip("="))
 
 
-def upsert_subscription(user: User, data: SubscriptionData, user_agent: str = "") -> tuple[PushSubscription, bool]:
-    """Store or refresh the device's subscription; returns ``(row, created)``.
+def upsert_subscription(user: User, data: SubscriptionData,
+                        user_agent: str = "") -> tuple[PushSubscription, bool, dict | None]:
+    """Store or refresh the device's subscription; returns ``(row, created, replaced)``.
 
     An endpoint already stored for another account moves to this one: it is the same browser,
-    now signed in as someone else, and must not keep delivering the old account's prompts.
+    now signed in as someone else, and must not keep delivering the old account's prompts. A device
+    that is new to this account past ``COACH_MAX_DEVICES`` replaces the account's least recently
+    seen device; ``replaced`` names it (``{"id", "label"}``) so the app can say so.
     """
+    try:
+        return _upsert(user, data, user_agent)
+    except IntegrityError:  # the same endpoint inserted at the same moment by another request
+        return _upsert(user, data, user_agent)
+
+
+def _upsert(user: User, data: SubscriptionData, user_agent: str) -> tuple[PushSubscription, bool, dict | None]:
     now = utcnow()
     with write_transaction():
+        _lock_account(user)
         row = PushSubscription.get_or_none(PushSubscription.endpoint == data.endpoint)
+        replaced = None if row is not None and row.user_id == user.id else _make_room(user)
         if row is None:
-            return PushSubscription.create(user=user, endpoint=data.endpoint, p256dh=data.p256dh,
-                                           auth=data.auth, user_agent=user_agent[:300],
-                                           created_at=now, last_seen_at=now), True
+            row = PushSubscription.create(user=user, endpoint=data.endpoint, p256dh=data.p256dh,
+                                          auth=data.auth, user_agent=user_agent[:300],
+                                          created_at=now, last_seen_at=now)
+            return row, True, replaced
         keys_changed = (row.p256dh, row.auth) != (data.p256dh, data.auth)
         row.user = user
         row.p256dh, row.auth = data.p256dh, data.auth
@@ -97,7 +128,47 @@ def upsert_subscription(user: User, data: SubscriptionData, user_agent: str = ""
         if keys_changed:
             row.error_count, row.first_error_at = 0, None
         row.save()
-        return row, False
+        return row, False, replaced
+
+
+def _lock_account(user: User) -> None:
+    """Serialise this account's device writes (PostgreSQL; SQLite's BEGIN IMMEDIATE already does)."""
+    if is_postgres():
+        list(User.select(User.id).where(User.id == user.id).for_update())
+
+
+def _make_room(user: User) -> dict | None:
+    """Delete the least recently seen devices past the cap, leaving room for one more."""
+    cap = max(1, int(current_app.config.get("MAX_DEVICES", DEFAULT_MAX_DEVICES)))
+    devices = list(PushSubscription.select(PushSubscription.id, PushSubscription.user_agent)
+                   .where(PushSubscription.user == user)
+                   .order_by(PushSubscription.last_seen_at.desc(), PushSubscription.id.desc()))
+    surplus = devices[cap - 1:]
+    if not surplus:
+        return None
+    PushSubscription.delete().where(PushSubscription.id.in_([d.id for d in surplus])).execute()
+    oldest = surplus[-1]
+    return {"id": oldest.id, "label": device_label(oldest.user_agent)}
+
+
+def reserve_test_push(user: User) -> int:
+    """Count one test push against ``user``; returns 0, or the seconds to wait when over the limit.
+
+    Each test push leaves an audit entry, and the entries of the last ``TEST_PUSH_WINDOW`` are the
+    count: it holds across processes and restarts, and admins can see who tested how often.
+    """
+    now = utcnow()
+    with write_transaction():
+        _lock_account(user)
+        recent = [row.created_at for row in AuditEvent.select(AuditEvent.created_at).where(
+            (AuditEvent.actor == user) & (AuditEvent.action == TEST_PUSH_ACTION)
+            & (AuditEvent.created_at > now - TEST_PUSH_WINDOW)).order_by(AuditEvent.created_at.desc())]
+        if len(recent) >= TEST_PUSH_LIMIT:
+            free_at = recent[TEST_PUSH_LIMIT - 1] + TEST_PUSH_WINDOW
+            return max(1, int((free_at - now).total_seconds()) + 1)
+        AuditEvent.create(actor=user, action=TEST_PUSH_ACTION, target_type="user", target_id=str(user.id),
+                          created_at=now)
+    return 0
 
 
 def remove_subscription(user: User, endpoint: object) -> None:
