@@ -4,7 +4,6 @@ numbers still on the page."""
 from __future__ import annotations
 
 # ruff: noqa: F811  (pytest fixtures imported from help_fixtures are parameters by design)
-
 import re
 from datetime import timedelta
 
