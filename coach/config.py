@@ -30,6 +30,8 @@ DEFAULTS = {
     "PUSH_TIMEOUT": 10,
     "PUSH_CONCURRENCY": 128,  # pushes in flight; latency-bound, so many in flight (bench/README.md)
     "PUSH_TTL_HOURS": 12,
+    "PUSH_LEASE_SECONDS": 20,  # a sender renews its leases every third of this while it is alive
+    "MAX_DEVICES": 10,  # per account; a new device past it replaces the one seen longest ago
     "LOGIN_MAX_FAILURES": 10,
     "LOGIN_WINDOW_MINUTES": 15,
     # Email (DESIGN "Email"): unset SMTP_URL means nothing is mailed; /admin/ and `make run` say so.
@@ -72,7 +74,7 @@ def load_config(app: Flask, test_config: dict | None) -> None:
         if key not in explicit:
             app.config[key] = secure
     for key in ("REPEAT_DAYS", "INVITE_DAYS", "PUSH_TIMEOUT", "PUSH_CONCURRENCY", "PUSH_TTL_HOURS",
-                "SMTP_TIMEOUT", "SUPPORT_RESPONSE_HOURS"):
+                "SMTP_TIMEOUT", "SUPPORT_RESPONSE_HOURS", "PUSH_LEASE_SECONDS", "MAX_DEVICES"):
         app.config[key] = int(app.config[key])
     hosts = app.config["PUSH_ALLOWED_HOSTS"]
     if isinstance(hosts, str):

@@ -1,17 +1,21 @@
 """The sending half of the delivery engine against a loopback push service: claim, send, record."""
 from __future__ import annotations
 
+import threading
+import time
 from datetime import datetime, timedelta
 from email.utils import format_datetime
 
 import pytest
 
 from coach.models import PushSubscription, User, utcnow
+from coach.services.delivery import recording
 from coach.services.delivery import sending as service
 from coach.services.delivery.sending import (
     SubscriptionResult,
     claim_batch,
     record_push_result,
+    renew_leases,
     retry_delay,
     run_send_tick,
     send_test_push,
@@ -88,11 +92,13 @@ def test_429_retries_at_retry_after(push_app, ps):
 
 def test_retry_after_forms():
     throttled = SubscriptionResult(1, "e", 429, None, None, "throttled")
-    assert retry_delay(throttled, 1) == timedelta(seconds=service.DEFAULT_RETRY_AFTER)
+    assert retry_delay(throttled, 1) == timedelta(minutes=1)  # none given: the usual backoff
     throttled.retry_after = format_datetime(datetime.now().astimezone() + timedelta(minutes=5), usegmt=False)
     assert timedelta(minutes=4) < retry_delay(throttled, 1) <= timedelta(minutes=5)
     throttled.retry_after = "soon"
-    assert retry_delay(throttled, 1) == timedelta(seconds=service.DEFAULT_RETRY_AFTER)
+    assert retry_delay(throttled, 2) == timedelta(minutes=2)
+    throttled.retry_after = " 90 "
+    assert retry_delay(throttled, 2) == timedelta(seconds=90)
     failing = SubscriptionResult(1, "e", 503, None, None, "retry")
     assert [retry_delay(failing, n).total_seconds() / 60 for n in (1, 2, 3, 4, 10)] == [1, 2, 4, 8, 60]
 
@@ -259,3 +265,162 @@ def test_a_deactivated_parent_gets_no_push(push_app, ps):
     subscribe(ps, delivery.family.user)
     User.update(active=False).where(User.id == delivery.family.user_id).execute()
     assert run_send_tick(NOW)["no_device"] == 1 and ps.received == []
+
+
+# --- issue 9 item 5: one push answer never aborts a batch -------------------------------------------
+
+@pytest.mark.parametrize("value", [
+    "²", "٣٠", "-5", "1e3", "3.5", "10 20", " ", "soon", "0x10", "+60", "\u00a0120",
+    "99999999999999999999999999999999999999999999999999",  # more than a day: clamped
+    "Wed, 21 Oct 2015 07:28:00 GMT",  # an HTTP-date in the past
+    "Wed, 99 Foo 2026 99:99:99 GMT", "Mon, 01 Jan 10000 00:00:00 GMT", "x" * 5000,
+])
+def test_any_retry_after_gives_a_sane_delay(value):
+    throttled = SubscriptionResult(1, "e", 429, None, value, "throttled")
+    delay = retry_delay(throttled, 3)
+    assert timedelta(seconds=service.MIN_RETRY_DELAY) <= delay <= timedelta(seconds=service.MAX_RETRY_AFTER)
+
+
+def test_unreadable_retry_after_falls_back_to_the_normal_backoff():
+    throttled = SubscriptionResult(1, "e", 429, None, "²", "throttled")
+    assert [retry_delay(throttled, n) for n in (1, 3)] == [timedelta(minutes=1), timedelta(minutes=4)]
+    throttled.retry_after = "99999999999999999999"
+    assert retry_delay(throttled, 1) == timedelta(seconds=service.MAX_RETRY_AFTER)
+    throttled.retry_after = "Wed, 21 Oct 2015 07:28:00 GMT"
+    assert retry_delay(throttled, 1) == timedelta(seconds=service.MIN_RETRY_DELAY)
+
+
+def test_a_bad_retry_after_does_not_abort_the_batch(push_app, ps):
+    odd, *others = [make_due() for _ in range(3)]
+    odd_sub, _row = subscribe(ps, odd.family.user)
+    for item in others:
+        subscribe(ps, item.family.user)
+    # The loopback service writes headers as Latin-1: these two characters go out as UTF-8 "²".
+    ps.respond(429, headers={"Retry-After": "²".encode().decode("latin-1")}, endpoint=odd_sub.endpoint)
+
+    counts = run_send_tick(NOW)
+
+    assert (counts["sent"], counts["retrying"]) == (2, 1)
+    assert [reload(d).status for d in others] == ["sent", "sent"]
+    odd = reload(odd)
+    assert (odd.status, odd.last_status_code, odd.lease_until) == ("pending", 429, None)
+    assert odd.next_attempt_at == NOW + timedelta(minutes=1)
+
+
+def test_an_error_deciding_one_delivery_is_recorded_against_it_alone(push_app, ps, monkeypatch):
+    broken, *others = [make_due() for _ in range(3)]
+    for item in (broken, *others):
+        subscribe(ps, item.family.user)
+    real_decide = recording.decide
+
+    def decide(delivery, *args, **kwargs):
+        if delivery.id == broken.id:
+            raise ArithmeticError("a bug in one answer")
+        return real_decide(delivery, *args, **kwargs)
+
+    monkeypatch.setattr(recording, "decide", decide)
+    counts = run_send_tick(NOW)
+
+    assert (counts["sent"], counts["failed"]) == (2, 1)
+    assert [reload(d).status for d in others] == ["sent", "sent"]
+    broken = reload(broken)
+    assert broken.status == "failed" and "a bug in one answer" in broken.last_error
+
+
+def test_an_unparsable_stored_endpoint_fails_alone(push_app, ps):
+    bad, good = make_due(), make_due()
+    PushSubscription.create(user=bad.family.user, endpoint="https://[::1/push/x",
+                            p256dh=ps.subscribe().p256dh, auth="AAAAAAAAAAAAAAAAAAAAAA")
+    subscribe(ps, good.family.user)
+
+    counts = run_send_tick(NOW)
+
+    assert (counts["sent"], counts["failed"]) == (1, 1)
+    assert (reload(bad).status, reload(good).status) == ("failed", "sent")
+
+
+# --- issue 9 item 6: results written as pushes complete; short leases renewed while alive ------------
+
+def _tick_in_thread(app, now=None) -> threading.Thread:
+    """``run_send_tick`` on its own thread (as the scheduler runs it), so the test can watch the rows."""
+    def run():
+        with app.app_context():
+            run_send_tick(now)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_each_delivery_is_recorded_as_soon_as_its_push_is_answered(push_app, ps):
+    slow, fast = make_due(), make_due()
+    slow_sub, _row = subscribe(ps, slow.family.user)
+    subscribe(ps, fast.family.user)
+    ps.stall(3, endpoint=slow_sub.endpoint)
+
+    tick = _tick_in_thread(push_app, NOW)
+    try:
+        deadline = time.monotonic() + 2.5
+        while reload(fast).status != "sent":  # it must not wait for the slow push of its batch
+            assert time.monotonic() < deadline, "the answered push was not recorded while another was in flight"
+            time.sleep(0.05)
+        assert reload(slow).status == "sending"
+    finally:
+        tick.join(10)
+    assert reload(slow).status == "sent" and len(ps.wait_for(2)) == 2
+
+
+def test_a_live_sender_keeps_renewing_a_short_lease(push_app, ps):
+    push_app.config.update(PUSH_LEASE_SECONDS=3, PUSH_TIMEOUT=10)
+    now = utcnow()
+    delivery = make_due(now=now, expires_at=now + timedelta(hours=1))
+    sub, _row = subscribe(ps, delivery.family.user)
+    ps.stall(5, endpoint=sub.endpoint)  # in flight for longer than the lease
+
+    tick = _tick_in_thread(push_app)
+    leases = []
+    while tick.is_alive():
+        row = reload(delivery)
+        if row.status == "sending":
+            seen = utcnow()
+            assert seen < row.lease_until <= seen + timedelta(seconds=3.5)  # short, and never lapsed
+            assert claim_batch(seen, 10, 3) == []  # so no other sender can take it
+            leases.append(row.lease_until)
+        time.sleep(0.2)
+    tick.join()
+
+    assert len(set(leases)) >= 3  # renewed about every second
+    assert reload(delivery).status == "sent" and len(ps.wait_for(1)) == 1
+
+
+def test_a_lease_is_renewed_only_while_it_is_still_held(push_app, ps):
+    delivery = make_due()
+    (mine,) = claim_batch(NOW, 10, 30)
+    assert renew_leases([mine], NOW + timedelta(seconds=10), 30) == set()
+    assert reload(delivery).lease_until == mine.lease_until == NOW + timedelta(seconds=40)
+
+    (theirs,) = claim_batch(NOW + timedelta(seconds=41), 10, 30)  # I stalled; my lease ran out
+    assert renew_leases([mine], NOW + timedelta(seconds=42), 30) == {delivery.id}
+    assert reload(delivery).lease_until == theirs.lease_until == NOW + timedelta(seconds=71)
+    ok = SubscriptionResult(1, "e", 201, None, None, "ok")
+    assert record_push_result(mine, [ok], NOW) is None  # nor can I record it
+
+    assert record_push_result(theirs, [ok], NOW) == "sent"
+    assert renew_leases([theirs], NOW + timedelta(seconds=50), 30) == set()  # recorded is not lost
+
+
+def test_a_failing_write_stops_the_tick_and_leaves_the_rest_to_the_lease(push_app, ps, monkeypatch):
+    deliveries = [make_due() for _ in range(4)]
+    for item in deliveries:
+        subscribe(ps, item.family.user)
+
+    def broken_write(outcomes, now):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(recording, "record_outcomes", broken_write)
+    with pytest.raises(RuntimeError, match="disk full"):  # raised, not hung
+        run_send_tick(NOW, batch_size=2)
+    statuses = [reload(d).status for d in deliveries]  # claimed ones wait for their lease to end
+    assert "sending" in statuses and set(statuses) <= {"sending", "pending"}
+    monkeypatch.undo()
+    assert run_send_tick(NOW + timedelta(seconds=25))["sent"] == 4

@@ -1,36 +1,31 @@
 """The sending half of the delivery engine: claim, send, record (DESIGN delivery steps 3–5).
 
-A tick claims due deliveries in batches under a lease, sends each to every device of the family's
-parent outside any transaction, and records the answers. The database is the only coordination:
-PostgreSQL claims with ``FOR UPDATE SKIP LOCKED`` so N processes share the work, SQLite with
-``BEGIN IMMEDIATE``. A process that dies mid-batch leaves ``sending`` rows whose lease runs out and
-the next claim returns them to ``pending``; a slow process whose lease ran out cannot overwrite the
-result, because every final write is conditional on the lease it was claimed with.
+A tick is one stream: a claimer leases due deliveries in batches (``FOR UPDATE SKIP LOCKED`` on
+PostgreSQL, so N processes share the work; ``BEGIN IMMEDIATE`` on SQLite) and queues them; up to
+``PUSH_CONCURRENCY`` workers each push one delivery to every device of its parent, outside any
+transaction, and hand the answers to the recorder, which writes them as they complete
+(``recording.py``). All database work runs on one thread beside the event loop, so pushing never
+waits for SQLite. Leases are short (``COACH_PUSH_LEASE_SECONDS``) and renewed while the sender is
+alive: a sender killed mid-tick leaves ``sending`` rows that the next claim returns to ``pending``
+once their lease runs out, and only the deliveries whose pushes were in flight can be sent twice.
 """
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import gc
 import logging
-import math
-import operator
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from functools import reduce
-from urllib.parse import urlsplit
+from datetime import datetime, timedelta
 
 from flask import current_app
-from peewee import JOIN, fn
+from peewee import JOIN
 
 from ...db import db, is_postgres, write_transaction
 from ...models import Delivery, Family, Prompt, PushSubscription, User, utcnow
 from .push import (
     PushMessage,
-    PushResult,
     PushSender,
     build_payload,
     build_test_payload,
@@ -38,62 +33,31 @@ from .push import (
     encode_payload,
     host_allowed,
 )
+from .recording import (  # noqa: F401 - re-exported: other modules and tests import them from here
+    BACKOFF_CAP_MINUTES,
+    MAX_RETRY_AFTER,
+    MIN_RETRY_DELAY,
+    PRUNE_AFTER_DAYS,
+    PRUNE_AFTER_ERRORS,
+    DatabaseThread,
+    DeliveryOutcome,
+    Recorder,
+    SubscriptionResult,
+    decide,
+    endpoint_host,
+    record_outcomes,
+    record_push_result,
+    record_subscription_results,
+    renew_leases,
+    retry_after_seconds,
+    retry_delay,
+)
 
 log = logging.getLogger(__name__)
 
 TICK_KEYS = ("sent", "failed", "no_device", "retrying", "expired")
-DEFAULT_RETRY_AFTER = 60  # seconds, when a 429 carries no usable Retry-After
-MIN_RETRY_DELAY = 10  # seconds: a "Retry-After: 0" must not spin one tick in a loop
-MAX_RETRY_AFTER = 6 * 3600
-BACKOFF_CAP_MINUTES = 60
-PRUNE_AFTER_ERRORS = 5  # a subscription rejected this often …
-PRUNE_AFTER_DAYS = 3  # … over at least this long is deleted
-DEVICES_PER_FAMILY = 2  # for sizing leases: most parents have one or two devices
-
-
-@dataclass(slots=True)
-class SubscriptionResult:
-    """One subscription's answer to one delivery, classified for recording."""
-
-    subscription_id: int
-    endpoint: str
-    status: int | None = None
-    error: str | None = None
-    retry_after: str | None = None
-    kind: str = "rejected"  # ok | gone | throttled | retry | rejected
-
-    @classmethod
-    def from_push(cls, subscription_id: int, endpoint: str, result: PushResult) -> SubscriptionResult:
-        """Classify a push service answer per DESIGN step 5."""
-        status = result.status
-        if result.ok:
-            kind = "ok"
-        elif status in (404, 410):
-            kind = "gone"
-        elif status == 429:
-            kind = "throttled"
-        elif status is None:
-            kind = "retry" if result.retryable else "rejected"
-        elif status == 408 or status >= 500:
-            kind = "retry"
-        else:
-            kind = "rejected"
-        error = result.error or (f"HTTP {status}: {result.body[:200]}" if not result.ok else None)
-        return cls(subscription_id, endpoint, status, error, result.headers.get("retry-after"), kind)
-
-    @classmethod
-    def host_refused(cls, subscription_id: int, endpoint: str) -> SubscriptionResult:
-        """A subscription whose host is not in ``PUSH_ALLOWED_HOSTS``: never contacted."""
-        return cls(subscription_id, endpoint, None, "host not allowed", None, "rejected")
-
-
-@dataclass(slots=True)
-class DeliveryOutcome:
-    """A claimed delivery and what each of its subscriptions answered (empty: no device)."""
-
-    delivery: Delivery
-    results: list[SubscriptionResult] = field(default_factory=list)
-    error: str | None = None  # the payload could not be built: nothing was sent
+DEFAULT_LEASE_SECONDS = 20
+Device = tuple[int, str, str, str]  # (subscription id, endpoint, p256dh, auth)
 
 
 # --- claim ----------------------------------------------------------------------------------------
@@ -146,12 +110,6 @@ def claim_batch(now: datetime, size: int, lease_seconds: int) -> list[Delivery]:
     return claim_with_expired(now, size, lease_seconds)[0]
 
 
-def lease_seconds_for(batch_size: int, sender: PushSender) -> int:
-    """A lease longer than two batches (the tick pipelines two) take when every push times out."""
-    rounds = math.ceil(2 * batch_size * DEVICES_PER_FAMILY / sender.concurrency)
-    return max(120, int(rounds * sender.timeout.total) + 60)
-
-
 # --- send -----------------------------------------------------------------------------------------
 
 def _subscriptions_by_user(user_ids: set[int]) -> dict[int, list[tuple[int, str, str, str]]]:
@@ -171,157 +129,43 @@ def _subscriptions_by_user(user_ids: set[int]) -> dict[int, list[tuple[int, str,
     return found
 
 
-async def send_outcomes(deliveries: list[Delivery], sender: PushSender) -> list[DeliveryOutcome]:
-    """Push each delivery to every allowed device of its family's parent (inside ``async with sender``)."""
-    allowed = current_app.config["PUSH_ALLOWED_HOSTS"]
-    devices = _subscriptions_by_user({d.family.user_id for d in deliveries})
-    outcomes, targets, messages = [], [], []
-    for delivery in deliveries:
-        outcome = DeliveryOutcome(delivery)
-        outcomes.append(outcome)
-        subscriptions = devices.get(delivery.family.user_id, [])
-        if not subscriptions:
-            continue
-        try:
-            data = encode_payload(build_payload(delivery))
-        except ValueError as error:  # e.g. over 3 KB: fail this delivery, not the whole batch
-            log.error("delivery %s: cannot build its push payload: %s", delivery.id, error)
-            outcome.error = str(error)
-            continue
-        for sub_id, endpoint, p256dh, auth in subscriptions:
-            if not host_allowed(endpoint, allowed):
-                outcome.results.append(SubscriptionResult.host_refused(sub_id, endpoint))
-                continue
-            targets.append((outcome, sub_id, endpoint))
-            messages.append(PushMessage(endpoint, p256dh, auth, data, topic=delivery_tag(delivery)))
-    results = await sender.send_all(messages)
-    for (outcome, sub_id, endpoint), result in zip(targets, results, strict=True):
-        outcome.results.append(SubscriptionResult.from_push(sub_id, endpoint, result))
-    return outcomes
+async def push_delivery(delivery: Delivery, devices: list[Device], sender: PushSender,
+                        allowed: tuple[str, ...]) -> DeliveryOutcome:
+    """Push one delivery to each allowed device of its parent (inside ``async with sender``).
 
-
-def send_claimed(deliveries: list[Delivery], sender: PushSender | None = None) -> list[DeliveryOutcome]:
-    """Send claimed deliveries (synchronously, outside any transaction); nothing is recorded yet."""
-    sender = sender or PushSender.from_config(current_app.config)
-
-    async def run() -> list[DeliveryOutcome]:
-        async with sender:
-            return await send_outcomes(deliveries, sender)
-
-    return asyncio.run(run())
-
-
-# --- record ---------------------------------------------------------------------------------------
-
-def retry_delay(result: SubscriptionResult, attempts: int) -> timedelta:
-    """When to try again: the push service's ``Retry-After`` for 429, else 1, 2, 4 … 60 minutes."""
-    if result.kind == "throttled":
-        return timedelta(seconds=min(max(_retry_after_seconds(result.retry_after), MIN_RETRY_DELAY),
-                                     MAX_RETRY_AFTER))
-    return timedelta(minutes=min(2 ** max(attempts - 1, 0), BACKOFF_CAP_MINUTES))
-
-
-def _retry_after_seconds(value: str | None) -> float:
-    """``Retry-After`` as seconds: delta-seconds or an HTTP-date (RFC 9110 §10.2.3)."""
-    if not value:
-        return DEFAULT_RETRY_AFTER
-    value = value.strip()
-    if value.isdigit():
-        return int(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return DEFAULT_RETRY_AFTER
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return (when - datetime.now(UTC)).total_seconds()
-
-
-def decide(delivery: Delivery, results: list[SubscriptionResult], now: datetime,
-           error: str | None = None) -> tuple[str, dict]:
-    """The tick count and the delivery's new fields, from all its subscriptions' answers."""
-    if error:
-        return "failed", {"status": "failed", "last_status_code": None, "last_error": error[:300]}
-    ok = [r for r in results if r.kind == "ok"]
-    if ok:
-        return "sent", {"status": "sent", "sent_at": now, "last_status_code": ok[0].status,
-                        "last_error": None}
-    waiting = [r for r in results if r.kind in ("throttled", "retry")]
-    if waiting:
-        worst = max(waiting, key=lambda r: retry_delay(r, delivery.attempts))
-        when = now + retry_delay(worst, delivery.attempts)
-        fields = {"last_status_code": worst.status, "last_error": (worst.error or "")[:300]}
-        if when >= delivery.expires_at:  # the local day ends first: the prompt still shows in-app
-            return "expired", {"status": "expired", **fields}
-        return "retrying", {"status": "pending", "next_attempt_at": when, **fields}
-    rejected = [r for r in results if r.kind == "rejected"]
-    if rejected:
-        return "failed", {"status": "failed", "last_status_code": rejected[0].status,
-                          "last_error": (rejected[0].error or "")[:300]}
-    return "no_device", {"status": "no_device", "last_status_code": None,
-                         "last_error": "no working push subscription"}
-
-
-def record_subscription_results(results: list[SubscriptionResult], now: datetime) -> dict[str, int]:
-    """Subscription bookkeeping: mark working ones, delete gone ones, count and prune rejected ones."""
-    ok = sorted({r.subscription_id for r in results if r.kind == "ok"})
-    gone = {(r.subscription_id, r.endpoint) for r in results if r.kind == "gone"}
-    rejected = sorted({r.subscription_id for r in results if r.kind == "rejected"})
-    for r in results:
-        if r.kind == "rejected":
-            log.warning("push rejected: subscription %s on %s: %s", r.subscription_id,
-                        urlsplit(r.endpoint).hostname, r.error)
-    if ok:
-        PushSubscription.update(last_ok_at=now, error_count=0, first_error_at=None).where(
-            PushSubscription.id.in_(ok)).execute()
-    removed = 0
-    if gone:  # matched by id AND endpoint: a re-subscribed device that reused the row id is kept
-        match = reduce(operator.or_, ((PushSubscription.id == i) & (PushSubscription.endpoint == e)
-                                      for i, e in sorted(gone)))
-        removed = PushSubscription.delete().where(match).execute()
-    if rejected:
-        PushSubscription.update(
-            error_count=PushSubscription.error_count + 1,
-            first_error_at=fn.COALESCE(PushSubscription.first_error_at, now),
-        ).where(PushSubscription.id.in_(rejected)).execute()
-        removed += PushSubscription.delete().where(
-            PushSubscription.id.in_(rejected)
-            & (PushSubscription.error_count >= PRUNE_AFTER_ERRORS)
-            & (PushSubscription.first_error_at <= now - timedelta(days=PRUNE_AFTER_DAYS))).execute()
-    return {"ok": len(ok), "removed": removed, "rejected": len(rejected)}
-
-
-def record_outcomes(outcomes: list[DeliveryOutcome], now: datetime) -> Counter:
-    """Write every outcome in one transaction; returns counts by tick key (plus ``lost`` leases).
-
-    Deliveries with the same new fields are updated together, each write conditional on the row
-    still being ``sending`` under the lease it was claimed with.
+    Never raises: a payload that cannot be built fails this delivery, a refused host or a failed
+    push is that device's answer.
     """
-    groups: dict[tuple, list[int]] = defaultdict(list)
-    for outcome in outcomes:
-        key, fields = decide(outcome.delivery, outcome.results, now, outcome.error)
-        fields["lease_until"] = None
-        groups[(key, outcome.delivery.lease_until, tuple(sorted(fields.items())))].append(
-            outcome.delivery.id)
-    counts: Counter = Counter()
-    with db.atomic():
-        record_subscription_results([r for o in outcomes for r in o.results], now)
-        for (key, lease_until, fields), ids in groups.items():
-            written = Delivery.update(**dict(fields)).where(
-                Delivery.id.in_(ids) & (Delivery.status == "sending")
-                & (Delivery.lease_until == lease_until)).execute()
-            counts[key] += written
-            counts["lost"] += len(ids) - written
-    if counts["lost"]:
-        log.warning("%d deliveries not recorded: their lease ran out or they were deleted", counts["lost"])
-    return counts
+    outcome = DeliveryOutcome(delivery)
+    if not devices:
+        return outcome
+    try:
+        data = encode_payload(build_payload(delivery))
+    except Exception as error:  # e.g. over 3 KB: fail this delivery, not the whole tick
+        log.error("delivery %s: cannot build its push payload: %s", delivery.id, error)
+        outcome.error = str(error) or type(error).__name__
+        return outcome
+    targets = []
+    for sub_id, endpoint, p256dh, auth in devices:
+        if host_allowed(endpoint, allowed):
+            targets.append((sub_id, endpoint, PushMessage(endpoint, p256dh, auth, data,
+                                                          topic=delivery_tag(delivery))))
+        else:
+            outcome.results.append(SubscriptionResult.host_refused(sub_id, endpoint))
+    if len(targets) == 1:  # most parents: no gather needed
+        answers = [await sender.send(targets[0][2])]
+    else:
+        answers = await asyncio.gather(*(sender.send(message) for _id, _endpoint, message in targets))
+    for (sub_id, endpoint, _message), answer in zip(targets, answers, strict=True):
+        outcome.results.append(SubscriptionResult.from_push(sub_id, endpoint, answer))
+    return outcome
 
 
-def record_push_result(delivery: Delivery, results: list[SubscriptionResult],
-                       now: datetime | None = None) -> str | None:
-    """Record one delivery's answers (DESIGN step 5); returns its tick key, or None if the lease was lost."""
-    counts = record_outcomes([DeliveryOutcome(delivery, list(results))], now or utcnow())
-    return next((key for key in TICK_KEYS if counts[key]), None)
+def claim_for_sending(now: datetime, size: int, lease_seconds: int
+                      ) -> tuple[list[Delivery], int, dict[int, list[Device]]]:
+    """``claim_with_expired`` plus the claimed parents' devices: one database-thread job."""
+    claimed, expired = claim_with_expired(now, size, lease_seconds)
+    return claimed, expired, _subscriptions_by_user({d.family.user_id for d in claimed})
 
 
 # --- one tick -------------------------------------------------------------------------------------
@@ -342,41 +186,94 @@ def fewer_gc_passes(threshold: int = 20_000) -> Iterator[None]:
 
 
 def default_batch_size(sender: PushSender) -> int:
-    """Enough per batch to keep every connection busy, small enough for a short lease."""
+    """Enough per claim to keep every connection busy, few enough to stay cheap to hold."""
     return max(50, min(1000, sender.concurrency * 8))
+
+
+class SendTick:
+    """One tick's stream: claimer → queue → ``concurrency`` workers → recorder (see module doc)."""
+
+    def __init__(self, sender: PushSender, clock: Callable[[], datetime], batch_size: int,
+                 lease_seconds: int, allowed: tuple[str, ...]) -> None:
+        self.sender, self.clock, self.batch_size = sender, clock, batch_size
+        self.lease_seconds, self.allowed = lease_seconds, allowed
+        self.claim_error: BaseException | None = None
+
+    async def run(self) -> Counter:
+        """Send until nothing is claimable; returns counts by tick key (and ``lost``)."""
+        database = DatabaseThread()
+        try:
+            async with self.sender:
+                return await self._stream(database)
+        finally:
+            database.close()
+
+    async def _stream(self, database: DatabaseThread) -> Counter:
+        recorder = Recorder(database, self.clock, self.lease_seconds)
+        # Claimed deliveries wait here: at most one claim ahead of the workers, under a renewed lease.
+        queue: asyncio.Queue = asyncio.Queue(maxsize=self.batch_size)
+        workers = [asyncio.create_task(self._work(queue, recorder)) for _ in range(self.sender.concurrency)]
+        claimer = asyncio.create_task(self._claim(queue, database, recorder, len(workers)))
+        writer = asyncio.create_task(recorder.run())
+        heartbeat = asyncio.create_task(recorder.keep_leases())
+        try:
+            # Workers end when the claimer runs dry; one fails only if a write failed (the
+            # recorder tells every worker), and then the tick stops: leases bring the rest back.
+            done, _pending = await asyncio.wait(workers, return_when=asyncio.FIRST_EXCEPTION)
+            failed = [t.exception() for t in done if not t.cancelled() and t.exception() is not None]
+            if failed:
+                raise failed[0]
+            await claimer
+        finally:
+            for task in (*workers, claimer, heartbeat):
+                task.cancel()
+            recorder.close()
+            await asyncio.gather(writer, heartbeat, claimer, *workers, return_exceptions=True)
+        if self.claim_error is not None:  # what was already pushed is recorded; now say what broke
+            raise self.claim_error
+        return recorder.counts
+
+    async def _claim(self, queue: asyncio.Queue, database: DatabaseThread, recorder: Recorder,
+                     workers: int) -> None:
+        """Claim batches into ``queue`` until none is left, then tell every worker to stop."""
+        try:
+            while True:
+                claimed, expired, devices = await database.call(
+                    claim_for_sending, self.clock(), self.batch_size, self.lease_seconds)
+                recorder.counts["expired"] += expired
+                recorder.hold(claimed)
+                for delivery in claimed:
+                    await queue.put((delivery, devices.get(delivery.family.user_id, [])))
+                if not claimed and not expired:
+                    break
+        except Exception as error:  # the workers still finish (and record) what was claimed
+            self.claim_error = error
+        for _ in range(workers):  # not on cancellation: then the workers are being cancelled too
+            await queue.put(None)
+
+    async def _work(self, queue: asyncio.Queue, recorder: Recorder) -> None:
+        """Push one delivery at a time and wait for it to be recorded before taking another."""
+        while (item := await queue.get()) is not None:
+            delivery, devices = item
+            if delivery.id in recorder.lost:  # another sender holds it now: leave it to them
+                recorder.held.pop(delivery.id, None)
+                continue
+            await recorder.record(await push_delivery(delivery, devices, self.sender, self.allowed))
 
 
 def run_send_tick(now: datetime | None = None, batch_size: int | None = None,
                   sender: PushSender | None = None) -> dict[str, int]:
     """Claim → send → record until nothing is claimable; returns counts by outcome.
 
-    The next batch is claimed and started while the previous one's last pushes are in flight, so
-    the connections never idle between batches. ``now`` (naive UTC) pins the clock for tests.
+    ``now`` (naive UTC) pins the clock for tests; otherwise each claim and write reads the time.
     """
-    sender = sender or PushSender.from_config(current_app.config)
-    size = batch_size or default_batch_size(sender)
-    lease = lease_seconds_for(size, sender)
-    counts: Counter = Counter({key: 0 for key in TICK_KEYS})
-
-    async def run() -> None:
-        async with sender:
-            previous: asyncio.Task | None = None
-            try:
-                while True:
-                    claimed, expired = claim_with_expired(now or utcnow(), size, lease)
-                    counts["expired"] += expired
-                    current = asyncio.create_task(send_outcomes(claimed, sender)) if claimed else None
-                    done, previous = previous, current
-                    if done is not None:
-                        counts.update(record_outcomes(await done, now or utcnow()))
-                    if previous is None and not expired:
-                        return
-            finally:
-                if previous is not None:  # an error mid-tick: still record what was already pushed
-                    counts.update(record_outcomes(await previous, now or utcnow()))
-
+    config = current_app.config
+    sender = sender or PushSender.from_config(config)
+    tick = SendTick(sender, (lambda: now) if now else utcnow, batch_size or default_batch_size(sender),
+                    max(3, int(config.get("PUSH_LEASE_SECONDS", DEFAULT_LEASE_SECONDS))),
+                    tuple(config["PUSH_ALLOWED_HOSTS"]))
     with fewer_gc_passes():
-        asyncio.run(run())
+        counts = asyncio.run(tick.run())
     return {key: counts[key] for key in TICK_KEYS}
 
 
@@ -399,6 +296,6 @@ def send_test_push(user: User) -> dict:
         "sent": sum(r.kind == "ok" for r in results),
         "failed": sum(r.kind != "ok" for r in results),
         "removed": bookkeeping["removed"],
-        "results": [{"subscription_id": r.subscription_id, "host": urlsplit(r.endpoint).netloc,
+        "results": [{"subscription_id": r.subscription_id, "host": endpoint_host(r.endpoint),
                      "status": r.status, "outcome": r.kind, "error": r.error} for r in results],
     }
