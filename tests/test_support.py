@@ -144,7 +144,8 @@ def test_a_checkin_asking_for_support_alerts_without_its_private_note(care_app, 
 
 # --- escalation -----------------------------------------------------------------------------------
 
-def test_an_unanswered_request_is_escalated_exactly_once(care_app, smtp, worker, family):
+def test_an_unanswered_request_is_escalated_exactly_once(care_app, ps, smtp, worker, family):
+    subscribe(ps, worker)
     request = ask_for_support(family, family.user, source="help", note=NOTE, now=NOW)
     assert request.respond_by == NOW + timedelta(hours=24)
     send_due(NOW)  # the worker's own alert
@@ -152,12 +153,17 @@ def test_an_unanswered_request_is_escalated_exactly_once(care_app, smtp, worker,
 
     late = NOW + timedelta(hours=24, minutes=1)
     summary = send_due(late)
-    assert (summary["escalated"], summary["mail_sent"]) == (1, 1)
+    assert (summary["escalated"], summary["mail_sent"], summary["alerts_sent"]) == (1, 1, 1)
     assert send_due(late + timedelta(minutes=5))["escalated"] == 0
     mails = smtp.wait_for(2)
     escalations = [m for m in mails if m.to == ["duty@example.org"]]
     assert len(escalations) == 1 and escalations[0].subject == "Not followed up yet: a family asked for help"
-    assert_private(smtp, [])
+    assert f"http://localhost/worker/families/{family.id}\n" in escalations[0].text
+    pushes = ps.wait_for(2)
+    assert pushes[1].json()["url"] == f"/worker/families/{family.id}"
+    assert [p.json()["title"] for p in pushes] == ["A family asked for help", "Not followed up yet"]
+    assert len(ps.received) == 2
+    assert_private(smtp, pushes)
     assert [r["id"] for r in open_escalations()] == [request.id]
     assert overdue_requests(late)[0]["escalated_at"] == late
 

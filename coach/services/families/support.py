@@ -216,11 +216,12 @@ def _escalation_body(request: SupportRequest) -> str:
 
 
 def escalate_overdue(now: datetime | None = None) -> int:
-    """Escalate open requests past ``respond_by``: mark ``escalated_at`` and queue one email to the
-    duty address each, exactly once even with several schedulers; returns how many were escalated.
+    """Escalate open requests past ``respond_by``: mark ``escalated_at``, queue one email to the duty
+    address and a push to the worker's and active admins' devices, exactly once each even with
+    several schedulers; returns how many were escalated.
 
     Rows are locked (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite's write lock up front), the
-    update is conditional on ``escalated_at`` still being empty, and the email's dedupe key is unique.
+    update is conditional on ``escalated_at`` still being empty, and every dedupe key is unique.
     """
     now = now or utcnow()
     due = ((SupportRequest.followed_up_at.is_null()) & (SupportRequest.escalated_at.is_null())
@@ -228,25 +229,35 @@ def escalate_overdue(now: datetime | None = None) -> int:
     if not SupportRequest.select(SupportRequest.id).where(due).exists():
         return 0  # the usual tick: no write lock taken
     with write_transaction():
-        query = SupportRequest.select().where(due).order_by(SupportRequest.respond_by).limit(ESCALATE_BATCH)
+        query = (SupportRequest.select(SupportRequest, Family.id, Family.worker).join(Family)
+                 .where(due).order_by(SupportRequest.respond_by).limit(ESCALATE_BATCH))
         if is_postgres():
-            query = query.for_update(skip_locked=True)
+            query = query.for_update(of=SupportRequest, skip_locked=True)
         requests = list(query)
+        if not requests:
+            return 0
+        addresses = duty_addresses()
+        staff = {u.id for u in User.select(User.id).where(User.role.in_(("worker", "admin")) & User.active)}
+        admins = {u.id for u in User.select(User.id).where((User.role == "admin") & User.active)}
         escalated = 0
-        addresses = duty_addresses() if requests else []
         for request in requests:
-            marked = (SupportRequest.update(escalated_at=now)
-                      .where((SupportRequest.id == request.id) & due).execute())
-            if not marked:
+            if not SupportRequest.update(escalated_at=now).where((SupportRequest.id == request.id) & due).execute():
                 continue
             escalated += 1
-            for address in addresses:
-                queue_mail(address, ESCALATION_SUBJECT, _escalation_body(request), "escalation",
-                           f"escalation:{request.id}:{address_key(address)}", now=now)
-            if not addresses:
-                log.error("support request %s is overdue and there is no duty address or admin to tell",
-                          request.id)
+            _queue_escalation(request, addresses, admins | ({request.family.worker_id} & staff), now)
     return escalated
+
+
+def _queue_escalation(request: SupportRequest, addresses: list[str], pushed: set[int], now: datetime) -> None:
+    for address in addresses:
+        queue_mail(address, ESCALATION_SUBJECT, _escalation_body(request), "escalation",
+                   f"escalation:{request.id}:{address_key(address)}", now=now)
+    for user_id in sorted(pushed):
+        StaffAlert.insert(user=user_id, support_request=request.id, kind="escalation",
+                          next_attempt_at=now).on_conflict_ignore().execute()
+    if not addresses and not pushed:
+        log.error("support request %s is overdue and there is no duty address, worker or admin to tell",
+                  request.id)
 
 
 # --- the admin dashboard --------------------------------------------------------------------------
