@@ -158,7 +158,7 @@ def test_an_unanswered_request_is_escalated_exactly_once(care_app, ps, smtp, wor
     mails = smtp.wait_for(2)
     escalations = [m for m in mails if m.to == ["duty@example.org"]]
     assert len(escalations) == 1 and escalations[0].subject == "Not followed up yet: a family asked for help"
-    assert f"http://localhost/worker/families/{family.id}\n" in escalations[0].text
+    assert f"http://localhost/worker/families/{family.id}\r\n" in escalations[0].text
     pushes = ps.wait_for(2)
     assert pushes[1].json()["url"] == f"/worker/families/{family.id}"
     assert [p.json()["title"] for p in pushes] == ["A family asked for help", "Not followed up yet"]
