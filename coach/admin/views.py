@@ -1,5 +1,5 @@
-"""The admin overview (accounts, families, the library, deliveries); the other admin pages live in
-the sibling modules and register on the same blueprint."""
+"""The admin overview (care warnings first, then accounts, families, the library, deliveries); the
+other admin pages live in the sibling modules and register on the same blueprint."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -9,6 +9,9 @@ from peewee import JOIN, fn
 
 from ..models import Delivery, Family, Prompt, User, utcnow
 from ..security import role_required
+from ..services.delivery.mail import mail_problem
+from ..services.families import resources as resource_service
+from ..services.families import support
 from ..services.programme import library_stats
 
 # Importing the area's other modules adds their routes to the one admin blueprint.
@@ -22,7 +25,8 @@ __all__ = ["bp"]
 @bp.get("/")
 @role_required("admin")
 def dashboard():
-    """Counts that tell an admin the state of the service at a glance."""
+    """The state of the service at a glance: red items first (support requests nobody followed up
+    in time, countries whose families have no local helplines, email not working), then counts."""
     roles = dict(User.select(User.role, fn.COUNT(User.id)).where(User.active).group_by(User.role).tuples())
     prompts = dict(Prompt.select(Prompt.status, fn.COUNT(Prompt.id)).group_by(Prompt.status).tuples())
     themes = dict(Prompt.published().select(Prompt.theme, fn.COUNT(Prompt.id)).group_by(Prompt.theme).tuples())
@@ -33,6 +37,8 @@ def dashboard():
                .join(Family, on=(Family.worker == User.id), join_type=JOIN.LEFT_OUTER)
                .where(User.role == "worker").group_by(User.id).order_by(User.email))
     gaps = sum(cell.gap for _theme, cells in library_stats.coverage() for cell in cells)
-    return render_template("admin/dashboard.html", roles=roles, prompts=prompts, themes=themes, gaps=gaps,
-                           deliveries=deliveries, families=Family.select().count(),
+    warnings = {"overdue": support.overdue_requests(), "missing": resource_service.countries_without_resources(),
+                "mail": mail_problem(), "no_resources": not resource_service.visible()}
+    return render_template("admin/dashboard.html", warnings=warnings, roles=roles, prompts=prompts,
+                           themes=themes, gaps=gaps, deliveries=deliveries, families=Family.select().count(),
                            workers=list(workers))

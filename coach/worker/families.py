@@ -11,7 +11,7 @@ from ..db import db
 from ..errors import AppError
 from ..models import Family
 from ..security import audit, role_required
-from ..services.families import caseload
+from ..services.families import caseload, wellbeing
 from ..services.families.engagement import local_time, measure_family
 from .blueprint import bp
 from .forms import FollowUpForm
@@ -38,6 +38,7 @@ def render_family(family: Family, form: FollowUpForm, status: int = 200):
         "worker/family.html", family=family, parent=family.user, row=measure_family(family),
         timeline=timeline, support=caseload.support_requests(family), form=form, days=days,
         history_choices=HISTORY_CHOICES, schedule=caseload.schedule_words(family),
+        low_mood=wellbeing.is_low_mood(family),
         local=lambda moment: local_time(moment, family.timezone)), status
 
 
