@@ -9,13 +9,14 @@
 ``fail(code, times, at="DATA"|"RCPT")`` answers the next messages with an SMTP error;
 ``stop()`` takes the server down (connections refused) and ``start()`` brings it back on the same
 port. With ``auth=(user, password)`` it offers AUTH (without TLS, loopback only) and accepts
-only those credentials.
+only those credentials; with ``tls=<server SSLContext>`` it speaks implicit TLS (``smtps://``).
 """
 from __future__ import annotations
 
 import email
 import email.policy
 import socket
+import ssl
 import threading
 import time
 from dataclasses import dataclass
@@ -85,9 +86,10 @@ class _Handler:
 class MailServer:
     """An aiosmtpd server on 127.0.0.1 that records what it accepts."""
 
-    def __init__(self, auth: tuple[str, str] | None = None) -> None:
+    def __init__(self, auth: tuple[str, str] | None = None, tls: ssl.SSLContext | None = None) -> None:
         self.port = free_port()
         self.auth = auth
+        self.tls = tls  # implicit TLS (smtps) with this server context
         self.received: list[ReceivedMail] = []
         self.logins: list[str] = []
         self._failures: list[tuple[str, str]] = []
@@ -99,7 +101,7 @@ class MailServer:
     def url(self) -> str:
         """The ``COACH_SMTP_URL`` for this server (with the credentials when it wants AUTH)."""
         userinfo = f"{self.auth[0]}:{self.auth[1]}@" if self.auth else ""
-        return f"smtp://{userinfo}127.0.0.1:{self.port}"
+        return f"{'smtps' if self.tls else 'smtp'}://{userinfo}127.0.0.1:{self.port}"
 
     def _authenticate(self, server, session, envelope, mechanism, auth_data) -> AuthResult:
         ok = (self.auth is not None and isinstance(auth_data, LoginPassword)
@@ -113,6 +115,8 @@ class MailServer:
         kwargs = {}
         if self.auth:
             kwargs = {"authenticator": self._authenticate, "auth_require_tls": False, "auth_required": True}
+        if self.tls:
+            kwargs["ssl_context"] = self.tls
         self._controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port, **kwargs)
         for _ in range(50):  # a just-stopped listener may hold the port for a moment
             try:

@@ -3,12 +3,18 @@ outages (server down, 4xx, 5xx, a server that never answers) and sent when the s
 ``send-test-email`` through the real command line."""
 from __future__ import annotations
 
+import ipaddress
 import json
 import socket
+import ssl
 import threading
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from coach.models import MailMessage
 from coach.services.delivery.mail import (
@@ -210,3 +216,41 @@ def test_init_db_says_whether_email_works(app, smtp):
     assert result.exit_code == 0 and "Email is not configured (COACH_SMTP_URL is not set)" in result.output
     app.config["SMTP_URL"] = smtp.url
     assert f"Email goes through 127.0.0.1:{smtp.port}" in invoke(app, "init-db").output
+
+
+def self_signed_context(folder) -> ssl.SSLContext:
+    """A server TLS context with a certificate for 127.0.0.1 that no trust store knows."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=1))
+            .not_valid_after(now + timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .sign(key, hashes.SHA256()))
+    (folder / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (folder / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                                       serialization.PrivateFormat.PKCS8,
+                                                       serialization.NoEncryption()))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(folder / "cert.pem", folder / "key.pem")
+    return context
+
+
+def test_smtps_refuses_a_certificate_it_cannot_verify(app, tmp_path):
+    with MailServer(tls=self_signed_context(tmp_path)) as server:
+        app.config.update(SMTP_URL=server.url, SMTP_TIMEOUT=5)
+        (row,) = queue()
+        assert run_mail_tick(NOW)["mail_retrying"] == 1  # kept, not sent to an unverified server
+    assert server.received == [] and "CERTIFICATE_VERIFY_FAILED" in reload(row).last_error
+
+
+def test_smtps_sends_to_a_server_whose_certificate_is_trusted(app, tmp_path, monkeypatch):
+    context = self_signed_context(tmp_path)
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "cert.pem"))  # OpenSSL's trust store for this test
+    with MailServer(tls=context) as server:
+        app.config.update(SMTP_URL=server.url, SMTP_TIMEOUT=5)
+        (row,) = queue()
+        assert run_mail_tick(NOW)["mail_sent"] == 1
+        assert len(server.wait_for(1)) == 1 and reload(row).status == "sent"
