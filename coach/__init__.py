@@ -19,12 +19,13 @@ def create_app(test_config: dict | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
-    from . import cli, config, db, errors, security, views
+    from . import cli, config, db, errors, inputs, security, views
 
     config.load_config(app, test_config)
     db.init_app(app)
     security.init_app(app)
     errors.init_app(app)
+    inputs.init_app(app)  # before the blueprints: their routes use its <int:…> converter
     views.register_blueprints(app)
     cli.init_app(app)
     return app

@@ -85,8 +85,12 @@ def role_required(*roles: str):
 
 
 def safe_next(target: str | None) -> str | None:
-    """Only same-site relative paths are followed after sign-in (no open redirects)."""
-    if not target:
+    """Only same-site relative paths are followed after sign-in (no open redirects).
+
+    Control characters, spaces and backslashes are refused too: a CR/LF can't go into a
+    ``Location`` header, and browsers drop tabs and newlines and read ``\\`` as ``/``, which turns
+    ``/\\evil.example`` or ``/<tab>/evil.example`` into ``//evil.example``."""
+    if not target or len(target) > 2000 or not target.isprintable() or " " in target or "\\" in target:
         return None
     parsed = urlparse(target)
     if parsed.scheme or parsed.netloc or not target.startswith("/") or target.startswith("//"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint
 from flask_login import current_user
 
+from ..inputs import parse_id
 from ..models import User
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -15,8 +16,5 @@ def me() -> User:
 
 
 def int_or_none(value: object) -> int | None:
-    """A form value as an int, or None when it isn't a whole number."""
-    try:
-        return int(str(value))
-    except (TypeError, ValueError):
-        return None
+    """A form or query value as an id-sized whole number (ASCII digits, 1..2^63-1), or None."""
+    return parse_id(value)

@@ -117,13 +117,14 @@ def reassign(user_id: int):
     """Move the chosen families (``families``) from this worker to another (``to_worker``)."""
     user = people.get_staff(user_id)
     family_ids = [value for value in map(int_or_none, request.form.getlist("families")) if value is not None]
+    to_worker = int_or_none(request.form.get("to_worker"))
     try:
-        moved = people.reassign_families(user, family_ids, int_or_none(request.form.get("to_worker")), me())
+        moved = people.reassign_families(user, family_ids, to_worker, me())
     except AppError as error:
         if error.status not in (409, 422):
             raise
         flash(error.message, "error")
         return render_person(user, problems=error.fields, status=error.status)
-    target = User.get_by_id(int(request.form["to_worker"]))
+    target = User.get_by_id(to_worker)
     flash(f"Moved {moved} famil{'y' if moved == 1 else 'ies'} to {target.label}.", "success")
     return redirect(url_for("admin.user_detail", user_id=user.id))

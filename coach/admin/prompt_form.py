@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from ..inputs import parse_int
 from ..services.programme.library import ANY_AGE, MAX_ANSWERS
+
+MAX_AGE_MONTHS = 1200  # far past any band: the library's check names the real choices
 
 TEXT_FIELDS = ("theme", "skill", "age", "title", "body", "question", "why")
 
@@ -48,9 +51,10 @@ def _age(value: str) -> tuple[int | None, int | None]:
     if value == "any":
         return ANY_AGE
     low, _, high = value.partition("-")
-    if low.isdigit() and high.isdigit():
-        return int(low), int(high)
-    return None, None
+    low_months, high_months = parse_int(low, 0, MAX_AGE_MONTHS), parse_int(high, 0, MAX_AGE_MONTHS)
+    if low_months is None or high_months is None:
+        return None, None
+    return low_months, high_months
 
 
 def item_from_values(values: Mapping[str, str]) -> tuple[dict, list[int]]:

@@ -6,6 +6,7 @@ from flask import flash, jsonify, redirect, render_template, request, url_for
 from peewee import JOIN
 
 from ..errors import AppError
+from ..inputs import request_json, takes_json
 from ..models import Prompt, PromptRevision, User
 from ..security import role_required
 from ..services.programme import library, library_stats
@@ -164,12 +165,12 @@ def restore(prompt_id: int, version: int):
 
 @bp.post("/prompts/check")
 @role_required("admin")
+@takes_json
 def check_prompt():
     """The editor's live check: JSON of the editor's fields → ``{"problems", "grades", "grade"}``."""
-    payload = request.get_json(silent=True)
-    if not isinstance(payload, dict):
+    if not request.is_json:
         raise AppError(400, "Send the editor's fields as a JSON object.", code="bad_json")
-    item, rows = item_from_values(form_values(payload))
+    item, rows = item_from_values(form_values(request_json(code="bad_json")))
     _, problems = library.validate_prompt(item)
     grades = library.reading_grades(item)
     known = [grade for grade in grades.values() if grade is not None]

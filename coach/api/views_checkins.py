@@ -10,6 +10,7 @@ from flask import Blueprint, jsonify, request
 from flask_login import current_user
 
 from ..errors import AppError
+from ..inputs import parse_int, request_json
 from ..models import Delivery
 from ..security import access_denial, csrf, role_required
 from ..services.delivery.ack import verify_ack_token
@@ -55,17 +56,27 @@ def create_checkin():
 @role_required("parent")
 def list_checkins():
     """The family's latest check-ins, newest first (``?limit=`` 1–200, default 50)."""
-    limit = request.args.get("limit", "50")
-    if not limit.isdigit() or not 1 <= int(limit) <= 200:
+    limit = parse_int(request.args.get("limit", "50"), 1, 200)
+    if limit is None:
         raise AppError(422, "Ask for between 1 and 200 check-ins.", fields={"limit": "Use 1 to 200."})
-    rows = checkins.recent_checkins(my_family(), int(limit))
+    rows = checkins.recent_checkins(my_family(), limit)
     return jsonify(checkins=[checkins.checkin_view(c) for c in rows])
 
 
 def _ack_token() -> str | None:
-    body = request.get_json(silent=True) if request.is_json else None
-    token = body.get("ack_token") if isinstance(body, dict) else None
-    return token if isinstance(token, str) and token else None
+    """The body's ``ack_token``; a page's form post (no JSON) carries none and uses the session."""
+    body = request_json(optional=True) if request.is_json else {}
+    return _token_in(body)
+
+
+def _token_in(body: dict) -> str | None:
+    """A plausible ack token (short ASCII text), or None: anything else can't be one of ours."""
+    token = body.get("ack_token")
+    if not isinstance(token, str) or not token:
+        return None
+    if not token.isascii() or len(token) > 200:  # compare_digest refuses non-ASCII text
+        raise AppError(403, "That link isn't valid.", code="bad_ack_token")
+    return token
 
 
 @bp.post("/deliveries/<int:delivery_id>/opened")
@@ -94,5 +105,5 @@ def delivery_opened(delivery_id: int):
 def delivery_ack(delivery_id: int):
     """The notification's "I tried it": ``{"ack_token", "id"?}`` → one tried=yes check-in per delivery."""
     body = json_body()
-    checkin, created = checkins.ack_delivery(delivery_id, body.get("ack_token"), body.get("id"))
+    checkin, created = checkins.ack_delivery(delivery_id, _token_in(body) or "", body.get("id"))
     return jsonify(checkin=checkins.checkin_view(checkin)), 201 if created else 200

@@ -5,12 +5,12 @@ one set of rules; these forms only render fields and carry the services' message
 """
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..services.families.countries import country_choices
+from ..inputs import CheckedForm, parse_int
 from ..services.families.preferences import DAILY, DAY_NAMES, THREE_A_WEEK
 
 DAY_CHOICES = [SelectChoice("daily", "Every day"),
@@ -18,7 +18,7 @@ DAY_CHOICES = [SelectChoice("daily", "Every day"),
                SelectChoice("custom", "Days I choose")]
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(CheckedForm):
     window_start = StringField("Earliest time")
     window_end = StringField("Latest time")
     timezone = StringField("Time zone")
@@ -39,7 +39,8 @@ class SettingsForm(FlaskForm):
             return DAILY
         if self.days.data == "three":
             return THREE_A_WEEK
-        return [int(d) for d in self.custom_days.data or [] if d.isdigit()]
+        days = [parse_int(d, 0, 6) for d in self.custom_days.data or []]
+        return [d for d in days if d is not None]
 
     def fill_days(self, stored: str) -> None:
         """Show the stored days as one of the three choices."""
@@ -47,5 +48,5 @@ class SettingsForm(FlaskForm):
         self.custom_days.data = list(stored)
 
 
-class DeleteAccountForm(FlaskForm):
+class DeleteAccountForm(CheckedForm):
     confirm = StringField("Type your email address or the word “delete”")

@@ -11,6 +11,7 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_login import current_user, logout_user
 
 from ..errors import AppError
+from ..inputs import checks_own_text, parse_int
 from ..help.status import status_lines
 from ..help.views import LOW_MOOD_DISMISSED
 from ..models import CheckIn, Delivery, utcnow
@@ -49,18 +50,17 @@ def _home():
 def _form_checkin(form, delivery: Delivery, prompt: dict | None) -> dict:
     """The no-JavaScript form as a check-in body (same rules as the API)."""
     answers = prompt["answers"] if prompt else []
-    answer = form.get("answer", "")
-    answer = int(answer) if answer.isdigit() else None
-    if answer is None or answer >= len(answers):
+    answer = parse_int(form.get("answer", ""), 0, len(answers) - 1)
+    if answer is None:
         raise AppError(422, "Choose the answer closest to your day.",
                        fields={"answer": "Choose the answer closest to your day."})
-    felt = form.get("felt", "")
     return {
         "id": form.get("id", ""),
         "delivery_id": delivery.id,
         "answer": answer,
         "tried": answers[answer]["tried"] if answers[answer]["tried"] in ("yes", "not_yet") else "yes",
-        "felt": int(felt) if felt.isdigit() else None,
+        # A felt value that isn't 1-5 goes on as sent, so the check names it rather than dropping it.
+        "felt": parse_int(form.get("felt", ""), 1, 5) or form.get("felt") or None,
         "note": form.get("note") or None,
         "shared_with_worker": form.get("shared_with_worker") == "on",
         "wants_support": form.get("wants_support") == "on",
@@ -79,6 +79,7 @@ def _saved_checkin(delivery: Delivery, value: str) -> CheckIn | None:
 
 @bp.route("/checkin/<int:delivery_id>", methods=["GET", "POST"])
 @role_required("parent")
+@checks_own_text  # the note's problems show next to the note
 def checkin(delivery_id: int):
     """Check in on one of your prompts: answer, how connected you felt, a note, support.
 
@@ -118,6 +119,7 @@ def journal():
 
 @bp.route("/settings", methods=["GET", "POST"])
 @role_required("parent")
+@checks_own_text
 def settings():
     """When prompts come, a pause, the note-sharing default, devices, and your data."""
     family = family_for(current_user)
@@ -141,9 +143,11 @@ def settings():
             audit("settings_changed", "family", family.id)
             flash("Your settings are saved.", "success")
             return redirect(url_for(".settings"))
-    elif request.method == "POST":
+    elif request.method == "POST" and form.csrf_token.errors:
         status = 400
         flash("The page's security token expired. Please try again.", "error")
+    elif request.method == "POST":
+        status = 422  # a field error (shown next to its field)
     else:
         form.window_start.data, form.window_end.data = family.window_start, family.window_end
         form.timezone.data = family.timezone
@@ -168,6 +172,7 @@ def remove_device(device_id: int):
 
 @bp.route("/settings/delete", methods=["GET", "POST"])
 @role_required("parent")
+@checks_own_text
 def delete_account():
     """Delete the account and all of the family's data, after typing the email or "delete"."""
     form = DeleteAccountForm()
@@ -181,4 +186,6 @@ def delete_account():
             return redirect(url_for("auth.login"))
         form.confirm.errors = ["Type your email address or the word delete to confirm."]
         status = 422
+    elif request.method == "POST":
+        status = 422  # the confirmation had a field error
     return render_template("parent/delete.html", form=form), status

@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from ..db import db
 from ..errors import AppError
+from ..inputs import checks_own_text, parse_int
 from ..models import Family
 from ..security import audit, role_required
 from ..services.families import caseload, wellbeing
@@ -21,10 +22,10 @@ HISTORY_CHOICES = (28, 90, 365)
 
 def history_days() -> int:
     """How many days of timeline to show (``?days=``); anything else is a clear 400."""
-    raw = request.args.get("days", "28")
-    if not raw.isdigit() or int(raw) not in HISTORY_CHOICES:
+    days = parse_int(request.args.get("days", "28"), 1, max(HISTORY_CHOICES))
+    if days not in HISTORY_CHOICES:
         raise AppError(400, "Choose 28, 90 or 365 days of history.", code="bad_days")
-    return int(raw)
+    return days
 
 
 def render_family(family: Family, form: FollowUpForm, status: int = 200):
@@ -51,6 +52,7 @@ def family_page(family_id: int):
 
 @bp.post("/families/<int:family_id>/follow-up")
 @role_required("worker", "admin")
+@checks_own_text  # the note's problem shows next to the note
 def follow_up(family_id: int):
     """Mark one of the family's support requests followed up (who and when are recorded)."""
     family = caseload.family_for(current_user, family_id)

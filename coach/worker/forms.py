@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from flask import request
-from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
-from wtforms import Form, IntegerField, SearchField, SelectField, StringField, TextAreaField
+from wtforms import Form, SearchField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from ..inputs import CheckedForm, WholeNumberField
 from ..models import User
 from ..services.families.caseload import FOLLOW_UP_NOTE_MAX, CaseloadFilters, worker_choices
 from ..services.families.engagement import NEED_ORDER, STATUS_LABELS
@@ -60,16 +60,16 @@ def read_filters(user: User) -> tuple[CaseloadFilterForm, bool]:
     return form, form.validate()
 
 
-class InviteForm(FlaskForm):
+class InviteForm(CheckedForm):
     label = StringField("Who is this for? (only you see this)", validators=[
         Optional(), Length(max=80, message="Use at most 80 characters.")])
-    days = IntegerField("Link works for (days)", default=14, validators=[
-        DataRequired("Choose how many days the link works."),
-        NumberRange(min=1, max=90, message="Choose 1 to 90 days.")])
+    days = WholeNumberField("Link works for (days)", default=14, low=1, high=90,
+                            message="Choose 1 to 90 days.",
+                            validators=[DataRequired("Choose how many days the link works.")])
 
 
-class FollowUpForm(FlaskForm):
-    request_id = IntegerField("Request", validators=[
+class FollowUpForm(CheckedForm):
+    request_id = WholeNumberField("Request", message="Choose which request you followed up.", validators=[
         DataRequired("Choose which request you followed up.")])
     note = TextAreaField("Note (optional, only workers see it)", validators=[
         Optional(), Length(max=FOLLOW_UP_NOTE_MAX,

@@ -5,6 +5,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..errors import AppError
+from ..inputs import checks_own_text
 from ..models import Invite
 from ..security import role_required
 from ..services.people import invites
@@ -15,6 +16,7 @@ from .forms import InviteForm
 
 @bp.route("/invites", methods=["GET", "POST"])
 @role_required("worker", "admin")
+@checks_own_text  # the label's problem shows next to the label
 def invite_list():
     """Create an enrolment link for a new family, and see the links already made."""
     form = InviteForm()

@@ -16,6 +16,7 @@ from peewee import IntegrityError
 
 from ...db import db
 from ...errors import AppError
+from ...inputs import parse_id, parse_int, text_problem
 from ...models import THEME_NAMES, TRIED_CHOICES, CheckIn, Delivery, Family, User, utcnow
 from ..delivery.ack import verify_ack_token
 from ..programme.library import fill_child
@@ -59,10 +60,6 @@ def family_for(user: User) -> Family:
     return family
 
 
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def parse_client_time(value: object, now: datetime) -> datetime | None:
     """An ISO-8601 time as naive UTC, or None when it is not one or lies over a day ahead."""
     if not isinstance(value, str) or len(value) > 40:
@@ -71,9 +68,11 @@ def parse_client_time(value: object, now: datetime) -> datetime | None:
         moment = datetime.fromisoformat(value.strip())
     except ValueError:
         return None
+    if not 2000 <= moment.year <= 9000:  # also keeps the UTC conversion below from overflowing
+        return None
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC).replace(tzinfo=None)
-    if moment > now + timedelta(days=1) or moment.year < 2000:
+    if moment > now + timedelta(days=1):
         return None
     return moment
 
@@ -93,16 +92,16 @@ def parse_checkin(body: object, now: datetime | None = None) -> CheckInData:
         raise AppError(400, "Send the check-in as a JSON object.", code="bad_request")
     fields: dict[str, str] = {}
     raw_id = body.get("id")
-    if not isinstance(raw_id, str) or not UUID4_RE.match(raw_id):
+    if not isinstance(raw_id, str) or not UUID4_RE.fullmatch(raw_id):
         fields["id"] = "Send a version 4 UUID made on the device, like 0f8fad5b-d9cb-469f-a165-70867728950e."
     delivery_id = body.get("delivery_id")
-    if delivery_id is not None and (not _is_int(delivery_id) or delivery_id < 1):
+    if delivery_id is not None and parse_id(delivery_id, text=False) is None:
         fields["delivery_id"] = "Use the number of a prompt you received, or null."
     tried = body.get("tried")
     if tried not in TRIED_CHOICES:
         fields["tried"] = f"Choose one of: {', '.join(TRIED_CHOICES)}."
     felt = body.get("felt")
-    if felt is not None and (not _is_int(felt) or not 1 <= felt <= 5):
+    if felt is not None and parse_int(felt, 1, 5, text=False) is None:
         fields["felt"] = "Choose how connected you felt from 1 to 5, or leave it out."
     note = body.get("note")
     if note is not None and not isinstance(note, str):
@@ -111,8 +110,10 @@ def parse_checkin(body: object, now: datetime | None = None) -> CheckInData:
         note = note.strip() or None
         if note and len(note) > NOTE_MAX:
             fields["note"] = f"Keep the note to {NOTE_MAX} characters or fewer (it has {len(note)})."
+        elif note and text_problem(note):
+            fields["note"] = text_problem(note)
     answer = body.get("answer")
-    if answer is not None and (not _is_int(answer) or not 0 <= answer < 10):
+    if answer is not None and parse_int(answer, 0, 9, text=False) is None:
         fields["answer"] = "Choose one of the prompt's answers, or leave it out."
     shared = _check_flag(body, "shared_with_worker", fields)
     wants_support = _check_flag(body, "wants_support", fields)
@@ -181,7 +182,7 @@ def ack_delivery(delivery_id: int, token: str, checkin_id: str | None = None) ->
     delivery = Delivery.get_or_none(Delivery.id == delivery_id)
     if delivery is None:
         raise AppError(404, "That prompt is no longer stored.", code="delivery_not_found")
-    if checkin_id is not None and (not isinstance(checkin_id, str) or not UUID4_RE.match(checkin_id)):
+    if checkin_id is not None and (not isinstance(checkin_id, str) or not UUID4_RE.fullmatch(checkin_id)):
         raise AppError(422, "Send a version 4 UUID, or leave the id out.", fields={"id": "Not a UUID4."})
     earlier = CheckIn.select().where(CheckIn.delivery == delivery).order_by(CheckIn.received_at).first()
     if earlier is not None:

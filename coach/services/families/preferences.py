@@ -11,11 +11,12 @@ from zoneinfo import available_timezones
 
 from ...db import write_transaction
 from ...errors import AppError
+from ...inputs import parse_int
 from ...models import Family, utcnow
 from .checkins import local_today
 from .countries import is_country
 
-TIME_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+TIME_RE = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")  # ASCII digits, whole string (fullmatch)
 DAILY = "0123456"
 THREE_A_WEEK = "024"  # Monday, Wednesday, Friday
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -57,13 +58,15 @@ def days_label(days: str) -> str:
 
 def parse_days(value: object) -> str | None:
     """Days as stored ("024"): from a list of weekday numbers (Monday=0) or such a string."""
-    if isinstance(value, str) and value.isdigit():
-        value = [int(ch) for ch in value]
-    if not isinstance(value, list) or not value:
+    if isinstance(value, str):
+        days = [parse_int(ch, 0, 6) for ch in value]
+    elif isinstance(value, list):
+        days = [parse_int(d, 0, 6, text=False) for d in value]
+    else:
         return None
-    if any(not isinstance(d, int) or isinstance(d, bool) or not 0 <= d <= 6 for d in value):
+    if not days or None in days:
         return None
-    return "".join(str(d) for d in sorted(set(value)))
+    return "".join(str(d) for d in sorted(set(days)))
 
 
 def _parse_pause(value: object, today: date, fields: dict) -> date | None:
@@ -93,7 +96,7 @@ def clean_settings(family: Family, changes: dict, now: datetime) -> dict:
             fields[key] = "This setting can't be changed here."
     for key in ("window_start", "window_end"):
         if key in changes:
-            if not isinstance(changes[key], str) or not TIME_RE.match(changes[key]):
+            if not isinstance(changes[key], str) or not TIME_RE.fullmatch(changes[key]):
                 fields[key] = "Use a time like 18:30."
             else:
                 clean[key] = changes[key]
@@ -102,7 +105,7 @@ def clean_settings(family: Family, changes: dict, now: datetime) -> dict:
     if "window_end" not in fields and "window_start" not in fields and _minutes(end) - _minutes(start) < 30:
         fields["window_end"] = "Make the window at least 30 minutes long, ending after it starts."
     if "timezone" in changes:
-        if changes["timezone"] not in _TIMEZONES:
+        if not isinstance(changes["timezone"], str) or changes["timezone"] not in _TIMEZONES:
             fields["timezone"] = "Choose a time zone like Europe/London."
         else:
             clean["timezone"] = changes["timezone"]

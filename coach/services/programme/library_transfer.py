@@ -8,10 +8,9 @@ Statuses in an import are taken as given (the import is the admin's bulk tool).
 """
 from __future__ import annotations
 
-import json
-
 from ...db import db
 from ...errors import AppError
+from ...inputs import parse_json
 from ...models import PROMPT_STATUSES, Prompt, User
 from ...security import audit
 from .library import PROMPT_FIELDS, save_prompt, validate_prompt
@@ -48,17 +47,7 @@ def parse_import(raw: bytes) -> list:
     if not raw:
         raise AppError(400, "The file is empty. Choose a JSON file exported from the library.",
                        code="import_empty")
-    if len(raw) > IMPORT_MAX_BYTES:
-        raise AppError(413, f"The file is {len(raw) // 1024} KB; the limit is "
-                            f"{IMPORT_MAX_BYTES // 1024} KB.", code="import_too_large")
-    try:
-        items = json.loads(raw.decode("utf-8-sig"))
-    except UnicodeDecodeError:
-        raise AppError(400, "The file isn't UTF-8 text. Choose a JSON file exported from the "
-                            "library.", code="import_not_json") from None
-    except json.JSONDecodeError as error:
-        raise AppError(400, f"The file isn't valid JSON: {error.msg} at line {error.lineno}, "
-                            f"column {error.colno}.", code="import_not_json") from None
+    items = parse_json(raw, max_bytes=IMPORT_MAX_BYTES, what="The file", code="import_not_json")
     if not isinstance(items, list):
         raise AppError(422, "The file must be a JSON array of prompts, like the export.",
                        code="import_wrong_shape")
