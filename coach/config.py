@@ -34,6 +34,8 @@ DEFAULTS = {
     "MAX_DEVICES": 10,  # per account; a new device past it replaces the one seen longest ago
     "LOGIN_MAX_FAILURES": 10,
     "LOGIN_WINDOW_MINUTES": 15,
+    # Reverse proxies in front of the app whose X-Forwarded-For is believed (0: the socket address).
+    "TRUSTED_PROXIES": 0,
     # Email (DESIGN "Email"): unset SMTP_URL means nothing is mailed; /admin/ and `make run` say so.
     "SMTP_URL": "",
     "MAIL_FROM": "Attune <attune@localhost>",
@@ -83,9 +85,22 @@ def load_config(app: Flask, test_config: dict | None) -> None:
     read_instance_secrets(app)
 
 
+def keep_instance_private(folder: Path) -> None:
+    """The instance folder is the owner's alone (0700), its secrets and database files 0600: an
+    earlier release, or a hand-made folder, may have left them readable by other local users."""
+    if not folder.is_dir():
+        return
+    if folder.stat().st_mode & 0o077:
+        folder.chmod(0o700)
+    for path in folder.iterdir():
+        if path.is_file() and path.stat().st_mode & 0o077:
+            path.chmod(0o600)
+
+
 def read_instance_secrets(app: Flask) -> None:
     """Use secrets stored in the instance folder where the environment gave none."""
     folder = Path(app.instance_path)
+    keep_instance_private(folder)
     for key, filename in SECRET_FILES.items():
         if app.config.get(key):
             continue
@@ -106,7 +121,8 @@ def ensure_instance_secrets(app: Flask) -> list[str]:
     from py_vapid import Vapid  # imported here: only init-db needs key generation
 
     folder = Path(app.instance_path)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    keep_instance_private(folder)
     created = []
     key_path = folder / SECRET_FILES["SECRET_KEY"]
     if not key_path.exists() and not os.environ.get("COACH_SECRET_KEY"):

@@ -6,6 +6,7 @@ version or upgrades an older one in order, keeping its rows.
 """
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from urllib.parse import parse_qs, unquote, urlparse
 
 from flask import Flask
 from peewee import Database, DatabaseProxy, PostgresqlDatabase, SqliteDatabase
-from playhouse.migrate import PostgresqlMigrator, SchemaMigrator, SqliteMigrator
+from playhouse.migrate import Operation, PostgresqlMigrator, SchemaMigrator, SqliteMigrator
 
 db = DatabaseProxy()
 
@@ -23,7 +24,26 @@ SQLITE_PRAGMAS = {
     "busy_timeout": 10000,
     "synchronous": "normal",
     "cache_size": -16000,
+    # Deleted rows are overwritten with zeros, so an erased family can't be read from free pages.
+    "secure_delete": 1,
 }
+
+
+class PrivateSqliteDatabase(SqliteDatabase):
+    """SQLite whose files are readable by their owner only. The database file is created 0600 (or
+    narrowed to it) before SQLite opens it; SQLite gives the ``-wal`` and ``-shm`` files it creates
+    the database file's mode, and ones left by an older release are narrowed too."""
+
+    _made_private = False
+
+    def _connect(self):
+        if not self._made_private and self.database != ":memory:":
+            os.close(os.open(self.database, os.O_RDWR | os.O_CREAT, 0o600))
+            for path in (self.database, f"{self.database}-wal", f"{self.database}-shm"):
+                if os.path.exists(path) and os.stat(path).st_mode & 0o077:
+                    os.chmod(path, 0o600)
+            self._made_private = True
+        return super()._connect()
 
 
 def make_database(url: str) -> Database:
@@ -35,7 +55,7 @@ def make_database(url: str) -> Database:
     if parsed.scheme == "sqlite":
         # As in SQLAlchemy: sqlite:///relative.db and sqlite:////absolute/path.db
         path = unquote(url.split("?", 1)[0][len("sqlite:///"):])
-        return SqliteDatabase(path or ":memory:", pragmas=SQLITE_PRAGMAS, timeout=10)
+        return PrivateSqliteDatabase(path or ":memory:", pragmas=SQLITE_PRAGMAS, timeout=10)
     if parsed.scheme in ("postgres", "postgresql"):
         query = parse_qs(parsed.query)
         kwargs = {
@@ -123,10 +143,18 @@ def _v3_down(migrator: SchemaMigrator) -> list:
 
 
 def _v4_up(migrator: SchemaMigrator) -> list:
-    """v4: a per-user session token, so a password reset can end every open session."""
-    from .models import User
+    """v4: a per-user session token, so a password reset can end every open session.
 
-    return [migrator.add_column("user", "session_token", User.session_token)]
+    Adding the column fills every row with one default value, so each user then gets their own: a
+    session cookie is readable by whoever holds it, and a shared token would be everyone's."""
+    from .models import User, new_session_token
+
+    def give_each_user_a_token(_migrator: SchemaMigrator) -> None:
+        for (user_id,) in User.select(User.id).tuples():
+            User.update(session_token=new_session_token()).where(User.id == user_id).execute()
+
+    return [migrator.add_column("user", "session_token", User.session_token),
+            Operation(migrator, give_each_user_a_token)]
 
 
 def _v4_down(migrator: SchemaMigrator) -> list:

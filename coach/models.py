@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import time
 import uuid
 from datetime import UTC, datetime
 
@@ -93,7 +94,9 @@ class User(BaseModel):
         return False
 
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_token}"
+        # The sign-in time rides along so the server can refuse a cookie older than its lifetime.
+        signed_in = getattr(self, "signed_in_at", None) or int(time.time())
+        return f"{self.id}:{self.session_token}:{signed_in}"
 
     @property
     def label(self) -> str:

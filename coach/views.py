@@ -10,6 +10,7 @@ def register_blueprints(app: Flask) -> None:
     """One blueprint per role or surface; ``/healthz`` lives here."""
     from .admin.views import bp as admin_bp
     from .api import bp as api_bp
+    from .auth.account import bp as account_bp
     from .auth.reset import bp as reset_bp
     from .auth.views import bp as auth_bp
     from .help.views import bp as help_bp
@@ -17,7 +18,7 @@ def register_blueprints(app: Flask) -> None:
     from .pwa import bp as pwa_bp
     from .worker.views import bp as worker_bp
 
-    for blueprint in (auth_bp, parent_bp, help_bp, worker_bp, admin_bp, api_bp, pwa_bp):
+    for blueprint in (auth_bp, account_bp, parent_bp, help_bp, worker_bp, admin_bp, api_bp, pwa_bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(reset_bp)  # /reset/<token>: one-time password links
 

@@ -24,8 +24,12 @@ ROUTES = [
     ("GET", "/login", expect(200, 302, 302, 302, 302)),
     ("POST", "/logout", expect(302, 302, 302, 302, 302)),
     ("POST", "/login", expect(422, 422, 422, 422, 422)),  # empty form: re-rendered with messages
-    ("GET", "/join/<token>", ALL_200),
+    ("GET", "/join/<token>", expect(303, 303, 303, 303, 303)),  # token into the session, on to /join
     ("POST", "/join/<token>", expect(422, 422, 422, 422, 422)),
+    ("GET", "/join", ALL_200),  # every client opened the invite first (see test_route_access)
+    ("POST", "/join", expect(422, 422, 422, 422, 422)),
+    ("GET", "/account/password", expect(302, 200, 200, 200, 200)),
+    ("POST", "/account/password", expect(302, 422, 422, 422, 422)),  # empty form: nothing changed
     ("GET", "/", expect(302, 200, 302, 302, 302)),
     ("GET", "/worker/", expect(302, 403, 200, 200, 200)),
     ("GET", "/worker/invites", expect(302, 403, 200, 200, 200)),
@@ -97,7 +101,9 @@ ROUTES = [
     ("POST", "/admin/resources/<int:resource_id>/hide", expect(302, 403, 403, 403, 302)),
     ("POST", "/admin/resources/<int:resource_id>/show", expect(302, 403, 403, 403, 302)),
     ("GET", "/admin/audit", expect(302, 403, 403, 403, 200)),
-    ("GET", "/reset/<reset_token>", ALL_200),  # anyone holding the one-time link
+    ("GET", "/reset/<reset_token>", expect(303, 303, 303, 303, 303)),  # anyone holding the link
+    ("GET", "/reset", expect(404, 404, 404, 404, 404)),  # no reset link opened in this browser
+    ("POST", "/reset", expect(404, 404, 404, 404, 404)),
     ("POST", "/reset/<reset_token>", expect(422, 422, 422, 422, 422)),  # empty form: nothing used
 ]
 
@@ -151,7 +157,7 @@ def test_route_access(app, world, role):
             _login(client, world["users"][role])
         path = fill(rule, world["params"])
         # The invite page renders for every role, so it always offers a CSRF token.
-        join_page = client.get(fill("/join/<token>", world["params"]))
+        join_page = client.get(fill("/join/<token>", world["params"]), follow_redirects=True)
         token = factories.extract_csrf(join_page.get_data(as_text=True))
         if method == "GET":
             response = client.get(path)

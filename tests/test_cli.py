@@ -49,7 +49,7 @@ def test_invite_prints_absolute_link_that_works(runner, client):
     assert result.exit_code == 0, result.output
     url = result.output.strip()
     assert url.startswith("http://localhost/join/")
-    assert client.get(url.removeprefix("http://localhost")).status_code == 200
+    assert client.get(url.removeprefix("http://localhost"), follow_redirects=True).status_code == 200
 
 
 def test_invite_for_unknown_worker_is_refused(runner):

@@ -1,10 +1,12 @@
 """One-time password-reset links: ``/reset/<token>`` lets a person choose a new password.
 
-An admin makes the link (``/admin/users/<id>/reset``) and passes it on; it works once, for 48 hours.
+An admin makes the link (``/admin/users/<id>/reset``) and passes it on; it works once, for 48 hours,
+or for 30 minutes after it is first opened. Opening it moves the token into the session and goes on
+to ``/reset``, so the token stays out of access logs and browser history.
 """
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, session, url_for
 from flask_wtf import FlaskForm
 from wtforms import PasswordField
 from wtforms.validators import DataRequired, EqualTo, ValidationError
@@ -12,8 +14,11 @@ from wtforms.validators import DataRequired, EqualTo, ValidationError
 from ..errors import AppError, error_response
 from ..services.people import staff as people
 from ..services.people.accounts import password_problem
+from .links import open_link, token_page, with_opened_link
 
 bp = Blueprint("reset", __name__)
+
+RESET_SESSION_KEY = "reset_token"
 
 
 class ResetForm(FlaskForm):
@@ -28,11 +33,32 @@ class ResetForm(FlaskForm):
             raise ValidationError(problem)
 
 
-@bp.route("/reset/<reset_token>", methods=["GET", "POST"])
-def reset_password(reset_token: str):
-    """Choose a new password with a one-time link; then sign in with it."""
+@bp.get("/reset/<reset_token>")
+@token_page
+def open_reset(reset_token: str):
+    """A reset link: from now on it works for 30 minutes at most; the browser goes on to ``/reset``."""
+    return open_link(reset_token, people.open_reset, RESET_SESSION_KEY, "reset.reset_password")
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+@token_page
+def reset_password():
+    """Choose a new password with the reset link opened in this browser; then sign in with it."""
+    not_opened = AppError(404, "Open the reset link you were given again to choose a new password.",
+                          code="reset_not_opened")
+    return with_opened_link(RESET_SESSION_KEY, not_opened, _reset)
+
+
+@bp.post("/reset/<reset_token>")
+@token_page
+def reset_with_token(reset_token: str):
+    """The new password posted to the link itself (older pages and outside tools)."""
+    return _reset(reset_token)
+
+
+def _reset(token: str):
     try:
-        reset = people.find_usable_reset(reset_token)
+        reset = people.find_usable_reset(token)
     except AppError as error:
         return error_response(error)
     form = ResetForm()
@@ -40,11 +66,12 @@ def reset_password(reset_token: str):
         status = 422 if form.is_submitted() else 200
         return render_template("auth/reset.html", form=form, account=reset.user), status
     try:
-        people.use_reset(reset_token, form.password.data)
+        people.use_reset(token, form.password.data)
     except AppError as error:
         if error.status != 422:
             return error_response(error)
         form.password.errors = [error.message]
         return render_template("auth/reset.html", form=form, account=reset.user), 422
+    session.pop(RESET_SESSION_KEY, None)
     flash("Your new password is set. Sign in with it now.", "success")
     return redirect(url_for("auth.login"))

@@ -1,46 +1,50 @@
 """Sign in, sign out, and enrolment from an invite link."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from ..errors import AppError, error_response
-from ..security import (
-    clear_login_failures,
-    home_for,
-    login_blocked_for,
-    record_login_failure,
-    safe_next,
-)
-from ..services.people import accounts, invites
+from ..models import User
+from ..security import home_for, known_device_for, remember_device, safe_next
+from ..services.people import accounts, invites, throttle
 from .forms import JoinForm, LoginForm
+from .links import open_link, token_page, with_opened_link
 
 bp = Blueprint("auth", __name__)
+
+#: Where an opened invite link keeps its token, so the page's own URL carries none.
+INVITE_SESSION_KEY = "invite_token"
 
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    """Sign in with email and password; parents stay signed in (remember me) on their phone."""
+    """Sign in with email and password; parents stay signed in (remember me) on their phone.
+
+    Throttled per address and per account (``coach.services.people.throttle``); a browser that
+    signed in to the account before is let through, so an attack can't lock the owner out."""
     if current_user.is_authenticated and request.method == "GET":
         return redirect(url_for(home_for(current_user)))
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
-        ip = request.remote_addr or ""
-        wait = login_blocked_for(form.email.data, ip)
-        if wait:
+        device = known_device_for(User.by_email(form.email.data))
+        attempt = throttle.begin_attempt(form.email.data, request.remote_addr or "", device)
+        if not attempt.allowed:
+            wait = attempt.wait_minutes
             flash(f"Too many sign-in attempts. Please try again in {wait} minute{'s' if wait != 1 else ''}.",
                   "error")
             return render_template("auth/login.html", form=form), 429
         user = accounts.authenticate(form.email.data, form.password.data)
         if user is None:
-            record_login_failure(form.email.data, ip)
             flash("That email and password don't match an active account.", "error")
             status = 401
         else:
-            clear_login_failures(user.email)
+            throttle.attempt_succeeded(attempt)
             login_user(user, remember=(user.role == "parent"))
-            return redirect(safe_next(request.args.get("next")) or url_for(home_for(user)))
+            response = redirect(safe_next(request.args.get("next")) or url_for(home_for(user)))
+            remember_device(response, user)
+            return response
     elif request.method == "POST":
         status = 422
     return render_template("auth/login.html", form=form), status
@@ -48,15 +52,42 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    """Sign out (a POST with the CSRF token, so another site can't sign you out)."""
+    """Sign out everywhere (a POST with the CSRF token, so another site can't sign you out): a new
+    session token makes every copy of this account's session and remember-me cookies worthless."""
+    if current_user.is_authenticated:
+        accounts.end_sessions(current_user)
     logout_user()
+    session.pop(INVITE_SESSION_KEY, None)
     flash("You're signed out.", "info")
     return redirect(url_for("auth.login"))
 
 
-@bp.route("/join/<token>", methods=["GET", "POST"])
-def join(token: str):
-    """Enrol a parent from a worker's invite in one screen; on success they are signed in at `/`."""
+@bp.get("/join/<token>")
+@token_page
+def open_invite(token: str):
+    """An invite link: its token moves into the session and the browser goes on to ``/join``, so the
+    token stays out of access logs, history and Referer headers from here on."""
+    return open_link(token, invites.find_usable_invite, INVITE_SESSION_KEY, "auth.join")
+
+
+@bp.route("/join", methods=["GET", "POST"])
+@token_page
+def join():
+    """Enrol a parent from the invite opened in this browser; on success they are signed in at `/`."""
+    not_opened = AppError(404, "Open the invite link from your family worker again to join.",
+                          code="invite_not_opened")
+    return with_opened_link(INVITE_SESSION_KEY, not_opened, _enrol)
+
+
+@bp.post("/join/<token>")
+@token_page
+def join_with_token(token: str):
+    """The enrolment form posted to the invite link itself (older pages and outside tools)."""
+    return _enrol(token)
+
+
+def _enrol(token: str):
+    """The enrolment form for ``token``'s invite: show it, or create the family and sign in."""
     try:
         invite = invites.find_usable_invite(token)
     except AppError as error:
@@ -81,7 +112,9 @@ def join(token: str):
         if not error.fields:
             flash(error.message, "error")
         return render_template("auth/join.html", form=form, invite=invite), error.status
+    session.pop(INVITE_SESSION_KEY, None)
     login_user(family.user, remember=True)
     flash(f"Welcome, {family.display_name}. You're all set.", "success")
-    return redirect(url_for("parent.home"))
-
+    response = redirect(url_for("parent.home"))
+    remember_device(response, family.user)
+    return response

@@ -2,15 +2,17 @@
 
 Export leaves out only the password hash. Erasure removes the account, the family, its check-ins,
 deliveries, devices and support requests in one transaction; the audit log keeps a row saying an
-account was deleted, with no personal data in it.
+account was deleted, with no personal data in it. On SQLite the erased rows are then unreadable in
+the database file and its write-ahead log too.
 """
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime
 
 from peewee import ForeignKeyField
 
-from ...db import write_transaction
+from ...db import db, is_postgres, write_transaction
 from ...models import (
     AuditEvent,
     CheckIn,
@@ -18,12 +20,16 @@ from ...models import (
     Family,
     Invite,
     LoginFailure,
+    MailMessage,
     PasswordReset,
     PushSubscription,
     SupportRequest,
     User,
     utcnow,
 )
+from ..people.throttle import account_key
+
+log = logging.getLogger(__name__)
 
 EXPORT_FORMAT = "attune-export/1"
 
@@ -90,7 +96,8 @@ def export_family(user: User) -> dict:
 
 
 def delete_account(user: User) -> None:
-    """Erase the parent's account and every row about their family, all or nothing."""
+    """Erase the parent's account and every row about their family, all or nothing; then make sure
+    the erased rows can't be read back from the database's files (see :func:`_leave_no_trace`)."""
     with write_transaction():
         family = Family.get_or_none(Family.user == user)
         if family is not None:
@@ -104,11 +111,30 @@ def delete_account(user: User) -> None:
             family_id = None
         PushSubscription.delete().where(PushSubscription.user == user).execute()
         PasswordReset.delete().where(PasswordReset.user == user).execute()
-        LoginFailure.delete().where(LoginFailure.key == f"email:{user.email}").execute()
+        LoginFailure.delete().where(LoginFailure.key == account_key(user.email)).execute()
+        MailMessage.delete().where(MailMessage.to_address == user.email).execute()
+        # Staff actions about this account (a reset link, say) keep their row but lose the email.
+        (AuditEvent.update(detail=None)
+         .where(AuditEvent.target_type == "user", AuditEvent.target_id == str(user.id)).execute())
         AuditEvent.update(actor=None, ip="").where(AuditEvent.actor == user).execute()
         user.delete_instance()
         AuditEvent.create(action="account_deleted", target_type="family",
                           target_id=str(family_id or ""), detail=None)
+    _leave_no_trace()
+
+
+def _leave_no_trace() -> None:
+    """SQLite keeps the erased rows' old pages in its write-ahead log until a checkpoint (the
+    database file itself is zeroed by ``secure_delete``). A TRUNCATE checkpoint copies the zeroed
+    pages home and empties the log; it waits (busy timeout) for readers of older snapshots."""
+    if is_postgres():
+        return  # PostgreSQL reclaims dead rows with (auto)vacuum; its files aren't ours to manage
+    for _ in range(3):
+        busy, _log, _done = db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        if not busy:
+            return
+    log.warning("WAL checkpoint after an account erasure was blocked by readers; the next "
+                "automatic checkpoint will overwrite the erased pages")
 
 
 def confirmation_matches(user: User, typed: object) -> bool:

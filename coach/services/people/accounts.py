@@ -11,11 +11,14 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ...db import db
 from ...errors import AppError
-from ...models import ROLES, Family, User, utcnow
+from ...models import ROLES, Family, User, new_session_token, utcnow
+from ...security import audit
 from ..families.countries import country_for_timezone
 
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 MIN_PASSWORD = 10
+ENROLMENT_REFUSED = ("We couldn't create the account with those details. If you already have an "
+                     "account, sign in instead.")
 # A fixed hash to compare against when the email is unknown, so timing does not reveal accounts.
 _DUMMY_HASH = generate_password_hash("attune-timing-equaliser")
 
@@ -72,6 +75,31 @@ def authenticate(email: str, password: str) -> User | None:
     return user if user.active else None
 
 
+def end_sessions(user: User) -> None:
+    """Sign the account out everywhere: every session and remember-me cookie carries the old token."""
+    User.update(session_token=new_session_token()).where(User.id == user.id).execute()
+
+
+def change_password(user: User, current: str, new: str) -> User:
+    """Set a new password after checking the current one; every other session is signed out.
+
+    Raises AppError 422 with a message per field. Returns the user with its new session token.
+    """
+    if not check_password_hash(user.password_hash, current or ""):
+        raise AppError(422, "Your current password isn't right.",
+                       fields={"current_password": "Your current password isn't right. Check it and try again."})
+    problem = password_problem(new)
+    if not problem and new == current:
+        problem = "Choose a password different from your current one."
+    if problem:
+        raise AppError(422, problem, fields={"new_password": problem})
+    with db.atomic():
+        User.update(password_hash=hash_password(new), session_token=new_session_token()).where(
+            User.id == user.id).execute()
+        audit("password_changed", "user", user.id, actor=user)
+    return User.get_by_id(user.id)
+
+
 @dataclass
 class Enrolment:
     """What a parent fills in on the invite page (DESIGN.md `/join/<token>` fields)."""
@@ -93,7 +121,13 @@ def enrol_family(enrolment: Enrolment, worker: User, claim_invite) -> Family:
     if someone else used it first, so a token can never enrol two families.
     """
     with db.atomic():
-        user = create_user(enrolment.email, enrolment.password, "parent", enrolment.display_name)
+        try:
+            user = create_user(enrolment.email, enrolment.password, "parent", enrolment.display_name)
+        except AppError as error:
+            if error.code != "email_taken":
+                raise
+            # Whoever holds an invite must not learn which emails have accounts.
+            raise AppError(422, ENROLMENT_REFUSED, code="enrolment_refused") from None
         family = Family.create(
             user=user,
             worker=worker,

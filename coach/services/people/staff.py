@@ -2,7 +2,8 @@
 moving families between caseloads.
 
 Reset links carry a random token; only its SHA-256 hash is stored (``PasswordReset.token_hash``).
-A link works once, for :data:`RESET_HOURS` hours. No email is sent: the admin passes the link on.
+A link works once, for :data:`RESET_HOURS` hours, and at most :data:`OPENED_MINUTES` minutes after
+it is first opened. No email is sent: the admin passes the link on.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from .invites import hash_token
 
 STAFF_ROLES = ("worker", "admin")
 RESET_HOURS = 48
+OPENED_MINUTES = 30
 
 
 def staff() -> list[User]:
@@ -145,6 +147,16 @@ def find_usable_reset(token: str) -> PasswordReset:
     if reset.expires_at <= utcnow() or not reset.user.active:
         raise AppError(410, "This reset link has expired. Ask an admin for a new one.",
                        code="reset_expired")
+    return reset
+
+
+def open_reset(token: str) -> PasswordReset:
+    """The link was opened: it now expires within :data:`OPENED_MINUTES` minutes (a link copied out
+    of a log or a browser history later is worthless). Raises as :func:`find_usable_reset`."""
+    reset = find_usable_reset(token)
+    soon = utcnow() + timedelta(minutes=OPENED_MINUTES)
+    (PasswordReset.update(expires_at=soon)
+     .where(PasswordReset.id == reset.id, PasswordReset.expires_at > soon).execute())
     return reset
 
 
