@@ -7,16 +7,19 @@ so pages and the JSON API enforce the same rules: anonymous page visits go to th
 from __future__ import annotations
 
 import hmac
-from datetime import timedelta
+import secrets
+from datetime import UTC, datetime
 from functools import wraps
 from urllib.parse import urlparse
 
 from flask import Flask, current_app, has_request_context, redirect, request, url_for
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
+from itsdangerous import BadData, URLSafeTimedSerializer
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .errors import AppError, error_response, wants_json
-from .models import AuditEvent, LoginFailure, User, utcnow
+from .models import AuditEvent, User, utcnow
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
@@ -46,14 +49,23 @@ AREA_ROLES = {
 
 @login_manager.user_loader
 def _load_user(session_id: str) -> User | None:
-    """``<id>:<session token>`` from the session or remember-me cookie → the user, if still valid.
+    """``<id>:<session token>:<signed-in epoch>`` from the session or remember-me cookie → the user,
+    if still valid.
 
-    A deactivated account, or one whose token changed (a password reset), is signed out at once.
+    A deactivated account, one whose token changed (sign-out, a new password), or a sign-in older
+    than ``REMEMBER_COOKIE_DURATION`` is refused: the cookie's own expiry lives in the browser, so a
+    copy kept elsewhere would otherwise work for ever.
     """
-    user_id, _, token = session_id.partition(":")
-    user = User.get_or_none(User.id == int(user_id)) if user_id.isdigit() else None
+    user_id, token, signed_in = (session_id.split(":") + ["", ""])[:3]
+    if not (user_id.isdigit() and signed_in.isdigit()):
+        return None  # also the id format used before sign-in times were recorded
+    started = datetime.fromtimestamp(int(signed_in), UTC).replace(tzinfo=None)
+    if utcnow() - started > current_app.config["REMEMBER_COOKIE_DURATION"]:
+        return None
+    user = User.get_or_none(User.id == int(user_id))
     if user is None or not user.active or not hmac.compare_digest(user.session_token, token):
         return None
+    user.signed_in_at = int(signed_in)  # keeps get_id() equal to the id the cookie carries
     return user
 
 
@@ -103,39 +115,38 @@ def home_for(user: User) -> str:
     return {"parent": "parent.home", "worker": "worker.caseload", "admin": "admin.dashboard"}[user.role]
 
 
-# --- throttling -----------------------------------------------------------------------------------
+# --- throttling and known devices --------------------------------------------------------------
 
-def _throttle_keys(email: str, ip: str) -> list[str]:
-    return [f"email:{email.strip().lower()}", f"ip:{ip}"]
-
-
-def login_blocked_for(email: str, ip: str) -> int:
-    """Minutes until sign-in may be tried again for this account or address (0 = not blocked)."""
-    window = timedelta(minutes=current_app.config["LOGIN_WINDOW_MINUTES"])
-    limit = current_app.config["LOGIN_MAX_FAILURES"]
-    since = utcnow() - window
-    longest = 0
-    for key in _throttle_keys(email, ip):
-        recent = (LoginFailure.select(LoginFailure.created_at)
-                  .where(LoginFailure.key == key, LoginFailure.created_at > since)
-                  .order_by(LoginFailure.created_at.desc()).limit(limit))
-        times = [row.created_at for row in recent]
-        if len(times) >= limit:
-            free_at = times[-1] + window
-            longest = max(longest, int((free_at - utcnow()).total_seconds() // 60) + 1)
-    return longest
+KNOWN_DEVICE_COOKIE = "known_device"
 
 
-def record_login_failure(email: str, ip: str) -> None:
-    """Count a failed sign-in against the account and the address; old rows are pruned."""
-    now = utcnow()
-    LoginFailure.insert_many([{"key": key, "created_at": now} for key in _throttle_keys(email, ip)]).execute()
-    cutoff = now - timedelta(days=1)
-    LoginFailure.delete().where(LoginFailure.created_at < cutoff).execute()
+def _device_signer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="known-device")
 
 
-def clear_login_failures(email: str) -> None:
-    LoginFailure.delete().where(LoginFailure.key == _throttle_keys(email, "")[0]).execute()
+def known_device_for(user: User | None) -> str | None:
+    """The nonce of this browser's signed known-device cookie when it was issued to ``user`` by a
+    successful sign-in within ``REMEMBER_COOKIE_DURATION``; else None."""
+    cookie = request.cookies.get(KNOWN_DEVICE_COOKIE)
+    if user is None or not cookie:
+        return None
+    max_age = int(current_app.config["REMEMBER_COOKIE_DURATION"].total_seconds())
+    try:
+        data = _device_signer().loads(cookie, max_age=max_age)
+    except BadData:
+        return None
+    if not isinstance(data, dict) or data.get("u") != user.id or not isinstance(data.get("n"), str):
+        return None
+    return data["n"]
+
+
+def remember_device(response, user: User) -> None:
+    """Mark this browser as one that signed in to ``user``'s account (throttling lets it through)."""
+    value = _device_signer().dumps({"u": user.id, "n": secrets.token_urlsafe(12)})
+    config = current_app.config
+    response.set_cookie(KNOWN_DEVICE_COOKIE, value, max_age=config["REMEMBER_COOKIE_DURATION"],
+                        secure=config.get("REMEMBER_COOKIE_SECURE", False), httponly=True,
+                        samesite="Lax")
 
 
 def audit(action: str, target_type: str = "", target_id: object = "", actor: User | None = None,
@@ -149,7 +160,11 @@ def audit(action: str, target_type: str = "", target_id: object = "", actor: Use
 
 
 def init_app(app: Flask) -> None:
-    """Install Flask-Login, CSRF protection and the response headers."""
+    """Install the trusted-proxy fix, Flask-Login, CSRF protection and the response headers."""
+    proxies = app.config["TRUSTED_PROXIES"]
+    if proxies:
+        # Only the last ``proxies`` X-Forwarded-For hops are believed; a client can't pick its address.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "basic"

@@ -33,7 +33,8 @@ def test_create_invite_shows_link_and_qr(client, auth, app):
     assert "Your new invite link for Jo at Elm St" in html
     invite = Invite.get(Invite.worker == worker.id)
     assert (invite.label, invite.expires_at.date()) == ("Jo at Elm St", (utcnow() + timedelta(days=7)).date())
-    assert client.get(link.replace("http://localhost", "")).status_code == 200
+    visitor = app.test_client().get(link.replace("http://localhost", ""), follow_redirects=True)
+    assert visitor.status_code == 200  # a new visitor
 
 
 def test_bad_days_get_a_clear_message_and_nothing_is_made(client, auth, app):
