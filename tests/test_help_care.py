@@ -105,6 +105,8 @@ def test_low_mood_card_accept_asks_the_worker_and_shows_the_status(parent, famil
     assert response.status_code == 302
     request = SupportRequest.get()
     assert (request.source, request.urgent, request.note) == ("low_mood", False, None)
+    parent.post("/help/low-mood", data={"csrf_token": parent.csrf, "choice": "accept"})  # a second tap
+    assert SupportRequest.select().count() == 1
     home = parent.get("/").get_data(as_text=True)
     assert "It sounds like things have been hard" not in home and "Sent to Maria at" in home
 

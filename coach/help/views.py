@@ -150,7 +150,10 @@ def low_mood_answer():
     family = family_for(current_user)
     choice = request.form.get("choice", "")
     if choice == "accept":
-        ask_for_support(family, current_user._get_current_object(), source="low_mood")
+        already = (SupportRequest.select().where((SupportRequest.family == family.id)
+                                                 & SupportRequest.followed_up_at.is_null()).exists())
+        if not already:  # a second tap, or a request from /help meanwhile: the worker knows already
+            ask_for_support(family, current_user._get_current_object(), source="low_mood")
         return flask_redirect(url_for(".help_page", _anchor="status"))
     if choice == "dismiss":
         session[LOW_MOOD_DISMISSED] = wellbeing.latest_checkin_id(family)
