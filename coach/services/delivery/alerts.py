@@ -16,6 +16,7 @@ from flask import current_app
 
 from ...db import db
 from ...models import StaffAlert, SupportRequest, utcnow
+from ..families.support import ALERT_SENTENCE, DUTY_URGENT_SENTENCE
 from .outbox import backoff, claim_due, finish
 from .push import PushMessage, PushSender, _with_declarative, absolute_url, encode_payload, host_allowed
 from .sending import SubscriptionResult, _subscriptions_by_user, record_subscription_results
@@ -26,10 +27,9 @@ ALERT_KEYS = ("alerts_sent", "alerts_no_device", "alerts_retrying", "alerts_fail
 BATCH_SIZE = 100
 LEASE_SECONDS = 300
 GIVE_UP_AFTER = timedelta(hours=24)  # the email and the escalation still stand when a push can't go
-TEXT = {
-    "alert": ("A family asked for help", "A family on your caseload asked you to get in touch."),
-    "urgent": ("Urgent: a family may not be safe",
-               "A family said they or their child may not be safe right now."),
+TEXT = {  # the same sentences as the emails: a lock screen shows no note and no name
+    "alert": ("A family asked for help", ALERT_SENTENCE),
+    "urgent": ("Urgent: a family may not be safe", DUTY_URGENT_SENTENCE),
     "escalation": ("Not followed up yet", "A family asked for help and nobody has followed it up yet."),
 }
 

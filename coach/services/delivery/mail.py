@@ -29,7 +29,6 @@ log = logging.getLogger(__name__)
 MAIL_KEYS = ("mail_sent", "mail_retrying", "mail_failed")
 BATCH_SIZE = 50
 LEASE_SECONDS = 300
-BACKOFF_CAP_MINUTES = 60
 GIVE_UP_AFTER = timedelta(days=2)  # past this a message is marked failed (and logged) instead of retried
 DEFAULT_TIMEOUT = 10  # seconds per SMTP connection step
 
