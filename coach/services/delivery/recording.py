@@ -310,8 +310,10 @@ class Recorder:
 
     async def record(self, outcome: DeliveryOutcome) -> None:
         """Queue ``outcome`` for the next write and wait until it is written."""
+        if isinstance(self._failed, Exception):  # the write that failed is the tick's error
+            raise self._failed
         if self._failed is not None:
-            raise RuntimeError("recording stopped after a failed write") from self._failed
+            raise RuntimeError("recording stopped") from self._failed
         done = asyncio.get_running_loop().create_future()
         self._queued.append((outcome, done))
         self._wake.set()
