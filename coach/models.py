@@ -226,8 +226,9 @@ class CheckIn(BaseModel):
     received_at = DateTimeField(default=utcnow, index=True)
 
     class Meta:
-        # Planning reads each due family's latest check-in: a seek, whatever the family's history.
-        indexes = ((("family", "received_at"), False),)
+        # Planning reads each due family's latest check-in: a seek, whatever the family's history;
+        # with when it was made, the caseload reads recent check-in days from the index alone.
+        indexes = ((("family", "received_at", "client_created_at"), False),)
 
 
 SUPPORT_SOURCES = ("help", "checkin", "low_mood")

@@ -74,6 +74,11 @@ ROUTES = [
     ("GET", "/worker/families/<int:family_id>/export.csv", expect(302, 403, 200, 404, 200)),
     # no request_id in the form: re-rendered with a message; another worker's family is a 404 first
     ("POST", "/worker/families/<int:family_id>/follow-up", expect(302, 403, 422, 404, 422)),
+    # empty form: kind and outcome missing, nothing logged; another worker's family is a 404 first
+    ("POST", "/worker/families/<int:family_id>/contacts", expect(302, 403, 422, 404, 422)),
+    ("POST", "/worker/families/<int:family_id>/phone", expect(302, 403, 302, 404, 302)),  # empty: removed
+    ("GET", "/worker/settings", expect(302, 403, 200, 200, 200)),
+    ("POST", "/worker/settings", expect(302, 403, 302, 302, 302)),  # empty: each family's own zone
     # --- admin area ---
     ("GET", "/admin/prompts", expect(302, 403, 403, 403, 200)),
     ("GET", "/admin/prompts/new", expect(302, 403, 403, 403, 200)),

@@ -10,9 +10,9 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 
-from coach.models import CheckIn, Delivery, PushSubscription, SupportRequest
-from coach.services.families import engagement
-from coach.services.families.activity import local_days
+from coach.models import CheckIn, ContactLog, Delivery, Family, PushSubscription, SupportRequest
+from coach.services.families import engagement, long_streaks
+from coach.services.families.activity import LastContact, caseload_index, local_days
 from coach.services.families.engagement import StatusFacts, classify, measure_families, measure_family, streak
 from coach.services.families.streaks import count_streak, family_streak
 
@@ -65,8 +65,8 @@ def checked_in_days_ago(family, days: int) -> CheckIn:
 # --- the rules, as a pure function ---------------------------------------------------------------
 
 def facts(**overrides) -> StatusFacts:
-    values = {"today": TODAY, "enrolled_on": TODAY - timedelta(days=60), "devices": 1, "working_devices": 1,
-              "last_checkin_on": TODAY}
+    values = {"today": TODAY, "enrolled_on": TODAY - timedelta(days=60), "last_checkin_on": TODAY,
+              "week_days": 4}
     values.update(overrides)
     return StatusFacts(**values)
 
@@ -78,29 +78,40 @@ def test_days_since_checkin_boundaries(days, status):
     assert classify(facts(last_checkin_on=TODAY - timedelta(days=days)))[0] == status
 
 
+@pytest.mark.parametrize(("week_days", "needed", "status"), [
+    (3, 3, "engaged"), (2, 3, "slipping"), (0, 3, "slipping"), (2, 2, "engaged"), (1, 2, "slipping"),
+    (1, 1, "engaged"),
+])
+def test_how_often_in_the_last_seven_days(week_days, needed, status):
+    assert classify(facts(week_days=week_days, needed=needed))[0] == status
+
+
+@pytest.mark.parametrize(("days_of_week", "needed"), [
+    ("0123456", 3), ("012345", 3), ("01234", 3), ("024", 2), ("03", 1), ("5", 1),
+])
+def test_days_needed_follow_the_prompt_days(days_of_week, needed):
+    assert engagement.week_days_needed(days_of_week) == needed
+
+
 @pytest.mark.parametrize(("enrolled", "status"), [
     (0, "new"), (3, "new"), (4, "slipping"), (9, "slipping"), (10, "disengaged"),
 ])
 def test_never_checked_in_is_measured_from_enrolment(enrolled, status):
-    result = classify(facts(last_checkin_on=None, enrolled_on=TODAY - timedelta(days=enrolled)))
+    result = classify(facts(last_checkin_on=None, week_days=0, enrolled_on=TODAY - timedelta(days=enrolled)))
     assert result[0] == status
 
 
-@pytest.mark.parametrize(("enrolled", "status"), [(0, "new"), (6, "new"), (7, "engaged")])
-def test_new_lasts_seven_days(enrolled, status):
-    assert classify(facts(enrolled_on=TODAY - timedelta(days=enrolled)))[0] == status
+@pytest.mark.parametrize(("enrolled", "status"), [(0, "new"), (6, "new"), (7, "slipping")])
+def test_new_lasts_seven_days_and_is_not_held_to_the_weekly_rule(enrolled, status):
+    assert classify(facts(enrolled_on=TODAY - timedelta(days=enrolled), week_days=1))[0] == status
 
 
-def test_new_family_still_flagged_when_slipping_or_without_device():
-    assert classify(facts(enrolled_on=TODAY - timedelta(days=5), last_checkin_on=TODAY - timedelta(days=4)))[0] \
-        == "slipping"
-    assert classify(facts(enrolled_on=TODAY, devices=0, working_devices=0)) == (
-        "disengaged", "No device set up for notifications")
-
-
-def test_no_working_device_is_disengaged():
-    assert classify(facts(devices=2, working_devices=0)) == ("disengaged", "Notifications are failing on every device")
-    assert classify(facts(devices=2, working_devices=1))[0] == "engaged"
+def test_devices_do_not_change_engagement():
+    """Phone trouble is reach, not engagement: the rules have no device input at all."""
+    assert "devices" not in StatusFacts.__dataclass_fields__
+    assert engagement.reach_of(0, 0) == "none"
+    assert engagement.reach_of(2, 0) == "failing"
+    assert engagement.reach_of(2, 1) == "push"
 
 
 @pytest.mark.parametrize(("paused_until", "status"), [
@@ -110,13 +121,8 @@ def test_paused_until_today_inclusive(paused_until, status):
     assert classify(facts(paused_until=paused_until))[0] == status
 
 
-def test_paused_outranks_disengaged_and_support_outranks_everything():
-    quiet = {"last_checkin_on": TODAY - timedelta(days=30), "devices": 0, "working_devices": 0}
-    assert classify(facts(paused_until=TODAY, **quiet))[0] == "paused"
-    status, reason = classify(facts(paused_until=TODAY, open_support=2, support_since=TODAY - timedelta(days=1),
-                                    **quiet))
-    assert status == "support"
-    assert reason == "Asked to hear from you yesterday (2 requests open)"
+def test_paused_outranks_disengaged():
+    assert classify(facts(paused_until=TODAY, last_checkin_on=TODAY - timedelta(days=30), week_days=0))[0] == "paused"
 
 
 def test_reasons_read_as_sentences():
@@ -125,7 +131,15 @@ def test_reasons_read_as_sentences():
         "No check-in since joining 12 days ago"
     assert classify(facts(enrolled_on=TODAY - timedelta(days=2)))[1] == "Joined 2 days ago"
     assert classify(facts(paused_until=date(2026, 4, 2)))[1] == "Paused until 2 Apr"
-    assert classify(facts(last_checkin_on=TODAY - timedelta(days=1)))[1] == "Checked in yesterday"
+    assert classify(facts(last_checkin_on=TODAY - timedelta(days=1)))[1] == \
+        "Checked in yesterday · 4 of the last 7 days"
+    assert classify(facts(week_days=1))[1] == "Checked in on 1 of the last 7 days"
+
+
+@pytest.mark.parametrize(("this_week", "last_week", "trend"), [(4, 2, "up"), (2, 4, "down"), (3, 3, "steady"),
+                                                                (0, 0, "steady")])
+def test_trend_against_the_week_before(this_week, last_week, trend):
+    assert engagement.trend(this_week, last_week) == trend
 
 
 def test_subscription_works_boundary():
@@ -135,12 +149,71 @@ def test_subscription_works_boundary():
     assert not engagement.subscription_works(1, None, NOW)
 
 
+def contact(days_ago: int, outcome: str = "reached", next_in: int | None = None) -> LastContact:
+    return LastContact(TODAY - timedelta(days=days_ago), "call", outcome,
+                       TODAY + timedelta(days=next_in) if next_in is not None else None)
+
+
+@pytest.mark.parametrize(("latest", "state"), [
+    (None, ""),
+    (contact(0, next_in=1), "waiting"),         # a next step tomorrow: not yet
+    (contact(3, next_in=0), "due"),             # its day has come
+    (contact(9, next_in=-2), "due"),            # and stays due until the next contact
+    (contact(6), "waiting"),                    # reached 6 days ago, no next step: they just spoke
+    (contact(7), ""),                           # a week on, the family needs a call again
+    (contact(0, outcome="no_answer"), ""),      # not reached: still needs a call
+    (contact(0, outcome="left_message"), ""),
+])
+def test_contact_state_boundaries(latest, state):
+    assert engagement.contact_state(latest, TODAY) == state
+
+
+@pytest.mark.parametrize(("status", "support", "state", "group"), [
+    ("engaged", 1, "waiting", "support"),           # asked for support: first, whatever else
+    ("paused", 0, "due", "next_step_due"),          # a due next step outranks the rest
+    ("disengaged", 0, "", "falling_away"),
+    ("slipping", 0, "", "falling_away"),
+    ("new", 0, "", "steady"),
+    ("engaged", 0, "", "steady"),
+    ("disengaged", 0, "waiting", "waiting"),         # called and planned: below those who need a call
+    ("paused", 0, "", "paused"),
+])
+def test_call_order_groups(status, support, state, group):
+    assert engagement.need_group(status, support, state) == group
+
+
+# --- the issue's two families -----------------------------------------------------------------------
+
+def test_sofia_is_engaged_with_no_device_and_marcus_is_not_engaged(app):
+    """Sofia checked in two days ago, on 4 of the last 6 days, on a 63-day streak, with no device:
+    engaged, reach "no device". Marcus checked in once in six days, yesterday: not engaged."""
+    sofia = make_family(display_name="Sofia", enrolled_days_ago=90, device=False)
+    for n in range(2, 66):
+        if n not in (3, 6):  # 4 of the last 6 days (2, 4, 5, 7…): two missed days, both forgiven
+            checked_in_days_ago(sofia, n)
+    marcus = make_family(display_name="Marcus", enrolled_days_ago=90)
+    checked_in_days_ago(marcus, 1)
+    rows = {row.family.display_name: row for row in measure_families([sofia, marcus], now=NOW)}
+    assert rows["Sofia"].status == "engaged"
+    assert (rows["Sofia"].reach, rows["Sofia"].reach_label) == ("none", "No device")
+    assert rows["Sofia"].streak == 62  # days 2..65 but 3 and 6: today not yet counted as missed
+    assert rows["Sofia"].days_since_checkin == 2
+    assert rows["Marcus"].status == "slipping"
+    assert rows["Marcus"].reason == "Checked in on 1 of the last 7 days"
+    assert rows["Marcus"].reach == "push"
+
+
 # --- the rules on real rows, with the clock moved ------------------------------------------------
+
+def checked_in_daily(family, days: int) -> None:
+    for n in range(days):
+        checked_in_days_ago(family, n)
+
 
 def test_status_time_travel_on_the_database(app):
     """The same family moves engaged → slipping → disengaged as the clock moves on."""
     family = make_family()
-    checked_in_days_ago(family, 0)
+    checked_in_daily(family, 5)
     expected = {3: "engaged", 4: "slipping", 9: "slipping", 10: "disengaged"}
     for days, status in expected.items():
         later = NOW + timedelta(days=days)
@@ -157,13 +230,14 @@ def test_device_rules_on_the_database(app):
     fresh = make_family(device=False)
     add_device(fresh)  # subscribed, never pushed yet, no errors: works
     for family in (no_device, failing, recovering, fresh):
-        checked_in_days_ago(family, 1)
+        checked_in_daily(family, 4)
     rows = {row.family.id: row for row in measure_families([no_device, failing, recovering, fresh], now=NOW)}
-    assert rows[no_device.id].status == "disengaged"
-    assert (rows[failing.id].status, rows[failing.id].devices, rows[failing.id].working_devices) == ("disengaged", 1, 0)
-    assert rows[recovering.id].status == "engaged"
+    assert {row.status for row in rows.values()} == {"engaged"}  # reach never changes engagement
+    assert rows[no_device.id].reach == "none"
+    assert (rows[failing.id].reach, rows[failing.id].devices, rows[failing.id].working_devices) == ("failing", 1, 0)
+    assert rows[recovering.id].reach == "push"
     assert rows[recovering.id].last_push_ok_at == NOW - timedelta(days=10)
-    assert rows[fresh.id].status == "engaged"
+    assert rows[fresh.id].reach == "push"
 
 
 def test_support_paused_and_new_on_the_database(app):
@@ -171,17 +245,17 @@ def test_support_paused_and_new_on_the_database(app):
     SupportRequest.create(family=asked, created_at=NOW - timedelta(days=2))
     handled = make_family()
     SupportRequest.create(family=handled, created_at=NOW - timedelta(days=2), followed_up_at=NOW)
-    checked_in_days_ago(handled, 1)
+    checked_in_daily(handled, 3)
     paused = make_family(paused_until=TODAY)
     newcomer = make_family(enrolled_days_ago=6)
     checked_in_days_ago(newcomer, 0)
     rows = {row.family.id: row for row in measure_families([asked, handled, paused, newcomer], now=NOW)}
-    assert (rows[asked.id].status, rows[asked.id].open_support) == ("support", 1)
-    assert rows[handled.id].status == "engaged"
+    assert (rows[asked.id].status, rows[asked.id].open_support, rows[asked.id].need_group) == ("paused", 1, "support")
+    assert (rows[handled.id].status, rows[handled.id].open_support) == ("engaged", 0)
     assert rows[paused.id].status == "paused"
     assert measure_family(paused, now=NOW + timedelta(days=1)).status == "disengaged"
     assert rows[newcomer.id].status == "new"
-    assert measure_family(newcomer, now=NOW + timedelta(days=1)).status == "engaged"
+    assert measure_family(newcomer, now=NOW + timedelta(days=1)).status == "slipping"  # one day in 7
 
 
 def test_local_days_follow_the_family_timezone(app):
@@ -297,20 +371,34 @@ def test_long_streak_reads_further_back_than_the_strip(app):
 
 def test_sort_by_need_and_counts(app):
     engaged = make_family(display_name="B engaged")
-    checked_in_days_ago(engaged, 0)
+    checked_in_daily(engaged, 4)
     slipping_long = make_family(display_name="Z slipping")
     checked_in_days_ago(slipping_long, 8)
     slipping = make_family(display_name="A slipping")
     checked_in_days_ago(slipping, 5)
     paused = make_family(display_name="A paused", paused_until=TODAY)
     asked = make_family(display_name="Y asked")
-    checked_in_days_ago(asked, 0)
+    checked_in_daily(asked, 4)
     SupportRequest.create(family=asked)
-    rows = engagement.sort_by_need(measure_families([engaged, slipping_long, slipping, paused, asked], now=NOW))
-    assert [row.family.display_name for row in rows] == ["Y asked", "Z slipping", "A slipping", "B engaged",
-                                                          "A paused"]
-    assert engagement.status_counts(rows) == {"support": 1, "disengaged": 0, "slipping": 2, "new": 0,
-                                              "engaged": 1, "paused": 1}
+    called = make_family(display_name="C called")  # slipping, but the worker set a next step for later
+    checked_in_days_ago(called, 6)
+    ContactLog.create(family=called, kind="call", outcome="reached", next_step_on=TODAY + timedelta(days=3),
+                      created_at=NOW)
+    due = make_family(display_name="X due")  # engaged, but today is the day the worker planned to call
+    checked_in_daily(due, 4)
+    ContactLog.create(family=due, kind="visit", outcome="reached", next_step_on=TODAY,
+                      created_at=NOW - timedelta(days=7))
+    families = [engaged, slipping_long, slipping, paused, asked, called, due]
+    rows = engagement.sort_by_need(measure_families(families, now=NOW))
+    order = ["Y asked", "X due", "Z slipping", "A slipping", "B engaged", "C called", "A paused"]
+    assert [row.family.display_name for row in rows] == order
+    assert engagement.status_counts(row.status for row in rows) == {
+        "disengaged": 0, "slipping": 3, "new": 0, "engaged": 3, "paused": 1}
+    assert rows[1].next_step_due and not rows[5].next_step_due
+    # The cheap index the caseload pages with puts them in the same order.
+    index = caseload_index(Family.select().where(Family.id.in_([f.id for f in families])), NOW)
+    by_id = {f.id: f.display_name for f in families}
+    assert [by_id[entry.family_id] for entry in engagement.rank_caseload(index, NOW)] == order
 
 
 @pytest.mark.parametrize("timezone", ["Europe/London", "America/New_York", "Asia/Kolkata", "Asia/Kathmandu",
@@ -333,10 +421,10 @@ def test_remembered_long_streaks_follow_changes_to_older_days(app, monkeypatch):
     family = make_family(enrolled_days_ago=100)
     for n in (*range(40), *range(43, 50)):  # days 40-42 missed: the run stops at 40
         checked_in_days_ago(family, n)
-    monkeypatch.setattr(engagement, "_streak_memo", engagement._StreakMemo())
+    monkeypatch.setattr(long_streaks, "_streak_memo", long_streaks._StreakMemo())
     reads = []
-    real = engagement.older_checkin_days
-    monkeypatch.setattr(engagement, "older_checkin_days", lambda *args: reads.append(1) or real(*args))
+    real = long_streaks.older_checkin_days
+    monkeypatch.setattr(long_streaks, "older_checkin_days", lambda *args: reads.append(1) or real(*args))
     assert measure_family(family, now=NOW).streak == 40
     assert measure_family(family, now=NOW).streak == 40
     assert len(reads) == 1

@@ -38,7 +38,9 @@ ROLE_BY_PREFIX = {"/api/": "parent", "/checkin/": "parent", "/settings": "parent
 #: a refused follow-up re-renders the family page, and showing its shared notes is audited.
 WRITES_WHEN_REFUSED = {"/login": ("loginfailure", "login_failure", "login_attempt", "throttle"),
                        "/account/password": ("login_failure",),  # a wrong current password counts
-                       "/worker/families/<int:family_id>/follow-up": ("audit_event",)}
+                       "/worker/families/<int:family_id>/follow-up": ("audit_event",),
+                       "/worker/families/<int:family_id>/contacts": ("audit_event",),
+                       "/worker/families/<int:family_id>/phone": ("audit_event",)}
 #: Routes fuzzed last: hostile sign-ins may throttle the address every test client shares.
 LAST = ("/login", "/join/<token>", "/reset/<reset_token>", "/logout", "/account/password")
 

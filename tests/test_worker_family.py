@@ -58,9 +58,14 @@ def test_timeline_tells_what_happened(app, story):
     assert "Come back together" in html
     assert "Tried it · “We had a cuddle” · felt good" in html
     assert "<strong>asked for support</strong>" in html
-    assert "Not sent: push service said 410 — device removed" in html
-    assert "Not sent: no working device. The prompt waited in the app." in html
-    assert "Not delivered before the day ended; last try: push service said 503 — it was having problems" in html
+    # Failures in plain words, each with the next step (the push service's code stays in brackets).
+    assert ("Not sent. This phone stopped accepting notifications (it was reset, or reminders were turned off; "
+            "the push service said 410). Ask Hana Family to open Attune and turn reminders on again.") in html
+    assert ("Not sent: no working device, so the prompt waited in the app. Ask Hana Family to open Attune "
+            "and turn reminders on.") in html
+    assert ("Not delivered before the day ended. Last try: The push service was having problems (503). "
+            "Attune tries again until the day ends") in html
+    assert "push service said 503 — it was having problems" not in html
     assert "Mon, Wed, Fri" in html and "Europe/London" not in html
     assert 'class="chip chip-support">Asked for support' in html
     assert '<svg class="strip strip-big" viewBox="0 0 278 24" role="group"' in html

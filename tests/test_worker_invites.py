@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from urllib.parse import unquote
 
 from coach.models import Invite, utcnow
 from coach.services.people.invites import create_invite
@@ -27,7 +28,7 @@ def test_create_invite_shows_link_and_qr(client, auth, app):
         "csrf_token": auth.csrf_token("/worker/invites"), "label": "Jo at Elm St", "days": "7"})
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    link = re.search(r'<p class="code" id="new-link">(http://localhost/join/[\w-]+)</p>', html).group(1)
+    link = re.search(r'<p class="code invite-link" id="new-link">(http://localhost/join/[\w-]+)</p>', html).group(1)
     assert '<div class="qr"><svg role="img"' in html
     assert " style=" not in html  # strict CSP: no inline styles anywhere on the page
     assert "Your new invite link for Jo at Elm St" in html
@@ -77,3 +78,25 @@ def test_cannot_cancel_another_workers_invite(app):
     response = client.post(f"/worker/invites/{invite.id}/revoke", data={"csrf_token": auth.csrf_token("/worker/")})
     assert response.status_code == 404
     assert Invite.get_by_id(invite.id).state == "pending"
+
+
+def test_new_invite_can_be_shared_copied_texted_and_printed(client, auth, app):
+    """Share and Copy (a module turns them on), a text message with the link in friendly words, and a
+    card that prints with the QR code; the worker's private label never goes to the parent."""
+    worker = factories.make_user("worker", name="Wren Worker")
+    auth.login(worker)
+    html = client.post("/worker/invites", data={
+        "csrf_token": auth.csrf_token("/worker/invites"), "label": "Jo - housing worry", "days": "7"}).get_data(as_text=True)
+    link = re.search(r'id="new-link">(http://localhost/join/[\w-]+)</p>', html).group(1)
+    assert f'data-url="{link}"' in html
+    assert '<button class="btn" type="button" data-action="share-invite" hidden>Share…</button>' in html
+    assert 'data-action="copy-invite" hidden' in html and 'data-action="print-invite" hidden' in html
+    sms = re.search(r'href="(sms:\?&amp;body=[^"]+)"', html).group(1)
+    body = unquote(sms.split("body=", 1)[1])
+    assert body.startswith("Hi, here is your invite to Attune from Wren Worker")
+    assert body.endswith(link)
+    assert "housing" not in body and "housing" not in html.split('data-share-text="', 1)[1].split('"', 1)[0]
+    assert '<script type="module" src="/static/js/invite-share.js"></script>' in html
+    assert 'class="print-only invite-card-lead"' in html
+    assert '<span class="screen-only">Your new invite link for Jo - housing worry</span>' in html  # not printed
+    assert " onclick=" not in html and " style=" not in html

@@ -32,6 +32,15 @@ ACTION_LABELS = {
     "resource_hide": "Hid a support resource",
     "resource_show": "Showed a support resource",
     "view_notes": "Viewed a family's notes",
+    "support_followed_up": "Followed up a support request",
+    "contact_logged": "Logged a call, text or visit",
+    "phone_changed": "Changed a parent's phone number",
+    "settings_changed": "Changed a family's settings",
+    "staff_timezone_changed": "Changed their own time zone",
+    "data_exported": "Downloaded their data",
+    "account_deleted": "Deleted their account",
+    "password_changed": "Changed their password",
+    "push.test": "Sent a test notification",
 }
 
 

@@ -16,8 +16,8 @@ from flask_login import current_user
 
 from ..errors import AppError
 from ..security import audit, role_required
-from ..services.families import caseload
-from ..services.families.engagement import PERIODS, FamilyEngagement
+from ..services.families import caseload, contacts
+from ..services.families.engagement import PERIODS, FamilyEngagement, local_date
 from .blueprint import bp
 from .forms import read_filters
 
@@ -59,7 +59,9 @@ CASELOAD_HEADER = ["family_id", "family", "child", "worker", "status", "reason",
 for _n in PERIODS:
     CASELOAD_HEADER += [f"prompts_{_n}d", f"delivered_{_n}d", f"delivered_pct_{_n}d", f"opened_{_n}d",
                         f"opened_pct_{_n}d", f"checked_in_{_n}d", f"checked_in_pct_{_n}d"]
-CASELOAD_HEADER += ["devices", "working_devices", "last_successful_push_utc", "open_support_requests"]
+CASELOAD_HEADER += ["devices", "working_devices", "last_successful_push_utc", "open_support_requests",
+                    "check_in_days_7d", "check_in_days_prev_7d", "trend", "reach", "next_step_due",
+                    "last_contact_on", "last_contact", "next_step_on"]
 
 
 def caseload_row(row: FamilyEngagement) -> list[object]:
@@ -74,6 +76,11 @@ def caseload_row(row: FamilyEngagement) -> list[object]:
         cells += [funnel.prompts, funnel.delivered, funnel.rate(funnel.delivered), funnel.opened,
                   funnel.rate(funnel.opened), funnel.checked_in, funnel.rate(funnel.checked_in)]
     cells += [row.devices, row.working_devices, row.last_push_ok_at, row.open_support]
+    contact = row.contact
+    cells += [row.week_days, row.last_week_days, row.trend, row.reach_label, row.next_step_due,
+              contact.on if contact else None,
+              contacts.contact_summary(contact.kind, contact.outcome) if contact else None,
+              contact.next_step_on if contact else None]
     return cells
 
 
@@ -85,19 +92,21 @@ def caseload_csv():
     if not valid:
         problems = " ".join(error for errors in form.errors.values() for error in errors)
         raise AppError(400, f"The export's filters need another look: {problems}", code="bad_filters")
-    rows, _counts = caseload.measured_caseload(current_user, form.filters())
+    rows = caseload.measured_caseload(current_user, form.filters(), page_size=None).rows
     return csv_response(f"caseload-{date.today().isoformat()}.csv", CASELOAD_HEADER,
                         (caseload_row(row) for row in rows))
 
 
 FAMILY_HEADER = ["date", "prompt", "theme", "delivery", "delivery_detail", "sent_at", "opened_at",
-                 "checked_in_at", "tried", "answer", "felt", "shared_note", "wants_support"]
+                 "checked_in_at", "tried", "answer", "felt", "shared_note", "wants_support",
+                 "contact", "contact_by", "contact_note", "next_step_on"]
 
 
 @bp.get("/families/<int:family_id>/export.csv")
 @role_required("worker", "admin")
 def family_csv(family_id: int):
-    """One family's whole history as CSV: a row per prompt and per check-in (local times)."""
+    """One family's whole history as CSV: a row per prompt, per check-in and per logged contact
+    (local times; a contact's row is dated by the family's local day)."""
     family = caseload.family_for(current_user, family_id)
     timeline = caseload.family_timeline(family, days=None)
     notes = caseload.shared_note_count(timeline)
@@ -112,9 +121,15 @@ def family_csv(family_id: int):
                 event.sent_at.replace(tzinfo=None) if event and event.sent_at else None,
                 event.opened_at.replace(tzinfo=None) if event and event.opened_at else None]
         if event and not entry.checkins:
-            rows.append(base + [None] * 6)
+            rows.append(base + [None] * 10)
         for checkin in entry.checkins:
             rows.append(base + [checkin.at.replace(tzinfo=None), checkin.tried, checkin.answer,
-                                checkin.felt, checkin.note, checkin.checkin.wants_support])
+                                checkin.felt, checkin.note, checkin.checkin.wants_support] + [None] * 4)
+    for contact in reversed(contacts.family_contacts(family, limit=None)):
+        rows.append([local_date(contact.created_at, family.timezone)] + [None] * 12
+                    + [contacts.contact_summary(contact.kind, contact.outcome),
+                       contact.worker.label if contact.worker_id and contact.worker else "",
+                       contact.note, contact.next_step_on])
+    rows.sort(key=lambda cells: cells[0])  # one history, oldest first (a stable sort keeps each day's order)
     slug = "".join(ch if ch.isascii() and ch.isalnum() else "-" for ch in family.display_name.lower()).strip("-") or "family"
     return csv_response(f"family-{family.id}-{slug[:40]}.csv", FAMILY_HEADER, rows)

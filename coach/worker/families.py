@@ -13,8 +13,10 @@ from ..inputs import checks_own_text, parse_int
 from ..models import Family
 from ..security import audit, role_required
 from ..services.families import caseload, wellbeing
-from ..services.families.engagement import local_time, measure_family
+from ..services.families.engagement import measure_family
+from ..services.people.staff_time import viewer_zone
 from .blueprint import bp
+from .contact_page import family_extras
 from .forms import FollowUpForm
 
 HISTORY_CHOICES = (28, 90, 365)
@@ -28,19 +30,21 @@ def history_days() -> int:
     return days
 
 
-def render_family(family: Family, form: FollowUpForm, status: int = 200):
-    """The family page, with the follow-up form as given (blank, or with its errors)."""
+def render_family(family: Family, form: FollowUpForm, status: int = 200, **forms):
+    """The family page, with the follow-up form as given (blank, or with its errors); ``forms`` may
+    give the contact and phone forms with their errors (contacts.py)."""
     days = history_days()
-    timeline = caseload.family_timeline(family, days)
-    notes = caseload.shared_note_count(timeline)
+    timeline = caseload.family_timeline(family, days, zone=viewer_zone(current_user, family.timezone))
+    support = caseload.support_requests(family)
+    notes = caseload.shared_note_count(timeline) + sum(1 for item in support if item.checkin_note)
     if notes:
         audit("view_notes", "family", family.id, notes=notes, via="page")
     return render_template(
         "worker/family.html", family=family, parent=family.user, row=measure_family(family),
-        timeline=timeline, support=caseload.support_requests(family), form=form, days=days,
+        timeline=timeline, support=support, form=form, days=days,
         history_choices=HISTORY_CHOICES, schedule=caseload.schedule_words(family),
         low_mood=wellbeing.is_low_mood(family),
-        local=lambda moment: local_time(moment, family.timezone)), status
+        **family_extras(family, forms)), status
 
 
 @bp.get("/families/<int:family_id>")

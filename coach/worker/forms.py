@@ -7,10 +7,12 @@ from wtforms import Form, SearchField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from ..inputs import CheckedForm, WholeNumberField
-from ..models import User
+from ..errors import AppError
+from ..inputs import CheckedForm, WholeNumberField, parse_int
+from ..models import CONTACT_KINDS, CONTACT_OUTCOMES, User
 from ..services.families.caseload import FOLLOW_UP_NOTE_MAX, CaseloadFilters, worker_choices
-from ..services.families.engagement import NEED_ORDER, STATUS_LABELS
+from ..services.families.contacts import KIND_WORDS, OUTCOME_WORDS
+from ..services.families.engagement import STATUS_LABELS, STATUSES
 
 
 class CaseloadFilterForm(Form):
@@ -20,7 +22,7 @@ class CaseloadFilterForm(Form):
         Optional(), Length(max=80, message="Search with at most 80 characters.")])
     status = SelectField("Status", validate_choice=False,
                          choices=[SelectChoice("", "Any status")]
-                         + [SelectChoice(s, STATUS_LABELS[s]) for s in NEED_ORDER])
+                         + [SelectChoice(s, STATUS_LABELS[s]) for s in STATUSES])
     worker = SelectField("Worker", validate_choice=False, choices=[SelectChoice("", "All workers")])
 
     def __init__(self, args: MultiDict, user: User, workers: list[User] | None = None):
@@ -31,7 +33,7 @@ class CaseloadFilterForm(Form):
                                    + [SelectChoice(str(w.id), w.label) for w in workers])
 
     def validate_status(self, field) -> None:
-        if field.data and field.data not in NEED_ORDER:
+        if field.data and field.data not in STATUSES:
             raise ValidationError("Choose a status from the list.")
 
     def validate_worker(self, field) -> None:
@@ -46,7 +48,15 @@ class CaseloadFilterForm(Form):
             value = (self[name].data or "").strip()
             return "" if self[name].errors else value
         return CaseloadFilters(q=ok("q"), status=ok("status"),
-                               worker=ok("worker") if self.user.role == "admin" else "")
+                               worker=ok("worker") if self.user.role == "admin" else "", page=self.page_number())
+
+    def page_number(self) -> int:
+        """``?page=N`` (1 when absent; past the end shows the last page). Not a number: a 400."""
+        raw = request.args.get("page", "1")
+        page = parse_int(raw, 1, 10**6)
+        if page is None:
+            raise AppError(400, "Choose a page number from 1 up.", code="bad_page")
+        return page
 
     def query_args(self) -> dict[str, str]:
         """The valid filters as query-string arguments (for the CSV link and status tiles)."""
@@ -74,3 +84,26 @@ class FollowUpForm(CheckedForm):
     note = TextAreaField("Note (optional, only workers see it)", validators=[
         Optional(), Length(max=FOLLOW_UP_NOTE_MAX,
                            message=f"Use at most {FOLLOW_UP_NOTE_MAX} characters.")])
+
+
+class ContactForm(CheckedForm):
+    """Log a call, text, visit or message (choices and limits are checked by services/families/contacts)."""
+
+    kind = SelectField("How you got in touch", validate_choice=False, choices=[
+        SelectChoice(kind, KIND_WORDS[kind]) for kind in CONTACT_KINDS])
+    outcome = SelectField("What happened", validate_choice=False, choices=[
+        SelectChoice(outcome, OUTCOME_WORDS[outcome]) for outcome in CONTACT_OUTCOMES])
+    note = TextAreaField("Note (optional, only workers see it)")
+    next_step_on = StringField("Next step on (optional)")
+
+
+class PhoneForm(CheckedForm):
+    """The parent's phone number, as the worker types it (parsed by services/families/phones)."""
+
+    phone = StringField("Parent's phone number")
+
+
+class StaffSettingsForm(CheckedForm):
+    """A worker's or admin's own settings: the time zone their pages show times in."""
+
+    timezone = StringField("Your time zone")

@@ -11,6 +11,7 @@ from ..security import role_required
 from ..services.people import invites
 from ..services.people.qr import qr_svg
 from .blueprint import bp
+from .contact_page import invite_texts
 from .forms import InviteForm
 
 
@@ -37,7 +38,8 @@ def invite_list():
     rows = (Invite.select().where(Invite.worker == current_user.id)
             .order_by(Invite.created_at.desc()).limit(100))
     return render_template("worker/invites.html", form=form, invites=list(rows), new_invite=new_invite,
-                           new_link=new_link, qr=qr), status
+                           new_link=new_link, qr=qr,
+                           **(invite_texts(new_link, new_invite) if new_link else {})), status
 
 
 @bp.post("/invites/<int:invite_id>/revoke")

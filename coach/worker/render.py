@@ -12,8 +12,11 @@ from functools import lru_cache
 
 from markupsafe import Markup, escape
 
+from ..services.families.contacts import contact_summary
 from ..services.families.engagement import FamilyEngagement, Funnel
 from .blueprint import bp
+
+bp.add_app_template_global(contact_summary, "contact_summary")
 
 PITCH = 10  # cell width 8 + gap 2
 #: level → (y, height) of the bar in a 24-unit-tall strip
@@ -28,19 +31,31 @@ def _rect(index: int, level: str, title: str, role: str) -> str:
             f'rx="1.5"><title>{escape(title)}</title></rect>')
 
 
+@lru_cache(maxsize=512)
+def _bar(index: int, level: str) -> str:
+    """A caseload strip's day: no title of its own (the strip's name says it all, and 50 families ×
+    28 titles would double the page), so it stays a few dozen bytes."""
+    y, height = BARS[level]
+    return f'<rect class="day-{level}" x="{index * PITCH}" y="{y}" width="8" height="{height}"/>'
+
+
 @bp.app_template_global("activity_strip")
 def activity_strip(row: FamilyEngagement, big: bool = False) -> Markup:
     """``<svg>`` for a family's last 28 days, oldest on the left.
 
     In the caseload the strip is one image named by its summary (28 stops per row would drown a
-    screen reader); on the family page (``big``) it is a group whose days can be read one by one.
+    screen reader); on the family page (``big``) it is a group whose days can be read one by one,
+    each with its own title.
     """
     cells = row.strip
-    role, cell_role = ("group", ' role="img"') if big else ("img", "")
+    role = "group" if big else "img"
     head = (f'<svg class="strip{" strip-big" if big else ""}" viewBox="0 0 {len(cells) * PITCH - 2} 24" '
-            f'role="{role}" aria-label="{escape(row.strip_summary)}" focusable="false">')
-    return Markup(head + "".join(_rect(i, cell.level, cell.title, cell_role) for i, cell in enumerate(cells))
-                  + "</svg>")
+            f'role="{role}" aria-label="{escape(row.strip_summary)}" focusable="false" preserveAspectRatio="none">')
+    if big:
+        body = "".join(_rect(i, cell.level, cell.title, ' role="img"') for i, cell in enumerate(cells))
+    else:
+        body = "".join(_bar(i, cell.level) for i, cell in enumerate(cells))
+    return Markup(head + body + "</svg>")
 
 
 @bp.app_template_global("funnel_list")

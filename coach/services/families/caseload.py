@@ -14,13 +14,14 @@ from peewee import JOIN, Case, ModelSelect
 
 from ...errors import AppError
 from ...models import CheckIn, Delivery, Family, Prompt, SupportRequest, User, utcnow
+from .activity import caseload_index
 from .engagement import (
     FamilyEngagement,
     local_date,
     local_time,
     made_at,
     measure_families,
-    sort_by_need,
+    rank_caseload,
     status_counts,
 )
 
@@ -32,6 +33,9 @@ WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 # --- who sees what --------------------------------------------------------------------------------
 
+PAGE_SIZE = 50
+
+
 @dataclass(frozen=True)
 class CaseloadFilters:
     """The caseload's GET filters. ``worker`` (admins only) is "", "none" or a user id."""
@@ -39,6 +43,17 @@ class CaseloadFilters:
     q: str = ""
     status: str = ""
     worker: str = ""
+    page: int = 1
+
+
+def _search(query: ModelSelect, q: str) -> ModelSelect:
+    """Names contain ``q``; a ``q`` with 4 or more digits also finds a parent's phone number."""
+    match = Family.display_name.contains(q) | Family.child_name.contains(q)
+    digits = "".join(ch for ch in q if ch.isascii() and ch.isdigit())
+    if len(digits) >= 4:
+        parents = User.select(User.id).where(User.phone.contains(digits))
+        match |= Family.user.in_(parents)
+    return query.where(match)
 
 
 def _scoped(query: ModelSelect, user: User, filters: CaseloadFilters) -> ModelSelect:
@@ -48,26 +63,7 @@ def _scoped(query: ModelSelect, user: User, filters: CaseloadFilters) -> ModelSe
         query = query.where(Family.worker.is_null())
     elif filters.worker:
         query = query.where(Family.worker == int(filters.worker))
-    if filters.q:
-        query = query.where(Family.display_name.contains(filters.q) | Family.child_name.contains(filters.q))
-    return query
-
-
-def caseload_families(user: User, filters: CaseloadFilters = CaseloadFilters()) -> tuple[list[Family], ModelSelect]:
-    """The user's families matching the filters (one query), and a subquery of their ids.
-
-    The status filter is applied later, to the measured rows (a status is computed, not stored).
-    """
-    if user.role == "admin":
-        worker = User.alias("assigned_worker")
-        query = Family.select(Family, worker).join(worker, JOIN.LEFT_OUTER, on=(Family.worker == worker.id))
-    else:
-        query = Family.select()
-    families = list(_scoped(query, user, filters).order_by(Family.display_name))
-    if user.role != "admin":
-        for family in families:
-            family.worker = user  # it is theirs: no query per family for the worker's name
-    return families, _scoped(Family.select(Family.id), user, filters)
+    return _search(query, filters.q) if filters.q else query
 
 
 def family_for(user: User, family_id: int) -> Family:
@@ -78,19 +74,56 @@ def family_for(user: User, family_id: int) -> Family:
     return family
 
 
-def measured_caseload(user: User, filters: CaseloadFilters = CaseloadFilters(),
-                      now: datetime | None = None) -> tuple[list[FamilyEngagement], dict[str, int]]:
-    """The caseload measured and sorted by need, and the count per status before the status filter.
+def _families(user: User, ids: list[int]) -> list[Family]:
+    """The families with these ids (with their worker, for an admin), in the order of ``ids``."""
+    if not ids:
+        return []
+    parent = User.alias("parent")  # for the phone number: a call button on each card
+    query = Family.select(Family, parent).join(parent, on=(Family.user == parent.id))
+    if user.role == "admin":
+        worker = User.alias("assigned_worker")
+        query = (Family.select(Family, parent, worker).join(parent, on=(Family.user == parent.id)).switch(Family)
+                 .join(worker, JOIN.LEFT_OUTER, on=(Family.worker == worker.id)))
+    by_id = {family.id: family for family in query.where(Family.id.in_(ids))}
+    if user.role != "admin":
+        for family in by_id.values():
+            family.worker = user  # it is theirs: no query per family for the worker's name
+    return [by_id[family_id] for family_id in ids if family_id in by_id]
 
-    The same number of queries whatever the caseload's size: one for the families, then those of
-    engagement.measure_families (at most seven, one per kind of data).
+
+@dataclass
+class CaseloadPage:
+    """One page of the call list, and what the tiles and pager need to know about the rest."""
+
+    rows: list[FamilyEngagement]
+    counts: dict[str, int]  # families per engagement status, before the status filter
+    flags: dict[str, int]  # families asking for support, and with a next step due
+    total: int  # families after every filter
+    page: int
+    pages: int
+
+
+def measured_caseload(user: User, filters: CaseloadFilters = CaseloadFilters(), now: datetime | None = None,
+                      page_size: int | None = PAGE_SIZE) -> CaseloadPage:
+    """The caseload in call order, one page of it measured (``page_size=None``: every family).
+
+    The same number of queries whatever the caseload's size: the index (one query over every
+    matching family), the page's families, then engagement.measure_families for those alone.
+    A page past the end shows the last page.
     """
-    families, scope = caseload_families(user, filters)
-    rows = sort_by_need(measure_families(families, scope, now=now))
-    counts = status_counts(rows)
+    now = now or utcnow()
+    entries = rank_caseload(caseload_index(_scoped(Family.select(), user, filters), now), now)
+    counts = status_counts(entry.status for entry in entries)
+    flags = {"support": sum(entry.group == "support" for entry in entries),
+             "next_step_due": sum(entry.group == "next_step_due" for entry in entries)}
     if filters.status:
-        rows = [row for row in rows if row.status == filters.status]
-    return rows, counts
+        entries = [entry for entry in entries if entry.status == filters.status]
+    size = page_size or max(1, len(entries))
+    pages = max(1, -(-len(entries) // size))
+    page = min(max(1, filters.page), pages)
+    chosen = [entry.family_id for entry in entries[(page - 1) * size:page * size]]
+    rows = measure_families(_families(user, chosen), now=now) if chosen else []
+    return CaseloadPage(rows, counts, flags, len(entries), page, pages)
 
 
 def worker_choices() -> list[User]:
@@ -111,23 +144,28 @@ def schedule_words(family: Family) -> str:
     return ", ".join(WEEKDAYS[d] for d in days) or "No days chosen"
 
 
-def push_failure_words(code: int | None, error: str | None) -> str:
-    """Why a push failed, in words a worker can repeat to a parent."""
+def push_failure_words(code: int | None, error: str | None, parent: str = "the parent") -> str:
+    """Why a push failed and what to do next, in words a worker can repeat to a parent (the push
+    service's answer stays in brackets for whoever fixes servers)."""
     if code in (404, 410):
-        return f"push service said {code} — device removed"
+        return (f"This phone stopped accepting notifications (it was reset, or reminders were turned "
+                f"off; the push service said {code}). Ask {parent} to open Attune and turn reminders on again.")
     if code == 429:
-        return "push service said 429 — too many messages, asked us to wait"
+        return "The push service asked us to slow down (429). Attune tries again by itself; nothing to do."
     if code in (401, 403):
-        return f"push service said {code} — it refused our sending key"
+        return (f"The push service refused our sending key ({code}). Nothing {parent} can fix: tell your "
+                "administrator, and call if it matters today.")
     if code == 413:
-        return "push service said 413 — message too large"
+        return "The message was too large for the push service (413). Tell your administrator."
     if code is not None and code >= 500:
-        return f"push service said {code} — it was having problems"
+        return (f"The push service was having problems ({code}). Attune tries again until the day ends; "
+                "nothing to do unless it keeps happening.")
     if code is not None:
-        return f"push service said {code} — it rejected the message"
+        return (f"The push service turned the message away ({code}). If it happens again, ask {parent} to "
+                "turn reminders off and on again in Attune's settings.")
     if error:
-        return f"couldn't reach the push service ({error})"
-    return "no reason recorded"
+        return f"We couldn't reach the push service ({error}). Attune tries again; nothing to do."
+    return "No reason was recorded."
 
 
 @dataclass
@@ -163,7 +201,7 @@ class TimelineDay:
     checkins: list[CheckInEvent] = field(default_factory=list)
 
 
-def _delivery_event(delivery: Delivery, tz: str, linked: set[int]) -> DeliveryEvent:
+def _delivery_event(delivery: Delivery, tz: str, linked: set[int], parent: str) -> DeliveryEvent:
     status = delivery.status
 
     def at(moment: datetime | None) -> datetime | None:
@@ -181,15 +219,17 @@ def _delivery_event(delivery: Delivery, tz: str, linked: set[int]) -> DeliveryEv
         event.headline, event.tone, event.detail = "Sending", "wait", "Being sent now"
     elif status == "no_device":
         event.headline, event.tone = "No device", "warn"
-        event.detail = "Not sent: no working device. The prompt waited in the app."
+        event.detail = (f"Not sent: no working device, so the prompt waited in the app. Ask {parent} to "
+                        "open Attune and turn reminders on.")
     elif status == "failed":
         event.headline, event.tone = "Failed", "bad"
-        event.detail = "Not sent: " + push_failure_words(delivery.last_status_code, delivery.last_error)
+        event.detail = "Not sent. " + push_failure_words(delivery.last_status_code, delivery.last_error, parent)
     else:
         event.headline, event.tone = "Expired", "bad"
         event.detail = "Not delivered before the day ended"
         if delivery.last_status_code or delivery.last_error:
-            event.detail += "; last try: " + push_failure_words(delivery.last_status_code, delivery.last_error)
+            event.detail += ". Last try: " + push_failure_words(delivery.last_status_code, delivery.last_error,
+                                                                 parent)
     return event
 
 
@@ -200,10 +240,13 @@ def _answer_label(prompt: Prompt | None, answer: int | None) -> str | None:
     return answers[answer].get("label")
 
 
-def family_timeline(family: Family, days: int | None = 28, now: datetime | None = None) -> list[TimelineDay]:
-    """Deliveries and check-ins merged by the family's local day, newest first (``days=None``: all)."""
+def family_timeline(family: Family, days: int | None = 28, now: datetime | None = None,
+                    zone: str | None = None) -> list[TimelineDay]:
+    """Deliveries and check-ins merged by the family's local day, newest first (``days=None``: all);
+    times are shown in ``zone`` (the worker's own), else the family's."""
     now = now or utcnow()
     tz = family.timezone
+    shown = zone or tz
     start = local_date(now, tz) - timedelta(days=days - 1) if days else None
     deliveries = (Delivery.select(Delivery, Prompt.id, Prompt.title, Prompt.theme)
                   .join(Prompt, JOIN.LEFT_OUTER).where(Delivery.family == family.id))
@@ -222,14 +265,14 @@ def family_timeline(family: Family, days: int | None = 28, now: datetime | None 
     by_day: dict[date, TimelineDay] = {}
     for delivery in deliveries:
         by_day.setdefault(delivery.local_date, TimelineDay(delivery.local_date)).delivery = \
-            _delivery_event(delivery, tz, linked)
+            _delivery_event(delivery, shown, linked, family.display_name)
     for checkin in checkins:
         moment = made_at(checkin.client_created_at, checkin.received_at)
         day = local_date(moment, tz)
         if start and day < start:
             continue
         by_day.setdefault(day, TimelineDay(day)).checkins.append(CheckInEvent(
-            checkin=checkin, at=local_time(moment, tz), tried=TRIED_WORDS.get(checkin.tried, checkin.tried),
+            checkin=checkin, at=local_time(moment, shown), tried=TRIED_WORDS.get(checkin.tried, checkin.tried),
             answer=_answer_label(checkin.prompt, checkin.answer), felt=FELT_WORDS.get(checkin.felt),
             note=checkin.shared_note or None,
             prompt_title=checkin.prompt.title if checkin.prompt is not None and checkin.prompt.id else None))
@@ -246,10 +289,15 @@ def shared_note_count(timeline: list[TimelineDay]) -> int:
 # --- support requests ------------------------------------------------------------------------------
 
 def support_requests(family: Family) -> list[SupportRequest]:
-    """The family's support requests, open ones first, then newest first."""
+    """The family's support requests, open ones first, then newest first; ``checkin_note`` is the
+    note of the check-in that asked, when the parent shared it with their worker (else None)."""
     by = User.alias("followed_up_by")
-    return list(SupportRequest.select(SupportRequest, by)
+    asked_in = CheckIn.alias("asked_in")
+    shared = Case(None, [(asked_in.shared_with_worker == True, asked_in.note)], None)  # noqa: E712
+    return list(SupportRequest.select(SupportRequest, by, shared.alias("checkin_note"))
                 .join(by, JOIN.LEFT_OUTER, on=(SupportRequest.followed_up_by == by.id))
+                .switch(SupportRequest)
+                .join(asked_in, JOIN.LEFT_OUTER, on=(SupportRequest.checkin == asked_in.id))
                 .where(SupportRequest.family == family.id)
                 .order_by(SupportRequest.followed_up_at.is_null(False), SupportRequest.created_at.desc()))
 
