@@ -9,8 +9,8 @@ from wtforms import BooleanField, RadioField, SelectField, SelectMultipleField, 
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..services.families.countries import country_choices
 from ..inputs import CheckedForm, parse_int
+from ..services.families.countries import country_choices
 from ..services.families.preferences import DAILY, DAY_NAMES, THREE_A_WEEK
 
 DAY_CHOICES = [SelectChoice("daily", "Every day"),
@@ -32,6 +32,7 @@ class SettingsForm(CheckedForm):
         SelectChoice("", "Not set (international numbers)"),
         *(SelectChoice(code, name) for code, name in country_choices())])
     discreet = BooleanField("Discreet notifications")
+    phone = StringField("Your phone number (optional)")
 
     def days_of_week(self) -> str | list[int]:
         """The chosen days as the settings service takes them."""

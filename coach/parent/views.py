@@ -11,15 +11,16 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_login import current_user, logout_user
 
 from ..errors import AppError
-from ..inputs import checks_own_text, parse_int
 from ..help.status import status_lines
 from ..help.views import LOW_MOOD_DISMISSED
+from ..inputs import checks_own_text, parse_int
 from ..models import CheckIn, Delivery, utcnow
 from ..security import audit, home_for, role_required
 from ..services.delivery import subscriptions
 from ..services.families import checkins, preferences, privacy, wellbeing
 from ..services.families.checkins import FEELINGS, family_for
 from ..services.families.journal import build_journal
+from ..services.families.phones import display_phone
 from ..services.families.streaks import family_streak
 from .forms import DeleteAccountForm, SettingsForm
 
@@ -130,7 +131,7 @@ def settings():
                    "timezone": (form.timezone.data or "").strip(), "days_of_week": form.days_of_week(),
                    "paused_until": None if "resume" in request.form else form.paused_until.data or None,
                    "share_notes_default": bool(form.share_notes_default.data),
-                   "country": form.country.data or "", "discreet": bool(form.discreet.data)}
+                   "country": form.country.data or "", "discreet": bool(form.discreet.data), "phone": form.phone.data or ""}
         try:
             preferences.update_settings(family, changes)
         except AppError as error:
@@ -155,6 +156,7 @@ def settings():
         form.paused_until.data = family.paused_until.isoformat() if family.paused_until else ""
         form.share_notes_default.data = family.share_notes_default
         form.country.data, form.discreet.data = family.country, family.discreet
+        form.phone.data = display_phone(current_user.phone, family.country)
     return render_template("parent/settings.html", family=family, form=form,
                            devices=subscriptions.list_devices(current_user),
                            today=checkins.local_today(family).isoformat(),

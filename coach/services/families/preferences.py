@@ -12,9 +12,10 @@ from zoneinfo import available_timezones
 from ...db import write_transaction
 from ...errors import AppError
 from ...inputs import parse_int
-from ...models import Family, utcnow
+from ...models import Family, User, utcnow
 from .checkins import local_today
 from .countries import is_country
+from .phones import parse_phone
 
 TIME_RE = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")  # ASCII digits, whole string (fullmatch)
 DAILY = "0123456"
@@ -24,7 +25,7 @@ MAX_PAUSE_DAYS = 365
 TIMING_FIELDS = ("window_start", "window_end", "timezone", "days_of_week", "paused_until")
 #: Safety settings (DESIGN "Safety and the care loop"): the help page's country, discreet notifications.
 CARE_FIELDS = ("country", "discreet")
-EDITABLE = TIMING_FIELDS + ("share_notes_default",)
+EDITABLE = TIMING_FIELDS + ("share_notes_default", "phone")
 _TIMEZONES = frozenset(available_timezones())
 
 
@@ -45,6 +46,7 @@ def settings_view(family: Family) -> dict:
         "share_notes_default": bool(family.share_notes_default),
         "country": family.country or None,  # ISO alpha-2; null: the international help list
         "discreet": bool(family.discreet),
+        "phone": family.user.phone or None,  # E.164
     }
 
 
@@ -122,10 +124,24 @@ def clean_settings(family: Family, changes: dict, now: datetime) -> dict:
             fields["share_notes_default"] = "Use true or false."
         else:
             clean["share_notes_default"] = changes["share_notes_default"]
+    if "phone" in changes:
+        _clean_phone(family, changes["phone"], clean, fields)
     _clean_care(changes, clean, fields)
     if fields:
         raise AppError(422, "Some of the settings need another look.", fields=fields)
     return clean
+
+
+def _clean_phone(family: Family, value: object, clean: dict, fields: dict) -> None:
+    """``phone``: text read in the family's country (phones.parse_phone), or null/"" to remove it."""
+    if value is not None and not isinstance(value, str):
+        fields["phone"] = "Send the phone number as text, or null to remove it."
+        return
+    try:
+        # Read in the country being saved with it, if any: a parent may change both at once.
+        clean["phone"] = parse_phone(value or "", clean.get("country", family.country))
+    except AppError as error:
+        fields["phone"] = error.message
 
 
 def _clean_care(changes: dict, clean: dict, fields: dict) -> None:
@@ -152,11 +168,15 @@ def update_settings(family: Family, changes: dict, now: datetime | None = None) 
     clean = clean_settings(family, changes, now)
     timing_changed = any(getattr(family, key) != value for key, value in clean.items()
                          if key in TIMING_FIELDS)
+    phone = clean.pop("phone", None)
     with write_transaction():
         for key, value in clean.items():
             setattr(family, key, value)
         if clean:
             family.save(only=[getattr(Family, key) for key in clean])
+        if phone is not None and phone != family.user.phone:
+            family.user.phone = phone
+            family.user.save(only=[User.phone])
         if timing_changed:
             reschedule_family(family, now)
     return family
