@@ -99,7 +99,7 @@ def test_parent_settings_form_shows_and_saves_the_phone(parent):
     User.update(phone="+447911123456").where(User.id == parent.user.id).execute()
     html = parent.get("/settings").get_data(as_text=True)
     assert 'type="tel"' in html and 'value="07911 123456"' in html
-    form = {"window_start": "18:00", "window_end": "20:00", "timezone": "Europe/London", "days": "daily",
+    form = {"window_start": "18:00", "window_end": "20:00", "timezone": "Europe/London", "days": "daily", "country": "GB",
             "phone": "not a phone"}
     response = parent.form("/settings", form)
     assert response.status_code == 422

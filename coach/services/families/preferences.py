@@ -124,9 +124,9 @@ def clean_settings(family: Family, changes: dict, now: datetime) -> dict:
             fields["share_notes_default"] = "Use true or false."
         else:
             clean["share_notes_default"] = changes["share_notes_default"]
-    if "phone" in changes:
-        _clean_phone(family, changes["phone"], clean, fields)
     _clean_care(changes, clean, fields)
+    if "phone" in changes:  # after the country, which it is read in
+        _clean_phone(family, changes["phone"], clean, fields)
     if fields:
         raise AppError(422, "Some of the settings need another look.", fields=fields)
     return clean
