@@ -1,6 +1,9 @@
 """Demo data for the family worker's dashboard: a worker's caseload with three months of realistic
 history — engaged, slipping and disengaged families, a new one, a paused one, one whose phone stopped
-taking notifications, support requests (one open, one followed up) and notes shared with the worker.
+taking notifications, support requests (one open, one followed up), notes shared with the worker,
+phone numbers (from Ofcom's drama range, which no real phone uses) and the worker's logged calls and
+visits: one waiting for its next step, one whose next step is due today. Sofia and Marcus are the
+issue's two examples: Sofia engaged with no device, Marcus checking in once in six days.
 
 Run against the configured database (``COACH_DATABASE_URL``, else the instance folder):
 
@@ -48,22 +51,28 @@ class Profile:
     days: str = "0123456"
     device: str = "ok"           # ok, failing, none
     paused_days: int = 0
+    misses: tuple = ()           # days back with no check-in, whatever the chance
+    contact: tuple = ()          # (days ago, kind, outcome, next step N days from today or None, note)
     support: str = ""            # "", "open", "done"
     notes: float = 0.3
     extra: dict = field(default_factory=dict)
 
 
 CASELOAD = [
-    Profile("Aisha Rahman", "Leo", checkin=0.85, support="open"),
-    Profile("Jordan Pike", "Ivy", checkin=0.6, quiet_days=13),
+    Profile("Aisha Rahman", "Leo", checkin=0.85, support="open",
+            contact=(0, "call", "left_message", None, "Rang at 10:15 about her request; left a voicemail.")),
+    Profile("Jordan Pike", "Ivy", checkin=0.6, quiet_days=13,
+            contact=(3, "call", "no_answer", None, "Rang twice after 10. Try a text next.")),
     Profile("Daniel Osei", "Kofi", checkin=0.7, quiet_days=6, device="failing"),
-    Profile("Sofia Marquez", "Mateo", checkin=0.75, quiet_days=2, device="none"),
-    Profile("Chloe Bennett", "Ada", checkin=0.8, quiet_days=5),
-    Profile("Owen Murphy", "Finn", checkin=0.65, quiet_days=4),
+    Profile("Sofia Marquez", "Mateo", checkin=1.0, enrolled_days=65, quiet_days=2, misses=(3,), device="none"),
+    Profile("Chloe Bennett", "Ada", checkin=0.8, quiet_days=5,
+            contact=(1, "call", "reached", 3, "New job, evenings are busy. Moving her window to 20:00 helps.")),
+    Profile("Owen Murphy", "Finn", checkin=0.65, quiet_days=4,
+            contact=(7, "visit", "reached", 0, "Home visit. Agreed I'd check in a week on about bedtimes.")),
     Profile("Priya Nair", "Anya", checkin=1.0, enrolled_days=3),
     Profile("Grace Whitfield", "Olly", checkin=0.97, notes=0.5),
     Profile("Hannah Kowalski", "Zofia", checkin=0.9, days="024"),
-    Profile("Marcus Lee", "Theo", checkin=0.7),
+    Profile("Marcus Lee", "Theo", checkin=0.7, misses=(0, 2, 3, 4, 5, 6)),
     Profile("Emily Carter", "Rosie", checkin=0.85),
     Profile("Fatima Haddad", "Yusuf", checkin=0.8, paused_days=10),
     Profile("Ben Thompson", "Alfie", checkin=0.75, support="done"),
@@ -85,10 +94,13 @@ def _family(profile: Profile, worker, n: int, now: datetime):
     from coach.services.people.accounts import create_user
 
     parent = create_user(f"parent{n}@example.org", PASSWORD, "parent", profile.name)
+    if n % 5:  # most parents gave a number; Ofcom's drama range, so no real phone rings
+        parent.phone = f"+447700900{100 + n:03}"
+        parent.save(only=[type(parent).phone])
     today = now.date()
     return Family.create(
         user=parent, worker=worker, display_name=profile.name, child_name=profile.child,
-        child_birth_month=f"{today.year - 1}-{(n % 12) + 1:02}", timezone=TZ, window_start="18:00",
+        child_birth_month=f"{today.year - 1}-{(n % 12) + 1:02}", timezone=TZ, country="GB", window_start="18:00",
         window_end="20:00", days_of_week=profile.days, share_notes_default=n % 3 == 0,
         paused_until=today + timedelta(days=profile.paused_days) if profile.paused_days else None,
         created_at=now - timedelta(days=profile.enrolled_days, hours=3))
@@ -96,7 +108,7 @@ def _family(profile: Profile, worker, n: int, now: datetime):
 
 def _history(family, profile: Profile, prompts: list, rng: random.Random, now: datetime) -> None:
     """A delivery per prompt day since enrolment, check-ins by the profile, and devices."""
-    from coach.models import CheckIn, Delivery, PushSubscription, SupportRequest
+    from coach.models import CheckIn, ContactLog, Delivery, PushSubscription, SupportRequest
 
     today = now.date()
     weekdays = {int(d) for d in profile.days}
@@ -118,7 +130,8 @@ def _history(family, profile: Profile, prompts: list, rng: random.Random, now: d
             status, code = "pending", None
         quiet = back < profile.quiet_days
         wants = profile.support == "open" and back == 1
-        checked = wants or (status != "pending" and not quiet and rng.random() < profile.checkin)
+        checked = wants or (status != "pending" and not quiet and back not in profile.misses
+                            and rng.random() < profile.checkin)
         opened = status != "pending" and (checked or (not quiet and rng.random() < 0.25))
         delivery = Delivery.create(
             family=family, local_date=day, prompt=prompt, prompt_version=prompt.version, theme=prompt.theme,
@@ -144,6 +157,11 @@ def _history(family, profile: Profile, prompts: list, rng: random.Random, now: d
             p256dh="demo", auth="demo", user_agent="Chrome on Android",
             last_ok_at=now - timedelta(days=13 if profile.device == "failing" else 0, hours=rng.randint(1, 20)),
             error_count=5 if profile.device == "failing" else 0)
+    if profile.contact:
+        ago, kind, outcome, next_in, note = profile.contact
+        ContactLog.create(family=family, worker=family.worker_id, kind=kind, outcome=outcome, note=note,
+                          next_step_on=today + timedelta(days=next_in) if next_in is not None else None,
+                          created_at=now - timedelta(days=ago, hours=2))
     if profile.support:
         request = SupportRequest.create(family=family, checkin=asked,
                                         created_at=asked.received_at if asked else now - timedelta(days=9, hours=5))

@@ -4,7 +4,8 @@ Run from the repository root:  .venv/bin/python scripts/screenshots_worker.py
 
 It builds a temporary database with the starter library and scripts/demo_data.py's caseload, starts
 the app with ``flask run`` on a free port, signs in as the demo worker and takes:
-worker-caseload.png and worker-family.png at 1280×900, worker-caseload-phone.png at 390×844.
+worker-caseload.png and worker-family.png (a support request and the contact log) at 1280×900,
+worker-caseload-phone.png and worker-invite-share.png (a new invite with its share buttons) at 390×844.
 """
 from __future__ import annotations
 
@@ -44,7 +45,15 @@ def shoot(base: str) -> None:
             if not name:
                 page.click("text=Aisha Rahman")
                 page.wait_for_load_state()
-                page.screenshot(path=str(OUT / "worker-family.png"))
+                # The top of the page: signals, the support request, getting in touch and the contact log.
+                page.screenshot(path=str(OUT / "worker-family.png"), full_page=True,
+                                clip={"x": 0, "y": 0, "width": 1280, "height": 1500})
+            else:
+                page.goto(f"{base}/worker/invites")
+                page.fill("#label", "Kim at Oak Road")
+                page.click("text=Create invite link")
+                page.wait_for_selector("[data-action=share-invite]:not([hidden])")
+                page.screenshot(path=str(OUT / "worker-invite-share.png"))
             page.close()
         browser.close()
 
