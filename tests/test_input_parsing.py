@@ -213,20 +213,31 @@ def test_nul_in_worker_forms_is_a_field_error(app):
 
 @pytest.mark.parametrize("path, fields", [
     ("/admin/resources", {"name": NUL, "phone": "0800 1"}),
+    ("/admin/resources/{resource_id}", {"name": NUL, "phone": "0800 1"}),
     ("/admin/users", {"name": NUL, "email": "n@example.org", "role": "worker", "set_password": "link"}),
     ("/admin/prompts/new", {"title": NUL, "age": "0-3"}),
-    ("/admin/audit?action=" + "a%00b", {}),
+    ("/admin/prompts/{prompt_id}", {"title": NUL, "age": "0-3"}),
 ])
-def test_nul_in_admin_forms_and_queries_is_a_clear_400(app, path, fields):
+def test_nul_in_admin_forms_is_a_field_error(app, path, fields):
     admin = factories.make_user("admin")
     params = admin_params(admin)
     client = sign_in(app, admin)
     token = factories.extract_csrf(client.get("/admin/").get_data(as_text=True))
     before = row_counts()
-    response = client.post(path, data={"csrf_token": token, **fields}) if fields else client.get(path)
-    assert response.status_code == 400, response.get_data(as_text=True)[:300]
-    assert "(such as a NUL byte)" in response.get_data(as_text=True)
+    response = client.post(path.format(**params), data={"csrf_token": token, **fields})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422, page[:300]
+    assert 'class="field-error"' in page and "Remove the invisible control character" in page
     assert row_counts() == before and SupportResource.get_by_id(params["resource_id"]).name == "Parent line"
+
+
+def test_nul_in_a_query_string_is_a_clear_400(app):
+    client = sign_in(app, factories.make_user("admin"))
+    response = client.get("/admin/audit?action=a%00b")
+    assert response.status_code == 400 and "(such as a NUL byte)" in response.get_data(as_text=True)
+    response = client.get("/admin/audit?action=a%00b", headers={"Accept": "application/json"})
+    assert response.get_json()["fields"] == {"action": "Remove the invisible control character (such as a NUL "
+                                                       "byte) from this text."}
 
 
 @pytest.mark.parametrize("path, fields", [

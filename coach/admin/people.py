@@ -5,10 +5,11 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 
 from ..errors import AppError
+from ..inputs import checks_own_text
 from ..models import Family, User
 from ..security import role_required
 from ..services.people import staff as people
-from .blueprint import bp, int_or_none, me
+from .blueprint import bp, int_or_none, me, refuse_unstorable_text
 
 
 def render_people(values: dict | None = None, problems: dict | None = None, new_link: str | None = None,
@@ -29,12 +30,14 @@ def user_list():
 
 @bp.post("/users")
 @role_required("admin")
+@checks_own_text
 def create_user():
     """Add a worker or admin with a password, or with a one-time set-password link to pass on."""
     form = request.form
     values = {name: form.get(name, "") for name in ("name", "email", "role", "set_password")}
     send_link = values["set_password"] == "link"
     try:
+        refuse_unstorable_text()
         user, token = people.create_staff(values["name"], values["email"], values["role"],
                                           form.get("password", ""), send_link, me())
     except AppError as error:

@@ -6,11 +6,11 @@ from flask import flash, jsonify, redirect, render_template, request, url_for
 from peewee import JOIN
 
 from ..errors import AppError
-from ..inputs import request_json, takes_json
+from ..inputs import checks_own_text, request_json, takes_json
 from ..models import Prompt, PromptRevision, User
 from ..security import role_required
 from ..services.programme import library, library_stats
-from .blueprint import bp, int_or_none, me
+from .blueprint import bp, int_or_none, me, refuse_unstorable_text
 from .prompt_form import blank_values, form_values, item_from_values, problems_by_row, values_from_data
 
 
@@ -64,11 +64,13 @@ def new_prompt():
 
 @bp.post("/prompts/new")
 @role_required("admin")
+@checks_own_text
 def create_prompt():
     """Create a prompt as a draft (version 1) once every check passes."""
     values = form_values(request.form)
     item, rows = item_from_values(values)
     try:
+        refuse_unstorable_text()
         prompt, _ = library.save_prompt(None, item, me())
     except AppError as error:
         if error.status != 422:
@@ -89,12 +91,14 @@ def edit_prompt(prompt_id: int):
 
 @bp.post("/prompts/<int:prompt_id>")
 @role_required("admin")
+@checks_own_text
 def save_prompt(prompt_id: int):
     """Save the editor as a new revision (checks enforced; a stale form gets 409)."""
     prompt = get_prompt(prompt_id)
     values = form_values(request.form)
     item, rows = item_from_values(values)
     try:
+        refuse_unstorable_text()
         saved, changed = library.save_prompt(prompt, item, me(),
                                              base_version=int_or_none(request.form.get("base_version")))
     except AppError as error:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 
 from ..errors import AppError
+from ..inputs import checks_own_text
 from ..models import SupportResource
 from ..security import role_required
 from ..services.families import resources
 from ..services.families.countries import EVERYWHERE, country_choices, country_name, is_country
-from .blueprint import bp, me
+from .blueprint import bp, me, refuse_unstorable_text
 
 
 def _values() -> dict[str, str]:
@@ -61,9 +62,11 @@ def resource_list():
 
 @bp.post("/resources")
 @role_required("admin")
+@checks_own_text
 def create_resource():
     """Add a resource at the end of the list."""
     try:
+        refuse_unstorable_text()
         resource = resources.create_resource(_values(), me())
     except AppError as error:
         if error.status != 422:
@@ -91,10 +94,12 @@ def edit_resource(resource_id: int):
 
 @bp.post("/resources/<int:resource_id>")
 @role_required("admin")
+@checks_own_text
 def update_resource(resource_id: int):
     """Save a resource's details."""
     resource = resources.get_resource(resource_id)
     try:
+        refuse_unstorable_text()
         resource = resources.update_resource(resource, _values(), me())
     except AppError as error:
         if error.status != 422:
