@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    """Build the app as a list of named steps: config → db → security → errors → blueprints → cli."""
+    """Build the app as a list of named steps: config → db → security → errors → blueprints → assets → cli."""
     instance_path = (test_config or {}).get("INSTANCE_PATH") or os.environ.get("COACH_INSTANCE_PATH")
     app = Flask(
         __name__,
@@ -19,7 +19,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
-    from . import cli, config, db, errors, inputs, security, views
+    from . import assets, cli, config, db, errors, inputs, security, views
 
     config.load_config(app, test_config)
     db.init_app(app)
@@ -27,5 +27,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     errors.init_app(app)
     inputs.init_app(app)  # before the blueprints: their routes use its <int:…> converter
     views.register_blueprints(app)
+    assets.init_app(app)  # /static/*.css and *.js without comments or indentation
     cli.init_app(app)
     return app

@@ -13,6 +13,8 @@ from pathlib import Path
 
 from flask import Blueprint, Response, current_app, render_template
 
+from .assets import compact_js
+
 bp = Blueprint("pwa", __name__)
 
 #: Static files every parent page needs, cached when the service worker installs.
@@ -68,7 +70,7 @@ def _build_worker(stamp: tuple) -> str:
     digest = hashlib.sha256(json.dumps(MANIFEST, sort_keys=True).encode())
     for path in paths:
         digest.update(path.read_bytes())
-    source = paths[0].read_text(encoding="utf-8")
+    source = compact_js(paths[0].read_text(encoding="utf-8"))
     shell = list(SHELL_PAGES) + [f"/static/{name}" for name in SHELL_STATIC]
     return (source.replace('"__VERSION__"', json.dumps(digest.hexdigest()[:12]))
             .replace('["__SHELL__"]', json.dumps(shell)))

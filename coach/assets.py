@@ -1,0 +1,87 @@
+"""Static CSS and JavaScript as a phone gets them: without comments, indentation or blank lines.
+
+The files in ``static/`` stay hand-written and commented (no build step); this trims them as they
+are served, once per file version, so a first visit on a slow phone fetches about 8 KB less. The
+rules are deliberately line-based and conservative:
+
+- CSS: every ``/* … */`` comment goes (no stylesheet here has ``/*`` inside a string); each line is
+  stripped and empty lines dropped.
+- JavaScript: whole-line ``//`` comments and block comments that start a line go; a comment after
+  code on the same line stays (``"https://…"`` in a string looks the same); leading indentation
+  goes, except inside a template literal that spans lines, which is kept byte for byte.
+
+Everything else (``/static/icons/…``) is served by Flask as usual. ``ETag`` is a hash of what is
+sent, and ``Cache-Control: no-cache`` keeps revalidation cheap (304), as Flask does for the rest.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from functools import lru_cache
+from pathlib import Path
+
+from flask import Flask, Response, request, send_from_directory
+from werkzeug.security import safe_join
+
+_CSS_COMMENT = re.compile(r"/\*.*?\*/", re.S)
+MIMETYPES = {".css": "text/css", ".js": "text/javascript"}
+
+
+def compact_css(text: str) -> str:
+    """``text`` without comments, indentation or blank lines."""
+    lines = (line.strip() for line in _CSS_COMMENT.sub("", text).splitlines())
+    return "\n".join(line for line in lines if line) + "\n"
+
+
+def compact_js(text: str) -> str:
+    """``text`` without whole-line comments, indentation or blank lines (see the module notes)."""
+    out: list[str] = []
+    in_template = in_comment = False
+    for line in text.splitlines():
+        if in_template:
+            out.append(line)
+            in_template = line.count("`") % 2 == 0  # an odd count closes the literal
+            continue
+        stripped = line.strip()
+        if in_comment:
+            if "*/" not in stripped:
+                continue
+            in_comment = False
+            stripped = stripped.split("*/", 1)[1].strip()
+        elif stripped.startswith("/*"):
+            if "*/" not in stripped[2:]:
+                in_comment = True
+                continue
+            stripped = stripped[2:].split("*/", 1)[1].strip()
+        if not stripped or stripped.startswith("//"):
+            continue
+        out.append(stripped)
+        in_template = stripped.count("`") % 2 == 1
+    return "\n".join(out) + "\n"
+
+
+@lru_cache(maxsize=64)
+def _compacted(path: str, mtime_ns: int, size: int) -> tuple[bytes, str]:
+    """The trimmed file and its ETag, rebuilt when the file changes (``mtime_ns``, ``size``)."""
+    text = Path(path).read_text(encoding="utf-8")
+    body = (compact_css(text) if path.endswith(".css") else compact_js(text)).encode()
+    return body, hashlib.sha256(body).hexdigest()[:20]
+
+
+def init_app(app: Flask) -> None:
+    """Serve ``/static/*.css`` and ``*.js`` trimmed; every other static file as Flask would."""
+    folder = app.static_folder
+
+    def static(filename: str):
+        suffix = Path(filename).suffix
+        path = safe_join(folder, filename)
+        if suffix not in MIMETYPES or path is None or not Path(path).is_file():
+            return send_from_directory(folder, filename, max_age=app.get_send_file_max_age(filename))
+        stat = Path(path).stat()
+        body, etag = _compacted(path, stat.st_mtime_ns, stat.st_size)
+        response = Response(body, mimetype=MIMETYPES[suffix])
+        response.set_etag(etag)
+        response.headers["Cache-Control"] = "no-cache"
+        return response.make_conditional(request)
+
+    app.view_functions["static"] = static
