@@ -22,7 +22,6 @@ from ..services.families import resources, wellbeing
 from ..services.families.checkins import family_for
 from ..services.families.countries import (
     EVERYWHERE,
-    country_choices,
     country_from_languages,
     country_name,
     is_country,
@@ -78,10 +77,21 @@ def render_help(*, safe: str | None = None, problems: dict | None = None, note: 
         "help/help.html", family=family, safe=safe, urgent=safe in ("no", "unsure"),
         country=country, shown_country=shown_country, country_label=country_name,
         emergency=[r for r in views if r["kind"] == "emergency"], resources=views, kinds=resources.KIND_LABELS,
-        choices=country_choices(tuple(resources.countries_with_resources())),
+        choices=_picker_choices(country),
         chosen_country=request.values.get("country", "").strip().upper(),
         statuses=status_lines(family, current_user) if family is not None else [],
         problems=problems, note=note, note_max=NOTE_MAX), status
+
+
+def _picker_choices(country: str) -> list[tuple[str, str]]:
+    """The "Show numbers for" choices: the countries we have numbers for, and the one in view if it
+    is not among them (so the select shows it). Every other country would show only the
+    international list, which "Anywhere" already offers, and 250 dead-end choices would weigh
+    9 KB on a page each parent's phone keeps for offline use."""
+    codes = list(resources.countries_with_resources())
+    if country not in ("*", "", *codes) and is_country(country):
+        codes.append(country)
+    return sorted(((code, country_name(code)) for code in codes), key=lambda choice: choice[1].casefold())
 
 
 @bp.get("/help")
