@@ -15,6 +15,7 @@ from coach.services.families.caseload import mark_followed_up
 from coach.services.people.invites import create_invite
 
 from . import factories
+from .conftest import Auth
 from .help_fixtures import family, parent, worker  # noqa: F401  (fixtures, used by name)
 from .parent_helpers import make_delivery
 
@@ -51,22 +52,42 @@ def settings_form(parent, **changes) -> dict:
 
 def test_settings_change_country_and_discreet_mode(parent, family):
     html = parent.get("/settings").get_data(as_text=True)
-    assert '<option selected value="GB">United Kingdom</option>' in html and "A moment for today is ready" in html
-    response = parent.post("/settings", data=settings_form(parent, country="IE", discreet="y"))
+    assert "<strong>United Kingdom</strong>" in html and 'href="/settings/country"' in html
+    assert "<option" not in html and "A moment for today is ready" in html  # the long list is a page of its own
+    page = parent.get("/settings/country").get_data(as_text=True)
+    assert "<option value=GB selected>United Kingdom" in page and "<option value=NZ>New Zealand" in page
+    response = parent.post("/settings/country", data={"csrf_token": parent.csrf, "country": "IE"})
+    assert response.status_code == 302 and response.headers["Location"] == "/settings#care-title"
+    assert parent.get("/settings").get_data(as_text=True).count("Your country is saved.") == 1
+    response = parent.post("/settings", data=settings_form(parent, discreet="y") | {"country": "IE"})
     assert response.status_code == 302
     stored = Family.get_by_id(family.id)
     assert (stored.country, stored.discreet) == ("IE", True)
-    parent.post("/settings", data=settings_form(parent, country=""))
-    assert Family.get_by_id(family.id).country == "" and Family.get_by_id(family.id).discreet is False
+    parent.post("/settings", data={k: v for k, v in settings_form(parent).items() if k != "country"})
+    stored = Family.get_by_id(family.id)
+    assert (stored.country, stored.discreet) == ("IE", False)  # a settings form without the country keeps it
+    parent.post("/settings/country", data={"csrf_token": parent.csrf, "country": ""})
+    assert Family.get_by_id(family.id).country == ""
+    assert "Not set (international numbers)" in parent.get("/settings").get_data(as_text=True)
 
 
-def test_a_bad_country_is_explained_and_nothing_changes(parent, family):
-    response = parent.post("/settings", data=settings_form(parent, country="XX", discreet="y",
-                                                           window_start="07:00"))
+@pytest.mark.parametrize("path", ["/settings", "/settings/country"])
+def test_a_bad_country_is_explained_and_nothing_changes(parent, family, path):
+    data = settings_form(parent, country="XX", discreet="y", window_start="07:00")
+    response = parent.post(path, data=data if path == "/settings" else {"csrf_token": parent.csrf, "country": "XX"})
     assert response.status_code == 422
     assert "Choose your country from the list." in response.get_data(as_text=True)
     stored = Family.get_by_id(family.id)
     assert (stored.country, stored.discreet, stored.window_start) == ("GB", False, "18:00")
+
+
+def test_the_country_page_refuses_a_stale_form_and_other_roles(parent, family, app):
+    response = parent.post("/settings/country", data={"country": "IE"})
+    assert response.status_code == 400 and Family.get_by_id(family.id).country == "GB"
+    worker = factories.make_user("worker")
+    client = app.test_client()
+    Auth(client).login(worker)
+    assert client.get("/settings/country").status_code == 403
 
 
 @pytest.mark.parametrize(("body", "field"), [({"country": "gb "}, None), ({"country": "Narnia"}, "country"),

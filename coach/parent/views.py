@@ -19,10 +19,11 @@ from ..security import audit, home_for, role_required
 from ..services.delivery import subscriptions
 from ..services.families import checkins, preferences, privacy, wellbeing
 from ..services.families.checkins import FEELINGS, family_for
+from ..services.families.countries import country_name
 from ..services.families.journal import build_journal
 from ..services.families.phones import display_phone
 from ..services.families.streaks import family_streak
-from .forms import DeleteAccountForm, SettingsForm
+from .forms import CountryForm, DeleteAccountForm, SettingsForm
 
 bp = Blueprint("parent", __name__)
 
@@ -131,7 +132,9 @@ def settings():
                    "timezone": (form.timezone.data or "").strip(), "days_of_week": form.days_of_week(),
                    "paused_until": None if "resume" in request.form else form.paused_until.data or None,
                    "share_notes_default": bool(form.share_notes_default.data),
-                   "country": form.country.data or "", "discreet": bool(form.discreet.data), "phone": form.phone.data or ""}
+                   "discreet": bool(form.discreet.data), "phone": form.phone.data or ""}
+        if "country" in request.form:  # chosen on /settings/country; taken here too, as the API does
+            changes["country"] = form.country.data or ""
         try:
             preferences.update_settings(family, changes)
         except AppError as error:
@@ -155,12 +158,40 @@ def settings():
         form.fill_days(family.days_of_week)
         form.paused_until.data = family.paused_until.isoformat() if family.paused_until else ""
         form.share_notes_default.data = family.share_notes_default
-        form.country.data, form.discreet.data = family.country, family.discreet
+        form.discreet.data = family.discreet
         form.phone.data = display_phone(current_user.phone, family.country)
     return render_template("parent/settings.html", family=family, form=form,
                            devices=subscriptions.list_devices(current_user),
                            today=checkins.local_today(family).isoformat(),
-                           days_label=preferences.days_label(family.days_of_week)), status
+                           days_label=preferences.days_label(family.days_of_week),
+                           country=country_name(family.country) if family.country else ""), status
+
+
+@bp.route("/settings/country", methods=["GET", "POST"])
+@role_required("parent")
+@checks_own_text
+def choose_country():
+    """Your country (for the help page's numbers and reading phone numbers), from the whole list."""
+    family = family_for(current_user)
+    form = CountryForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            preferences.update_settings(family, {"country": form.country.data or ""})
+        except AppError as error:
+            form.country.errors = [(error.fields or {}).get("country", error.message)]
+            status = error.status
+        else:
+            audit("settings_changed", "family", family.id)
+            flash("Your country is saved." if form.country.data else "Your country is cleared.", "success")
+            return redirect(url_for(".settings") + "#care-title")
+    elif request.method == "POST":
+        status = 400 if form.csrf_token.errors else 422
+        if form.csrf_token.errors:
+            flash("The page's security token expired. Please try again.", "error")
+    else:
+        form.country.data = family.country
+    return render_template("parent/country.html", form=form), status
 
 
 @bp.post("/settings/devices/<int:device_id>/remove")
