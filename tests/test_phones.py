@@ -159,3 +159,35 @@ def test_search_finds_a_family_by_phone_digits(app, worker_family):
     Auth(client).login(worker)
     html = client.get("/worker/?q=555-0123").get_data(as_text=True)
     assert family.display_name in html and "Someone Else" not in html
+
+
+# --- at enrolment -----------------------------------------------------------------------------------
+
+def join_form(client, worker, **changes) -> tuple[str, dict]:
+    from coach.services.people.invites import create_invite
+    _invite, token = create_invite(worker)
+    page = client.get(f"/join/{token}", follow_redirects=True)
+    data = {"display_name": "Amira", "email": "amira@example.org", "password": "a long enough password",
+            "child_birth_month": "2026-01", "timezone": "Europe/London", "window_start": "19:00",
+            "window_end": "20:30", "csrf_token": factories.extract_csrf(page.get_data(as_text=True))}
+    return page.request.path, data | changes
+
+
+@pytest.mark.parametrize(("zone", "typed", "e164"), [("Europe/London", "07911 123456", "+447911123456"),
+                                                     ("America/Chicago", "(201) 555-0123", "+12015550123"),
+                                                     ("Europe/London", "", "")])
+def test_a_parent_may_give_a_phone_number_when_joining(client, zone, typed, e164):
+    path, data = join_form(client, factories.make_user("worker"), timezone=zone, phone=typed)
+    assert 'autocomplete="tel"' in client.get(path).get_data(as_text=True)
+    response = client.post(path, data=data)
+    assert response.status_code == 302, response.get_data(as_text=True)[:400]
+    assert User.get(User.email == "amira@example.org").phone == e164
+
+
+@pytest.mark.parametrize("typed", ["12", "not a phone", "0" * 41])
+def test_a_bad_phone_number_at_enrolment_is_explained_and_nothing_is_created(client, typed):
+    path, data = join_form(client, factories.make_user("worker"), phone=typed)
+    response = client.post(path, data=data)
+    assert response.status_code == 422
+    assert "look like a phone number we can call" in response.get_data(as_text=True)
+    assert User.select().where(User.email == "amira@example.org").count() == 0 and Family.select().count() == 0

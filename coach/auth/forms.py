@@ -41,6 +41,8 @@ class JoinForm(FlaskForm):
                                validators=[DataRequired("Choose a start time.")])
     window_end = StringField("Latest time for your prompt", default="20:00",
                              validators=[DataRequired("Choose an end time.")])
+    phone = StringField("Your phone number (optional)", validators=[
+        Optional(), Length(max=40, message="That doesn't look like a phone number we can call.")])
 
     def validate_email(self, field):
         if not EMAIL_RE.match(normalise_email(field.data)):

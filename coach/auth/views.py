@@ -100,7 +100,7 @@ def _enrol(token: str):
         return render_template("auth/join.html", form=form, invite=invite), status
     enrolment = accounts.Enrolment(**{name: form[name].data for name in (
         "display_name", "email", "password", "child_name", "child_birth_month", "timezone",
-        "window_start", "window_end")})
+        "window_start", "window_end", "phone")})
     try:
         family = accounts.enrol_family(enrolment, invite.worker, lambda fam: invites.claim(invite, fam))
     except AppError as error:

@@ -14,6 +14,7 @@ from ...errors import AppError
 from ...models import ROLES, Family, User, new_session_token, utcnow
 from ...security import audit
 from ..families.countries import country_for_timezone
+from ..families.phones import parse_phone
 
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 MIN_PASSWORD = 10
@@ -112,6 +113,7 @@ class Enrolment:
     timezone: str
     window_start: str
     window_end: str
+    phone: str | None = None  # optional; read in the country of the time zone
 
 
 def enrol_family(enrolment: Enrolment, worker: User, claim_invite) -> Family:
@@ -120,6 +122,8 @@ def enrol_family(enrolment: Enrolment, worker: User, claim_invite) -> Family:
     ``claim_invite(family)`` marks the invite used inside the same transaction and raises AppError
     if someone else used it first, so a token can never enrol two families.
     """
+    country = country_for_timezone(enrolment.timezone)  # editable in settings
+    phone = parse_phone(enrolment.phone, country)  # AppError 422 (field "phone") before anything is written
     with db.atomic():
         try:
             user = create_user(enrolment.email, enrolment.password, "parent", enrolment.display_name)
@@ -135,11 +139,14 @@ def enrol_family(enrolment: Enrolment, worker: User, claim_invite) -> Family:
             child_name=(enrolment.child_name or "").strip() or None,
             child_birth_month=enrolment.child_birth_month,
             timezone=enrolment.timezone,
-            country=country_for_timezone(enrolment.timezone),  # editable in settings
+            country=country,
             window_start=enrolment.window_start,
             window_end=enrolment.window_end,
             next_due_at=utcnow(),  # the planner works out the first real due time
         )
+        if phone:
+            User.update(phone=phone).where(User.id == user.id).execute()
+            user.phone = phone
         claim_invite(family)
         return family
 
