@@ -42,6 +42,8 @@ ROUTES = [
     ("GET", "/journal", expect(302, 200, 403, 403, 403)),
     ("GET", "/settings", expect(302, 200, 403, 403, 403)),
     ("POST", "/settings", expect(302, 422, 403, 403, 403)),  # empty form: times missing
+    ("GET", "/settings/country", expect(302, 200, 403, 403, 403)),
+    ("POST", "/settings/country", expect(302, 302, 403, 403, 403)),  # empty: "not set", a valid choice
     ("POST", "/settings/devices/<int:device_id>/remove", expect(302, 302, 403, 403, 403)),
     ("GET", "/settings/delete", expect(302, 200, 403, 403, 403)),
     ("POST", "/settings/delete", expect(302, 422, 403, 403, 403)),  # not confirmed: nothing deleted

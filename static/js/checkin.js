@@ -102,14 +102,20 @@ async function sendNow(entry) {
     response = await fetch(entry.url, {
       method: "POST",
       credentials: "same-origin",
-      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken() },
+      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken(),
+        // The account this page was made for: if another signed in since, the server answers 409.
+        ...(entry.owner ? { "X-Attune-Account": entry.owner } : {}) },
       body: JSON.stringify(entry.body),
     });
   } catch {
     response = null; // offline
   }
   if (response && response.ok) return { sent: true };
-  if (response && response.status < 500 && response.status !== 429 && response.status !== 401) {
+  // 409 wrong_account: someone else signed in on this phone since the page loaded. Keep the
+  // check-in for its owner (the outbox sends it when they sign in again), never post it as theirs.
+  const wrongAccount = response && response.status === 409
+    && (await response.clone().json().catch(() => ({}))).error === "wrong_account";
+  if (response && !wrongAccount && response.status < 500 && response.status !== 429 && response.status !== 401) {
     const problem = await response.json().catch(() => ({}));
     const details = problem.fields ? Object.values(problem.fields).join(" ") : "";
     return { message: `${problem.message || "That didn't save."} ${details}`.trim() };

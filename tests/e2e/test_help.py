@@ -146,6 +146,13 @@ def test_a_parents_request_reaches_the_workers_browser_and_the_follow_up_comes_b
     page.goto("/")
     assert page.locator("#help-status").get_by_text("Maria followed up on").is_visible()
 
+    # 5. The worker signs out: this laptop leaves the account, so no more alerts arrive on it.
+    worker_page.get_by_role("button", name="Sign out", exact=True).click()
+    worker_page.wait_for_url("**/login")
+    with live.context():
+        assert PushSubscription.select().where(PushSubscription.user == worker.id).count() == 0
+    assert worker_page.evaluate("localStorage.getItem('e2e-subscribed')") is None  # unsubscribed here too
+
 
 def test_help_works_offline_once_opened(page, context, live, care):
     """The help page is fetched into the offline cache by every parent page's "Get help" link."""

@@ -274,3 +274,39 @@ def test_deleting_the_account_erases_its_waiting_checkins_from_the_phone(page, c
     sign_in(page, make_parent(live))
     assert outbox(page) == []  # the note left the phone with the account
     assert checkins_of(live, parent) == []
+
+
+def test_a_check_in_page_left_open_by_a_does_not_save_as_b(page, context, live, flaky):
+    """A opens today's check-in; meanwhile, in another tab, A signs out and B signs in. A's tap on
+    Save is sent naming A: the server refuses it for B's session and it waits for A, not lost."""
+    parent_a, parent_b = make_parent(live), make_parent(live)
+    with live.context():
+        delivery = make_delivery(parent_a)
+    flaky.phase = "B signed in"
+    sign_in(page, parent_a)
+    wait_for_worker(page)
+    page.goto(f"/checkin/{delivery.id}")
+    checkin_id = page.locator("[data-checkin-id]").input_value()
+
+    other = context.new_page()
+    other.goto("/")
+    other.get_by_role("button", name="Sign out", exact=True).click()
+    other.wait_for_url(re.compile(r"/login"))
+    sign_in(other, parent_b)
+    other.close()
+
+    page.locator("label.choice").first.click()
+    page.get_by_role("button", name="Save check-in").click()
+    page.locator("#checkin-waiting").wait_for()  # kept on the phone, not shown as an error
+    assert [p["account"] for p in flaky.posted("B signed in", checkin_id)] == [str(parent_a.user_id)]
+    assert checkins_of(live, parent_b) == [] and checkins_of(live, parent_a) == []
+    assert [e["key"] for e in outbox(page)] == [checkin_id]
+
+    flaky.phase = "A again"
+    page.goto("/")  # B's home: B has nothing waiting, so signing out asks nothing
+    page.get_by_role("button", name="Sign out", exact=True).click()
+    page.wait_for_url(re.compile(r"/login"))
+    sign_in(page, parent_a)
+    wait_until(lambda: checkins_of(live, parent_a))
+    (saved,) = checkins_of(live, parent_a)
+    assert str(saved.id) == checkin_id and checkins_of(live, parent_b) == []
