@@ -66,7 +66,7 @@ class CountryForm(CheckedForm):
     """/settings/country: the whole list lives on its own page, so settings stays light (9 KB)."""
     # The service checks the code (one rule for the form and the API), so no choice validation here.
     country = SelectField("Your country", validate_choice=False, widget=CompactSelect(), choices=[
-        SelectChoice("", "Not set (international numbers)"),
+        SelectChoice("", "Not set"),
         *(SelectChoice(code, name) for code, name in country_choices())])
 
 
