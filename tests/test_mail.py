@@ -8,7 +8,7 @@ import json
 import socket
 import ssl
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from cryptography import x509
@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from coach.models import MailMessage
+from coach.models import MailMessage, utcnow
 from coach.services.delivery.mail import (
     MailConfigError,
     mail_problem,
@@ -27,7 +27,9 @@ from coach.services.delivery.mail import (
 from coach.services.delivery.outbox import claim_due, finish
 from tests.mailserver import MailServer
 
-NOW = datetime(2026, 12, 1, 19, 42)
+# Tomorrow at 19:42 UTC: after every row's real created_at, so age-based rules (give up after a
+# day, escalate after 24 hours) see the same ages whatever day the tests run.
+NOW = datetime.combine(utcnow().date() + timedelta(days=1), time(19, 42))
 
 
 def queue(n: int = 1, **fields) -> list[MailMessage]:

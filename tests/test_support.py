@@ -4,13 +4,13 @@ up, and no note text or child name in any email or push — asserted on the byte
 server received and on the decrypted push."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 
 from coach.delivery_cli import send_due
 from coach.errors import AppError
-from coach.models import MailMessage, StaffAlert, SupportRequest
+from coach.models import MailMessage, StaffAlert, SupportRequest, utcnow
 from coach.services.families import support
 from coach.services.families.caseload import mark_followed_up
 from coach.services.families.checkins import parse_checkin, record_checkin
@@ -24,7 +24,9 @@ from coach.services.families.support import (
 from tests import factories
 from tests.delivery_helpers import subscribe
 
-NOW = datetime(2026, 12, 1, 19, 42)
+# Tomorrow at 19:42 UTC: after every row's real created_at, so age-based rules (give up after a
+# day, escalate after 24 hours) see the same ages whatever day the tests run.
+NOW = datetime.combine(utcnow().date() + timedelta(days=1), time(19, 42))
 NOTE = "Jamie-private-note: I shouted at Sam and I feel awful"
 CHILD = "Sam"
 
@@ -131,7 +133,7 @@ def test_a_worker_without_devices_is_recorded_and_still_emailed(care_app, ps, sm
 def test_a_checkin_asking_for_support_alerts_without_its_private_note(care_app, ps, smtp, worker, family):
     subscribe(ps, worker)
     data = parse_checkin({"id": "0f8fad5b-d9cb-469f-a165-70867728950e", "tried": "yes", "note": NOTE,
-                          "wants_support": True, "client_created_at": "2026-12-01T19:40:00Z"})
+                          "wants_support": True, "client_created_at": f"{NOW - timedelta(minutes=2):%Y-%m-%dT%H:%M:%SZ}"})
     checkin, created = record_checkin(family, data)
     assert created
     (request,) = SupportRequest.select()
