@@ -227,6 +227,33 @@ def _v7_down(migrator: SchemaMigrator) -> list:
             migrator.drop_index("check_in", "check_in_family_id_received_at_client_created_at")]
 
 
+_V8_PROMPT_COLUMNS = ("strand", "moment", "week", "pairs_with")
+
+
+def _v8_up(migrator: SchemaMigrator) -> list:
+    """v8, the programme: a prompt's strand, moment, week in the arc and paired repair (an older
+    prompt becomes its theme's strand: cues → watching-cues, rupture → noticing-rupture, repair →
+    repair-moves), and each family's recently sent prompts, filled from its deliveries, so planning
+    never reads delivery history."""
+    from .models import STRAND_WEEKS, THEME_STRANDS, Family, Prompt
+
+    def fill(_migrator: SchemaMigrator) -> None:
+        for theme, strand in THEME_STRANDS.items():
+            Prompt.update(strand=strand, week=STRAND_WEEKS[strand]).where(Prompt.theme == theme).execute()
+        from .services.programme.selection import rebuild_recent_prompts
+        rebuild_recent_prompts()
+
+    steps = [migrator.add_column("prompt", column, Prompt._meta.columns[column])
+             for column in _V8_PROMPT_COLUMNS]
+    return steps + [migrator.add_column("family", "recent_prompts", Family.recent_prompts),
+                    Operation(migrator, fill)]
+
+
+def _v8_down(migrator: SchemaMigrator) -> list:
+    return ([migrator.drop_column("prompt", column) for column in _V8_PROMPT_COLUMNS]
+            + [migrator.drop_column("family", "recent_prompts")])
+
+
 #: Ordered migrations. Version 1 is the first released schema. Append, never edit; every step
 #: has a downgrade so tests can rebuild the schema it started from.
 MIGRATIONS: list[Migration] = [
@@ -236,6 +263,7 @@ MIGRATIONS: list[Migration] = [
     Migration(5, _v5_up, _v5_down),
     Migration(6, _v6_up, _v6_down),
     Migration(7, _v7_up, _v7_down),
+    Migration(8, _v8_up, _v8_down),
 ]
 LATEST_VERSION = MIGRATIONS[-1].version if MIGRATIONS else 1
 

@@ -32,7 +32,22 @@ THEMES = ("cues", "rupture", "repair")
 THEME_NAMES = {"cues": "Noticing cues", "rupture": "Out of sync", "repair": "Coming back together"}
 PROMPT_STATUSES = ("draft", "published", "retired")
 DELIVERY_STATUSES = ("pending", "sending", "sent", "no_device", "failed", "expired")
-TRIED_CHOICES = ("yes", "not_yet", "skip")
+# "no_chance": the moment didn't come up today — never counted as not trying (CONTENT.md).
+TRIED_CHOICES = ("yes", "not_yet", "no_chance", "skip")
+#: The programme's strands (CONTENT.md "Second release"), each taught in one week of the six-week arc.
+STRAND_WEEKS = {"watching-cues": 1, "presence": 1, "delight": 2, "mirroring": 2, "wondering": 3,
+                "noticing-rupture": 4, "own-state": 4, "repair-moves": 5, "co-regulation": 5,
+                "triggers": 6, "self-kindness": 6, "good-enough": 6}
+STRANDS = tuple(STRAND_WEEKS)
+#: How each strand is named to people ("Week 3 · Wondering").
+STRAND_NAMES = {"watching-cues": "Watching cues", "presence": "Being there", "delight": "Delight",
+                "mirroring": "Mirroring", "wondering": "Wondering", "noticing-rupture": "Noticing rupture",
+                "own-state": "Your own state", "repair-moves": "Repair", "co-regulation": "Calming together",
+                "triggers": "Triggers", "self-kindness": "Self-kindness", "good-enough": "Good enough"}
+#: When the moment to try happens; a prompt is sent only when it fits the family's window.
+MOMENTS = ("morning", "day", "evening", "bedtime", "any")
+#: A prompt saved before strands existed counts as its theme's strand (migration v8 and imports).
+THEME_STRANDS = {"cues": "watching-cues", "rupture": "noticing-rupture", "repair": "repair-moves"}
 
 
 def utcnow() -> datetime:
@@ -126,6 +141,10 @@ class Family(BaseModel):
     country = CharField(max_length=2, default="")
     # Notifications say only "A moment for today is ready"; the prompt shows once the app opens.
     discreet = BooleanField(default=False)
+    # Selection's memory, written by the planner with each delivery: "<local date ordinal>:<prompt
+    # id>" for the prompts sent in the last REPEAT_DAYS, oldest first, so a busy tick never reads
+    # delivery history (services/programme/selection.py).
+    recent_prompts = TextField(default="")
 
     @property
     def child_label(self) -> str:
@@ -160,8 +179,12 @@ class Prompt(BaseModel):
     title = CharField(max_length=40)
     body = CharField(max_length=140)
     question = CharField(max_length=140)
-    answers = JSONField()  # [{"label": str, "tried": "yes"|"not_yet", "hard"?: bool}]
+    answers = JSONField()  # [{"label": str, "tried": "yes"|"not_yet"|"no_chance", "hard"?: bool}]
     why = CharField(max_length=300, default="")
+    strand = CharField(max_length=20, default="watching-cues")  # STRANDS
+    moment = CharField(max_length=8, default="any")  # MOMENTS
+    week = SmallIntegerField(default=1)  # 1–6: its strand's week in the band's arc
+    pairs_with = CharField(max_length=40, default="")  # rupture prompts: the skill of their repair
     status = CharField(max_length=10, default="draft", index=True)
     version = IntegerField(default=1)
     created_at = DateTimeField(default=utcnow)

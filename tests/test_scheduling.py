@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from coach.db import db
-from coach.models import Delivery, Family, Prompt
+from coach.models import STRAND_WEEKS, THEME_STRANDS, Delivery, Family, Prompt
 from coach.services.delivery import scheduling
 from coach.services.delivery.scheduling import (
     local_window,
@@ -31,8 +31,10 @@ def at(text: str) -> datetime:
 def library(app):
     """One published prompt per theme for every age: planning needs a prompt, not the starter set."""
     for theme in ("cues", "rupture", "repair"):
+        strand = THEME_STRANDS[theme]
         Prompt.create(theme=theme, skill="s", title=f"A {theme} prompt", body="b", question="q",
-                      answers=[{"label": "Yes", "tried": "yes"}], status="published")
+                      answers=[{"label": "Yes", "tried": "yes"}], status="published",
+                      strand=strand, week=STRAND_WEEKS[strand])
 
 
 def due_family(now: datetime, **kwargs) -> Family:

@@ -13,12 +13,15 @@ from ..services.programme.library import ANY_AGE, MAX_ANSWERS
 
 MAX_AGE_MONTHS = 1200  # far past any band: the library's check names the real choices
 
-TEXT_FIELDS = ("theme", "skill", "age", "title", "body", "question", "why")
+TEXT_FIELDS = ("theme", "skill", "age", "title", "body", "question", "why", "strand", "moment", "week",
+               "pairs_with")
+PLAIN_FIELDS = ("theme", "skill", "title", "body", "question", "why", "strand", "moment", "pairs_with")
 
 
 def values_from_data(data: Mapping) -> dict[str, str]:
     """Editor values for a stored prompt (or a revision's data)."""
-    values = {name: data.get(name) or "" for name in ("theme", "skill", "title", "body", "question", "why")}
+    values = {name: data.get(name) or "" for name in PLAIN_FIELDS}
+    values["week"] = str(data.get("week") or "")
     low, high = data.get("age_min_months"), data.get("age_max_months")
     values["age"] = "any" if (low, high) == ANY_AGE else f"{low}-{high}"
     for index, answer in enumerate((data.get("answers") or [])[:MAX_ANSWERS]):
@@ -30,7 +33,8 @@ def values_from_data(data: Mapping) -> dict[str, str]:
 
 def blank_values() -> dict[str, str]:
     """A new prompt: cues, any age, a kind "not today" answer ready to edit."""
-    return {"theme": "cues", "age": "any", "answer-0-tried": "yes", "answer-1-tried": "yes",
+    return {"theme": "cues", "age": "any", "strand": "watching-cues", "moment": "any", "week": "1",
+            "answer-0-tried": "yes", "answer-1-tried": "yes",
             "answer-2-tried": "not_yet", "answer-2-label": "Not today, and that's okay"}
 
 
@@ -71,7 +75,10 @@ def item_from_values(values: Mapping[str, str]) -> tuple[dict, list[int]]:
         answers.append({"label": label, "tried": values.get(f"answer-{index}-tried", ""),
                         "hard": values.get(f"answer-{index}-hard") == "on"})
         rows.append(index)
-    item = {name: values.get(name, "") for name in ("theme", "skill", "title", "body", "question", "why")}
+    item = {name: values.get(name, "") for name in PLAIN_FIELDS}
+    week = values.get("week", "").strip()
+    # A week that isn't a number goes on as typed, so the library's check names it.
+    item["week"] = int(week) if week.isdigit() and len(week) < 6 else (week or None)
     item |= {"age_min_months": low, "age_max_months": high, "answers": answers}
     return item, rows
 

@@ -7,7 +7,7 @@ from peewee import JOIN
 
 from ..errors import AppError
 from ..inputs import checks_own_text, request_json, takes_json
-from ..models import Prompt, PromptRevision, User
+from ..models import MOMENTS, STRAND_NAMES, STRANDS, Prompt, PromptRevision, User
 from ..security import role_required
 from ..services.programme import library, library_stats
 from .blueprint import bp, int_or_none, me, refuse_unstorable_text
@@ -41,7 +41,10 @@ def render_editor(prompt: Prompt | None, values: dict, problems: dict | None = N
     context = {"prompt": prompt, "values": values, "problems": problems or {},
                "grades": library.reading_grades(item),
                "age_options": [(key, "Any age" if key == "any" else label)
-                               for key, label in library_stats.age_choices().items()]}
+                               for key, label in library_stats.age_choices().items()],
+               "strand_options": [(strand, STRAND_NAMES[strand]) for strand in STRANDS],
+               "moment_options": [(moment, moment.capitalize()) for moment in MOMENTS],
+               "week_options": [(str(week), f"Week {week}") for week in range(1, 7)]}
     if prompt is not None:
         context |= {
             "stats": library_stats.prompt_stats(prompt.id).get(prompt.id, library_stats.PromptStats()),

@@ -14,7 +14,7 @@ from ..errors import AppError
 from ..help.status import status_lines
 from ..help.views import LOW_MOOD_DISMISSED
 from ..inputs import checks_own_text, parse_int
-from ..models import CheckIn, Delivery, utcnow
+from ..models import TRIED_CHOICES, CheckIn, Delivery, utcnow
 from ..security import audit, home_for, role_required
 from ..services.delivery import subscriptions
 from ..services.families import checkins, preferences, privacy, wellbeing
@@ -60,7 +60,7 @@ def _form_checkin(form, delivery: Delivery, prompt: dict | None) -> dict:
         "id": form.get("id", ""),
         "delivery_id": delivery.id,
         "answer": answer,
-        "tried": answers[answer]["tried"] if answers[answer]["tried"] in ("yes", "not_yet") else "yes",
+        "tried": answers[answer]["tried"] if answers[answer]["tried"] in TRIED_CHOICES else "yes",
         # A felt value that isn't 1-5 goes on as sent, so the check names it rather than dropping it.
         "felt": parse_int(form.get("felt", ""), 1, 5) or form.get("felt") or None,
         "note": form.get("note") or None,

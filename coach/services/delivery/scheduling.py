@@ -50,13 +50,15 @@ from ..programme.selection import (
     as_date,
     choose_prompt,
     id_list,
+    remember,
 )
 
 log = logging.getLogger(__name__)
 
 RETRY_BROKEN_AFTER = timedelta(days=1)
 PLANNING_FIELDS = (Family.id, Family.timezone, Family.window_start, Family.window_end,
-                   Family.days_of_week, Family.paused_until, Family.child_birth_month)
+                   Family.days_of_week, Family.paused_until, Family.child_birth_month,
+                   Family.created_at, Family.recent_prompts)
 INSERT_FIELDS = (Delivery.family, Delivery.local_date, Delivery.prompt, Delivery.prompt_version,
                  Delivery.theme, Delivery.due_at, Delivery.expires_at, Delivery.status,
                  Delivery.attempts, Delivery.next_attempt_at, Delivery.created_at)
@@ -75,6 +77,8 @@ class FamilySchedule(NamedTuple):
     days_of_week: str
     paused_until: date | str | None  # text when SQLite hands it back raw
     child_birth_month: str
+    created_at: datetime | str  # the programme's week counts from enrolment
+    recent_prompts: str  # what selection must not repeat (services/programme/selection.py)
 
     def age_months(self, on: date | datetime | None = None) -> int:
         """The child's age in whole months on a date (``Family.age_months``)."""
@@ -209,8 +213,19 @@ def _plan_batch(families: list[FamilySchedule], now: datetime, prompts: PromptCa
         if row is not None:
             rows.append(row)
     created = _insert_ignoring_existing(sorted(rows))  # in index order: fewer pages touched
+    _remember_prompts(rows, {family.id: family.recent_prompts for family, _ in to_plan},
+                      context.repeat_days)
     _set_next_due(next_due)
     return created
+
+
+def _remember_prompts(rows: list[tuple], recent: dict[int, str], days: int) -> None:
+    """Add each planned prompt to its family's ``recent_prompts`` (one prepared UPDATE, run per row)."""
+    values = [(remember(recent.get(row[0]), row[1], row[2], days), row[0]) for row in rows]
+    if values:
+        sql = (f'UPDATE "{Family._meta.table_name}" SET "recent_prompts" = {db.param} '
+               f'WHERE "id" = {db.param}')
+        db.cursor().executemany(sql, sorted(values, key=lambda value: value[1]))
 
 
 def _day_plan(family: Family, now: datetime,

@@ -26,7 +26,7 @@ from .engagement import (
 )
 
 FOLLOW_UP_NOTE_MAX = 500
-TRIED_WORDS = {"yes": "Tried it", "not_yet": "Not yet", "skip": "Skipped today"}
+TRIED_WORDS = {"yes": "Tried it", "not_yet": "Not yet", "no_chance": "Didn't come up", "skip": "Skipped today"}
 FELT_WORDS = {1: "really hard", 2: "hard", 3: "okay", 4: "good", 5: "really good"}
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 

@@ -10,7 +10,7 @@ from ...models import THEME_NAMES, THEMES, CheckIn, Family, Prompt, utcnow
 from ..programme.library import fill_child
 from .checkins import FEELINGS, local_today, made_at, to_local
 
-TRIED_LABELS = {"yes": "Tried it", "not_yet": "Not yet", "skip": "Skipped"}
+TRIED_LABELS = {"yes": "Tried it", "not_yet": "Not yet", "no_chance": "Didn't come up", "skip": "Skipped"}
 JOURNAL_LIMIT = 300
 
 

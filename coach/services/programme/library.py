@@ -17,13 +17,28 @@ from markupsafe import Markup, escape
 
 from ...db import db
 from ...errors import AppError
-from ...models import PROMPT_STATUSES, THEMES, Prompt, PromptRevision, User, utcnow
+from ...models import (
+    MOMENTS,
+    PROMPT_STATUSES,
+    STRAND_NAMES,
+    STRAND_WEEKS,
+    STRANDS,
+    THEME_STRANDS,
+    THEMES,
+    Prompt,
+    PromptRevision,
+    User,
+    utcnow,
+)
 from ...security import audit
 from .readability import FALLBACK, MAX_GRADE, PLACEHOLDER, as_read, reading_grade
 
 STARTER_FILE = Path(__file__).resolve().parents[2] / "data" / "prompts.json"
 PROMPT_FIELDS = ("theme", "skill", "age_min_months", "age_max_months", "title", "body", "question",
-                 "answers", "why")
+                 "answers", "why", "strand", "moment", "week", "pairs_with")
+#: The programme's fields: an item without them (an export from before strands) gets its theme's.
+PROGRAMME_FIELDS = ("strand", "moment", "week", "pairs_with")
+TRIED_KINDS = ("yes", "not_yet", "no_chance")
 
 TEXT_LIMITS = {"title": 40, "body": 140, "question": 140, "why": 300}
 GRADED_FIELDS = ("title", "body", "question", "why")
@@ -36,7 +51,8 @@ AGE_RANGES = AGE_BANDS + (ANY_AGE,)
 #: How each field is named in messages and summaries.
 FIELD_LABELS = {"theme": "Theme", "skill": "Skill", "age": "Age range", "title": "Title",
                 "body": "Body", "question": "Question", "why": "The “why it matters” text",
-                "answers": "Answers", "status": "Status"}
+                "answers": "Answers", "status": "Status", "strand": "Strand", "moment": "Moment",
+                "week": "Week", "pairs_with": "Paired repair"}
 #: draft → published → retired, and retired → draft to revive a prompt.
 TRANSITIONS = {"draft": ("published",), "published": ("retired",), "retired": ("draft",)}
 STATUS_VERBS = {"published": "Published", "retired": "Retired", "draft": "Back to draft"}
@@ -58,11 +74,18 @@ def seed_library_if_empty(path: Path = STARTER_FILE) -> int:
     items = json.loads(path.read_text(encoding="utf-8"))
     with db.atomic():
         for item in items:
-            prompt = Prompt.create(**{name: item[name] for name in PROMPT_FIELDS},
-                                   status="published", version=1)
+            prompt = Prompt.create(**starter_fields(item), status="published", version=1)
             PromptRevision.create(prompt=prompt, version=1, summary="Starter library",
                                   data=prompt_data(prompt))
     return len(items)
+
+
+def starter_fields(item: dict) -> dict:
+    """A starter item's :data:`PROMPT_FIELDS`, the programme's fields filled in when it has none."""
+    strand = item.get("strand") or THEME_STRANDS.get(item["theme"], "watching-cues")
+    return ({name: item[name] for name in PROMPT_FIELDS if name not in PROGRAMME_FIELDS}
+            | {"strand": strand, "moment": item.get("moment") or "any",
+               "week": item.get("week") or STRAND_WEEKS[strand], "pairs_with": item.get("pairs_with") or ""})
 
 
 def fill_child(text: str, child_name: str | None) -> str:
@@ -95,7 +118,46 @@ def validate_prompt(item: object) -> tuple[dict, dict[str, str]]:
     for name in TEXT_LIMITS:
         data[name] = _text(name, item.get(name), problems, required=(name != "why"))
     data["answers"] = _answers(item.get("answers"), data["theme"], problems)
+    _programme(item, data, problems)
     return data, problems
+
+
+def _programme(item: dict, data: dict, problems: dict) -> None:
+    """Strand, moment, week and paired repair. Missing ones (an older export) are filled from the
+    theme; given ones must be right."""
+    strand = item.get("strand")
+    if strand is None or strand == "":
+        strand = THEME_STRANDS.get(data["theme"], "watching-cues")
+    elif strand not in STRANDS:
+        problems["strand"] = f"Strand must be one of {', '.join(STRANDS)}; got {_shown(strand)}."
+    data["strand"] = strand
+    moment = item.get("moment")
+    moment = "any" if moment is None or moment == "" else moment
+    if moment not in MOMENTS:
+        problems["moment"] = f"Moment must be one of {', '.join(MOMENTS)}; got {_shown(moment)}."
+    data["moment"] = moment
+    expected = STRAND_WEEKS.get(strand)
+    week = item.get("week")
+    if week is None or week == "":
+        week = expected or 1
+    if not isinstance(week, int) or isinstance(week, bool) or not 1 <= week <= 6:
+        problems["week"] = "Week must be a whole number from 1 to 6."
+    elif expected is not None and week != expected:
+        problems["week"] = (f"Week must be {expected}: the arc teaches "
+                            f"{STRAND_NAMES[strand].lower()} in week {expected}.")
+    data["week"] = week
+    pairs = item.get("pairs_with")
+    pairs = "" if pairs is None else pairs
+    if not isinstance(pairs, str):
+        problems["pairs_with"] = "Paired repair must be a skill tag, like name-it."
+        pairs = ""
+    pairs = pairs.strip()
+    if pairs and not SKILL_RE.match(pairs):
+        problems["pairs_with"] = ("Paired repair must be the skill tag of a repair prompt: lowercase "
+                                  "words joined by hyphens, like name-it.")
+    elif pairs and data["theme"] != "rupture":
+        problems["pairs_with"] = "Only rupture prompts name a paired repair; leave it empty."
+    data["pairs_with"] = pairs
 
 
 def reading_grades(data: dict) -> dict[str, float | None]:
@@ -188,6 +250,9 @@ def _answers(value: object, theme: object, problems: dict) -> list[dict]:
     if tried.count("not_yet") != 1:
         problems["answers"] = ("Answers need exactly one kind “not today” choice; "
                                f"this prompt has {tried.count('not_yet')}.")
+    elif tried.count("no_chance") > 1:
+        problems["answers"] = ("Answers may have one “it didn't come up” choice at most; "
+                               f"this prompt has {tried.count('no_chance')}.")
     elif tried.count("yes") < 1:
         problems["answers"] = "At least one answer must count as tried."
     elif len(set(labels)) != len(labels):
@@ -213,9 +278,9 @@ def _answer(index: int, raw: object, theme: object, problems: dict) -> dict:
     elif BRACES_RE.search(label):
         problems[f"{key}.label"] = f"{name}'s label can't use braces or placeholders."
     answer = {"label": label, "tried": raw.get("tried")}
-    if answer["tried"] not in ("yes", "not_yet"):
-        problems[f"{key}.tried"] = (f"{name} must either count as tried (“yes”) or be the "
-                                    "“not today” choice (“not_yet”).")
+    if answer["tried"] not in TRIED_KINDS:
+        problems[f"{key}.tried"] = (f"{name} must count as tried (“yes”), be the “not today” "
+                                    "choice (“not_yet”) or say it didn't come up (“no_chance”).")
     hard = raw.get("hard", False)
     if not isinstance(hard, bool):
         problems[f"{key}.hard"] = f"{name}'s hard-moment mark must be true or false."
@@ -279,7 +344,8 @@ def _create(data: dict, status: str, editor: User | None, summary: str | None,
 def summarise_change(old: dict, new: dict) -> str:
     """A short human line for a revision: "Changed title, body · status draft → published"."""
     names = []
-    for name in ("theme", "skill", "age", "title", "body", "question", "answers", "why"):
+    for name in ("theme", "skill", "age", "title", "body", "question", "answers", "why",
+                 *PROGRAMME_FIELDS):
         keys = ("age_min_months", "age_max_months") if name == "age" else (name,)
         if any(old.get(key) != new.get(key) for key in keys):
             names.append("why it matters" if name == "why" else FIELD_LABELS[name].lower())
@@ -311,7 +377,8 @@ def restore_revision(prompt: Prompt, version: int, editor: User | None,
                                           PromptRevision.version == version)
     if revision is None:
         raise AppError(404, f"This prompt has no version {version}.", code="revision_not_found")
-    item = {name: revision.data.get(name) for name in PROMPT_FIELDS}
+    # A revision saved before strands existed keeps the prompt's programme fields as they are.
+    item = {name: revision.data.get(name, getattr(prompt, name)) for name in PROMPT_FIELDS}
     try:
         saved, changed = save_prompt(prompt, item, editor, base_version=base_version,
                                      summary=f"Restored version {version}", action="prompt_restore")
@@ -349,7 +416,8 @@ def display_value(name: str, data: dict) -> str:
     if name == "answers":
         lines = []
         for answer in data.get("answers") or []:
-            kind = "counts as tried" if answer.get("tried") == "yes" else "not today"
+            kind = {"yes": "counts as tried", "no_chance": "didn't come up"}.get(answer.get("tried"),
+                                                                                "not today")
             hard = ", hard moment" if answer.get("hard") else ""
             lines.append(f"{answer.get('label', '')} ({kind}{hard})")
         return "\n".join(lines)
@@ -375,7 +443,8 @@ def word_diff(old: str, new: str) -> Markup:
 def revision_diff(old: dict | None, new: dict) -> list[FieldChange]:
     """Field-by-field changes from ``old`` to ``new`` (every field when ``old`` is None)."""
     changes = []
-    for name in ("status", "theme", "skill", "age", "title", "body", "question", "answers", "why"):
+    for name in ("status", "theme", "skill", "age", "title", "body", "question", "answers", "why",
+                 *PROGRAMME_FIELDS):
         before = display_value(name, old) if old is not None else ""
         after = display_value(name, new)
         if old is None or before != after:

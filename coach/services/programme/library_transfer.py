@@ -13,13 +13,14 @@ from ...errors import AppError
 from ...inputs import parse_json
 from ...models import PROMPT_STATUSES, Prompt, User
 from ...security import audit
-from .library import PROMPT_FIELDS, save_prompt, validate_prompt
+from .library import PROGRAMME_FIELDS, PROMPT_FIELDS, save_prompt, validate_prompt
 
 IMPORT_MAX_BYTES = 512 * 1024
 IMPORT_MAX_ITEMS = 1000
 EXTRA_KEYS = {"id", "status", "version"}
 #: Field keys as they are named inside an import message (after the prompt's name).
-ORDER = ("prompt", "theme", "skill", "age", "title", "body", "question", "answers", "why", "status")
+ORDER = ("prompt", "theme", "skill", "age", "title", "body", "question", "answers", "why", "strand",
+         "moment", "week", "pairs_with", "status")
 
 
 class ImportRejected(AppError):
@@ -90,6 +91,8 @@ def import_library(raw: bytes, editor: User | None) -> dict[str, int]:
         for item in items:
             prompt = existing.get(item.get("id"))
             fields = {name: item.get(name) for name in PROMPT_FIELDS}
+            if prompt is not None:  # an export from before strands keeps the prompt's programme
+                fields |= {name: getattr(prompt, name) for name in PROGRAMME_FIELDS if name not in item}
             status = item.get("status") or (None if prompt else "draft")
             _, changed = save_prompt(prompt, fields, editor, status=status, summary="Imported",
                                      action="prompt_import_item")

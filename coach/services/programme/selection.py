@@ -1,30 +1,50 @@
-"""Choosing the prompt a family gets on a local date (DESIGN.md "Scheduling and delivery", step 2).
+"""Choosing the prompt a family gets on a local date (DESIGN.md "Scheduling and delivery", step 2;
+CONTENT.md "Second release": the programme and coaching that answers back).
 
 Decisions:
 
-- Candidates are published prompts whose ``[age_min_months, age_max_months)`` contains the child's
-  age on the local date. When no published prompt of a theme fits the age, that theme's nearest
-  band is used (fewest months outside the band; ties keep every nearest prompt).
-- Themes rotate cues → rupture → repair → cues after the theme of the family's latest delivery
-  before the local date (none → cues). A theme with no published prompts at all is skipped to the
-  next one; an empty library gives ``None``.
-- Repair after a hard rupture: when the family's most recent check-in received in the last 3 days
-  was on a rupture prompt and chose an answer flagged ``"hard": true`` (``CheckIn.answer`` indexes
-  ``prompt.answers``) or felt ≤ 2, the next delivery is a repair prompt — once: a repair delivery
-  on a later local date than that check-in answers it.
-- No repeats: a prompt delivered on one of the ``REPEAT_DAYS`` (config, default 60) days before the
-  local date is not chosen again while the theme has fresh candidates; when every candidate was
-  used, the least recently used one comes again.
-- Deterministic for a given state: candidates are ordered by (last used within the repeat window —
-  older counts as never — , id) and one is picked with ``random.Random("<family id>:<local date
-  ISO>")`` (:class:`PlanningDraws`), so tests can assert exact choices.
+- **The pool**: published prompts whose ``[age_min_months, age_max_months)`` contains the child's
+  age on the local date (none → the nearest band: fewest months outside it), keeping those whose
+  ``moment`` fits the family's window (:func:`window_moments`: a window starting 16:00–21:59 gets
+  ``evening``, ``bedtime`` and ``any``; 04:00–10:59 ``morning``, ``day``, ``any``; 11:00–15:59
+  ``day``, ``evening``, ``any``; later or earlier ``morning`` and ``any``). Only when no prompt of
+  the band fits the window at all is the moment ignored. An empty library gives ``None``.
+- **The arc**: the family's week is ``(days since enrolment // 7) % 6 + 1`` (the UTC date of
+  ``Family.created_at`` to the local date; :func:`arc_week`), so every six weeks the arc starts
+  again with new prompts on the same strands. Within the week the strands take turns: the strand
+  after the previous delivery's strand in the week's order (CONTENT.md's order) comes first.
+- **Coaching overrides**, first that has a fresh prompt wins (fresh: not sent within
+  ``REPEAT_DAYS``):
+  1. *Paired repair*: the family's most recent check-in of the last 3 days was on a rupture prompt
+     and chose an answer flagged ``"hard": true`` or felt ≤ 2, and no repair (theme ``repair`` or the
+     paired skill) was delivered on a later local date → a prompt whose ``skill`` is the rupture's
+     ``pairs_with``; when every one of those was sent recently, the least recently sent of them
+     still comes (answering a hard moment with its repair beats the no-repeat rest); with no paired
+     prompt in the pool, any fresh repair prompt.
+  2. *Low mood*: the wellbeing rule (3 of the last 5 check-ins felt ≤ 2) applied to the check-ins
+     of the last 14 days → ``self-kindness`` and ``good-enough`` prompts (rest and kindness).
+  3. *Not yet*: the newest check-in of the last 7 days answered ``not_yet`` and no delivery since
+     its local date had the same skill or strand → another prompt of the same skill, else of the
+     same strand. ``no_chance`` ("it didn't come up") brings nothing back and is never counted as
+     not trying.
+- **No repeats**: after the overrides, a fresh prompt of the week's next strand, then of the week;
+  when the week has none, the week's least recently sent prompt if it rested at least
+  ``ARC_DAYS`` (42, one arc); then any fresh prompt of the pool (a review of other weeks); then
+  the pool's least recently sent prompt. So a prompt rests ``REPEAT_DAYS`` when the band allows,
+  an arc at least while the week has enough prompts, and as long as the pool when it is small.
+- **Memory**: ``Family.recent_prompts`` lists ``"<local date ordinal>:<prompt id>,"`` for every
+  prompt planned in the last ``REPEAT_DAYS`` (entries older than that are pruned at each write,
+  so one may outlive the window by the days between two deliveries: a prompt then rests slightly
+  longer, never shorter). The planner appends to it with each delivery it inserts
+  (:func:`remember`); migration v8 fills it from existing deliveries (:func:`rebuild_recent_prompts`).
+- Deterministic for a given state: each tier is ordered by prompt id (least recently used tiers
+  keep only the oldest) and one is picked with ``random.Random("<family id>:<local date ISO>")``
+  (:class:`PlanningDraws`), so tests can assert exact choices.
 - Cost: the planner builds one :class:`SelectionContext` per batch. It reads the published library
-  once per tick, then per batch: the families' latest check-ins (one query), their latest delivery
-  themes (one query per local date in the batch — at most three), the latest repair of families
-  whose check-in was a hard rupture (one per date, usually skipped), and when their candidate
-  prompts were last used (one aggregated query per date and candidate set — bounded by themes ×
-  age bands, not by families). Never a query per family, and never every delivery row of the
-  window: index seeks keep a tick's cost to the families due, not the length of their history.
+  once per tick and works out each (age, moment set) pool once per tick; per batch it makes one
+  query: the batch families' check-ins of the last 14 days (index on family, received_at). Delivery
+  history is never read: what was sent lives on the family row the planner already reads and
+  writes. Never a query per family.
 """
 from __future__ import annotations
 
@@ -33,20 +53,28 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
-from peewee import SQL, fn
+from peewee import SQL
 
 from ...db import db
-from ...models import THEMES, CheckIn, Delivery, Family, Prompt, utcnow
+from ...models import STRAND_WEEKS, CheckIn, Delivery, Family, Prompt, utcnow
+from ..families.wellbeing import WINDOW as MOOD_WINDOW
+from ..families.wellbeing import is_low
 
 DEFAULT_REPEAT_DAYS = 60
+ARC_WEEKS = 6
+ARC_DAYS = 7 * ARC_WEEKS
 CHECKIN_LOOKBACK = timedelta(days=3)
-RECENT_REPAIR_DAYS = timedelta(days=5)  # covers any local date of a check-in from the last 3 days
+NOT_YET_DAYS = 7
+MOOD_LOOKBACK = timedelta(days=14)
 HARD_FELT = 2
-ROTATION = {"cues": "rupture", "rupture": "repair", "repair": "cues"}
+REST_STRANDS = ("self-kindness", "good-enough")
+#: Each week's strands in the order they take turns.
+WEEK_STRANDS: dict[int, tuple[str, ...]] = {
+    week: tuple(strand for strand, w in STRAND_WEEKS.items() if w == week)
+    for week in range(1, ARC_WEEKS + 1)}
 
 
 class PlanningDraws:
@@ -87,14 +115,104 @@ def as_date(value: date | datetime | str | None) -> date | None:
     return date.fromisoformat(str(value)[:10])
 
 
+# --- the family's place in the programme ----------------------------------------------------------
+
+def window_moments(window_start: str) -> tuple[str, ...]:
+    """The prompt moments that fit a window starting at ``HH:MM`` local (module docstring)."""
+    hour = int(window_start[:2])
+    if 16 <= hour < 22:
+        return ("evening", "bedtime", "any")
+    if 4 <= hour < 11:
+        return ("morning", "day", "any")
+    if 11 <= hour < 16:
+        return ("day", "evening", "any")
+    return ("morning", "any")
+
+
+def arc_week(enrolled: date | datetime | str | None, local_date: date) -> int:
+    """The family's week in the six-week arc (1–6) on ``local_date``."""
+    start = as_date(enrolled) or local_date
+    return (max(0, (local_date - start).days) // 7) % ARC_WEEKS + 1
+
+
+def arc_day(enrolled: date | datetime | str | None, local_date: date) -> int:
+    """The day of the family's programme week (0–6; 6 is its last day)."""
+    start = as_date(enrolled) or local_date
+    return max(0, (local_date - start).days) % 7
+
+
+# --- what was sent recently (Family.recent_prompts) -----------------------------------------------
+
+def parse_recent(text: str | None) -> list[tuple[int, int]]:
+    """``[(local date ordinal, prompt id)]`` oldest first."""
+    entries = []
+    for entry in (text or "").split(","):
+        day, _, prompt_id = entry.partition(":")
+        if day and prompt_id:
+            entries.append((int(day), int(prompt_id)))
+    return entries
+
+
+def remember(text: str | None, local_date: date, prompt_id: int, days: int) -> str:
+    """``recent_prompts`` after planning ``prompt_id`` on ``local_date``: entries older than
+    ``days`` dropped, one entry per date (a re-plan replaces it)."""
+    today = local_date.toordinal()
+    kept = [(day, pid) for day, pid in parse_recent(text) if today - days < day < today]
+    kept.append((today, prompt_id))
+    return "".join(f"{day}:{pid}," for day, pid in kept)
+
+
+def rebuild_recent_prompts(today: date | None = None) -> None:
+    """Fill every family's ``recent_prompts`` from its deliveries of the last ``REPEAT_DAYS``
+    (migration v8; one read of the window, one write per family that had deliveries)."""
+    today = today or utcnow().date()
+    days = repeat_days()
+    query = (Delivery.select(Delivery.family, Delivery.local_date, Delivery.prompt)
+             .where(Delivery.local_date > today - timedelta(days=days),
+                    Delivery.prompt.is_null(False))
+             .order_by(Delivery.family, Delivery.local_date))
+    texts: dict[int, str] = defaultdict(str)
+    for family_id, local_date, prompt_id in db.execute(query):
+        texts[family_id] += f"{as_date(local_date).toordinal()}:{prompt_id},"
+    for family_id, text in texts.items():
+        Family.update(recent_prompts=text).where(Family.id == family_id).execute()
+
+
+# --- the library --------------------------------------------------------------------------------
+
+@dataclass
+class Pool:
+    """The prompts a family of one age and window may get, grouped the ways choosing asks."""
+
+    prompts: tuple[Prompt, ...]
+    by_week: dict[int, tuple[Prompt, ...]]
+    by_strand: dict[str, tuple[Prompt, ...]]
+    by_skill: dict[str, tuple[Prompt, ...]]
+    repairs: tuple[Prompt, ...]
+    rest: tuple[Prompt, ...]
+
+    @classmethod
+    def of(cls, prompts: list[Prompt]) -> Pool:
+        by_week, by_strand, by_skill = defaultdict(list), defaultdict(list), defaultdict(list)
+        for prompt in prompts:
+            by_week[prompt.week].append(prompt)
+            by_strand[prompt.strand].append(prompt)
+            by_skill[prompt.skill].append(prompt)
+        return cls(tuple(prompts), {k: tuple(v) for k, v in by_week.items()},
+                   {k: tuple(v) for k, v in by_strand.items()},
+                   {k: tuple(v) for k, v in by_skill.items()},
+                   tuple(p for p in prompts if p.theme == "repair"),
+                   tuple(p for p in prompts if p.strand in REST_STRANDS))
+
+
 class PromptCache:
-    """The published library, loaded once per planning tick and grouped by theme."""
+    """The published library, loaded once per planning tick, with each (age, moments) pool worked
+    out once."""
 
     def __init__(self, prompts: Iterable[Prompt]):
-        self.by_theme: dict[str, list[Prompt]] = {theme: [] for theme in THEMES}
-        for prompt in prompts:
-            self.by_theme.setdefault(prompt.theme, []).append(prompt)
-        self._for_age: dict[tuple[str, int], Candidates] = {}
+        self.prompts = list(prompts)
+        self.by_id = {prompt.id: prompt for prompt in self.prompts}
+        self._pools: dict[tuple[int, tuple[str, ...]], Pool] = {}
 
     @classmethod
     def load(cls) -> PromptCache:
@@ -103,24 +221,24 @@ class PromptCache:
 
     def all(self) -> Iterable[Prompt]:
         """Every published prompt."""
-        return (prompt for prompts in self.by_theme.values() for prompt in prompts)
+        return iter(self.prompts)
 
-    def for_age(self, theme: str, age: int) -> Candidates:
-        """The theme's prompts for that age, or the theme's nearest band when none fits."""
-        key = (theme, age)
-        if key not in self._for_age:  # ages repeat across a batch: work each one out once
-            prompts = self._matching(theme, age)
-            self._for_age[key] = Candidates(tuple(p.id for p in prompts), tuple(prompts))
-        return self._for_age[key]
+    def pool(self, age: int, moments: tuple[str, ...]) -> Pool:
+        """The prompts for that age (or the nearest band) that fit those moments."""
+        key = (age, moments)
+        if key not in self._pools:  # ages repeat across a batch: work each one out once
+            band = self._for_age(age)
+            fitting = [p for p in band if p.moment in moments]
+            self._pools[key] = Pool.of(fitting or band)
+        return self._pools[key]
 
-    def _matching(self, theme: str, age: int) -> list[Prompt]:
-        prompts = self.by_theme.get(theme, [])
-        fitting = [p for p in prompts if p.age_min_months <= age < p.age_max_months]
-        if fitting or not prompts:
+    def _for_age(self, age: int) -> list[Prompt]:
+        fitting = [p for p in self.prompts if p.age_min_months <= age < p.age_max_months]
+        if fitting or not self.prompts:
             return fitting
-        distances = {p.id: _months_outside(p, age) for p in prompts}
+        distances = {p.id: _months_outside(p, age) for p in self.prompts}
         nearest = min(distances.values())
-        return [p for p in prompts if distances[p.id] == nearest]
+        return [p for p in self.prompts if distances[p.id] == nearest]
 
 
 def _months_outside(prompt: Prompt, age: int) -> int:
@@ -129,114 +247,40 @@ def _months_outside(prompt: Prompt, age: int) -> int:
     return age - (prompt.age_max_months - 1)
 
 
-class Candidates(NamedTuple):
-    """The prompts one family may get, with their ids read once (model attributes cost ~0.4 µs)."""
-
-    ids: tuple[int, ...]
-    prompts: tuple[Prompt, ...]
-
+# --- per-family state ---------------------------------------------------------------------------
 
 @dataclass
 class FamilyState:
     """What choosing needs to know about one family before one local date."""
 
-    previous_theme: str | None = None
-    last_repair: date | None = None  # latest repair delivery in the last few days
-    hard_rupture_at: datetime | None = None  # when the latest check-in said a rupture was hard
-    candidates: Candidates = Candidates((), ())
-    last_used: dict[int, date] = field(default_factory=dict)  # prompt id → latest date in window
+    recent: str = ""  # Family.recent_prompts
+    week: int = 1
+    # newest first: (received_at, client_created_at, prompt id, answer, tried, felt)
+    checkins: list[tuple] = field(default_factory=list)
 
 
 class SelectionContext:
-    """Everything choosing needs for a batch of (family, local date) plans, read in a few queries."""
+    """Everything choosing needs for a batch of (family, local date) plans, read in one query."""
 
-    def __init__(self, prompts: PromptCache, days: int):
+    def __init__(self, prompts: PromptCache, days: int, now: datetime):
         self.prompts = prompts
         self.repeat_days = days
+        self.now = now
         self.states: dict[tuple[int, date], FamilyState] = {}
 
     @classmethod
     def load(cls, plans: Sequence[tuple[Family, date]], now: datetime,
              prompts: PromptCache | None = None) -> SelectionContext:
         """Load the state of every ``(family, local_date)`` in ``plans`` as of ``now``."""
-        context = cls(prompts or PromptCache.load(), repeat_days())
+        context = cls(prompts or PromptCache.load(), repeat_days(), now)
         if not plans:
             return context
-        by_day: dict[date, list[int]] = defaultdict(list)
+        checkins = _recent_checkins({family.id for family, _ in plans}, now - MOOD_LOOKBACK)
         for family, day in plans:
-            context.states[(family.id, day)] = FamilyState()
-            by_day[day].append(family.id)
-        hard = context._hard_ruptures({family.id for family, _ in plans}, now - CHECKIN_LOOKBACK)
-        for day, ids in by_day.items():
-            context._load_previous(ids, day)
-            context._load_last_repairs([family_id for family_id in ids if family_id in hard], day)
-        # Families with the same candidates on the same date share one last-used query.
-        by_candidates: dict[tuple[date, tuple[int, ...]], list[int]] = defaultdict(list)
-        for family, day in plans:
-            state = context.states[(family.id, day)]
-            state.hard_rupture_at = hard.get(family.id)
-            state.candidates = context._candidates(family, day, state)
-            if state.candidates.ids:
-                by_candidates[(day, state.candidates.ids)].append(family.id)
-        for (day, prompt_ids), ids in by_candidates.items():
-            context._load_last_used(ids, prompt_ids, day)
+            context.states[(family.id, day)] = FamilyState(
+                recent=family.recent_prompts or "", week=arc_week(family.created_at, day),
+                checkins=checkins.get(family.id, []))
         return context
-
-    def _load_previous(self, ids: list[int], day: date) -> None:
-        latest = Delivery.alias("latest")
-        previous_theme = (latest.select(latest.theme)
-                          .where((latest.family == Family.id) & (latest.local_date < day))
-                          .order_by(latest.local_date.desc()).limit(1))
-        query = Family.select(Family.id, previous_theme).where(Family.id.in_(id_list(ids)))
-        for family_id, theme in db.execute(query):  # raw rows: no per-row model cost
-            self.states[(family_id, day)].previous_theme = theme
-
-    def _load_last_repairs(self, ids: list[int], day: date) -> None:
-        if not ids:  # only families whose latest check-in was a hard rupture: usually none
-            return
-        query = (Delivery
-                 .select(Delivery.family, fn.MAX(Delivery.local_date))
-                 .where(Delivery.family.in_(id_list(ids)), Delivery.theme == "repair",
-                        Delivery.local_date >= day - RECENT_REPAIR_DAYS, Delivery.local_date < day)
-                 .group_by(Delivery.family))
-        for family_id, last in db.execute(query):
-            self.states[(family_id, day)].last_repair = as_date(last)
-
-    def _load_last_used(self, ids: list[int], prompt_ids: tuple[int, ...], day: date) -> None:
-        # Seeks on delivery (family_id, prompt_id, local_date), one per (family, candidate) pair,
-        # aggregated in the database: never a family's whole history.
-        query = (Delivery
-                 .select(Delivery.family, Delivery.prompt, fn.MAX(Delivery.local_date))
-                 .where(Delivery.family.in_(id_list(ids)), Delivery.prompt.in_(id_list(prompt_ids)),
-                        Delivery.local_date >= day - timedelta(days=self.repeat_days),
-                        Delivery.local_date < day)
-                 .group_by(Delivery.family, Delivery.prompt))
-        for family_id, prompt_id, last in db.execute(query):
-            last = last if type(last) is date else date.fromisoformat(last)  # text on SQLite
-            self.states[(family_id, day)].last_used[prompt_id] = last
-
-    def _candidates(self, family: Family, day: date, state: FamilyState) -> Candidates:
-        theme = next_theme(state, family.timezone)
-        age = family.age_months(on=day)
-        for _ in THEMES:
-            candidates = self.prompts.for_age(theme, age)
-            if candidates.ids:
-                return candidates
-            theme = ROTATION[theme]
-        return Candidates((), ())
-
-    def _hard_ruptures(self, ids: set[int], since: datetime) -> dict[int, datetime]:
-        """When each family's latest check-in since ``since`` said a rupture was hard, if it did."""
-        latest = _latest_checkins(ids, since)
-        facts = {p.id: (p.theme, p.answers) for p in self.prompts.all()}
-        unknown = {row[1] for row in latest.values() if row[1] is not None} - facts.keys()
-        if unknown:  # a check-in on a prompt retired since: read just those
-            query = Prompt.select(Prompt.id, Prompt.theme, Prompt.answers).where(
-                Prompt.id.in_(id_list(unknown)))
-            facts.update((p.id, (p.theme, p.answers)) for p in query)
-        return {family_id: received_at
-                for family_id, (received_at, prompt_id, answer, felt) in latest.items()
-                if _is_hard(*facts.get(prompt_id, (None, None)), answer, felt)}
 
     def state(self, family: Family, local_date: date) -> FamilyState | None:
         """The loaded state of that family and date, or None when it is not in this context."""
@@ -250,31 +294,36 @@ def id_list(ids: Iterable[int]) -> SQL:
     return SQL("(" + (", ".join(str(int(i)) for i in ids) or "NULL") + ")")
 
 
-def _latest_checkins(ids: Iterable[int], since: datetime) -> dict[int, tuple]:
-    """Each family's most recent check-in received since ``since`` (index on family, received_at):
-    ``{family id: (received_at, prompt id, answer, felt)}``."""
+def _recent_checkins(ids: Iterable[int], since: datetime) -> dict[int, list[tuple]]:
+    """Each family's check-ins received since ``since``, newest first (index on family,
+    received_at): ``{family id: [(received_at, client_created_at, prompt id, answer, tried, felt)]}``."""
     query = (CheckIn
-             .select(CheckIn.family, CheckIn.received_at, CheckIn.prompt, CheckIn.answer, CheckIn.felt)
+             .select(CheckIn.family, CheckIn.received_at, CheckIn.client_created_at, CheckIn.prompt,
+                     CheckIn.answer, CheckIn.tried, CheckIn.felt)
              .where(CheckIn.family.in_(id_list(ids)), CheckIn.received_at >= since))
-    latest: dict[int, tuple] = {}
-    for family_id, received_at, prompt_id, answer, felt in db.execute(query):
-        received_at = as_datetime(received_at)
-        if family_id not in latest or received_at > latest[family_id][0]:
-            latest[family_id] = (received_at, prompt_id, answer, felt)
-    return latest
+    found: dict[int, list[tuple]] = defaultdict(list)
+    for family_id, received_at, created_at, prompt_id, answer, tried, felt in db.execute(query):
+        found[family_id].append((as_datetime(received_at), as_datetime(created_at), prompt_id,
+                                 answer, tried, felt))
+    for rows in found.values():
+        rows.sort(key=lambda row: row[0], reverse=True)
+    return found
 
 
-def _is_hard(theme: str | None, answers: list | None, answer: int | None, felt: int | None) -> bool:
+def _is_hard(prompt: Prompt | None, answer: int | None, felt: int | None) -> bool:
     """A check-in on a rupture prompt that chose a "hard" answer or felt 2 or less."""
-    if theme != "rupture":
+    if prompt is None or prompt.theme != "rupture":
         return False
     if felt is not None and felt <= HARD_FELT:
         return True
+    answers = prompt.answers
     if answer is None or not answers or not 0 <= answer < len(answers):
         return False
     chosen = answers[answer]
     return isinstance(chosen, dict) and bool(chosen.get("hard"))
 
+
+# --- choosing -----------------------------------------------------------------------------------
 
 def choose_prompt(family: Family, local_date: date, now: datetime | None = None,
                   context: SelectionContext | None = None,
@@ -288,28 +337,126 @@ def choose_prompt(family: Family, local_date: date, now: datetime | None = None,
         context = SelectionContext.load([(family, local_date)], now,
                                         context.prompts if context is not None else None)
         state = context.state(family, local_date)
-    if not state.candidates.ids:
+    pool = context.prompts.pool(family.age_months(on=local_date), window_moments(family.window_start))
+    if not pool.prompts:
         return None
-    return _pick(state.candidates, state.last_used, local_date, context.repeat_days,
-                 draws or PlanningDraws(family.id, local_date))
+    chooser = _Chooser(pool, state, local_date, context, family.timezone)
+    return chooser.pick(draws or PlanningDraws(family.id, local_date))
 
 
-def next_theme(state: FamilyState, timezone: str) -> str:
-    """The theme after the previous delivery's, or repair after an unanswered hard rupture."""
-    if state.hard_rupture_at is not None:
-        checkin_day = state.hard_rupture_at.replace(tzinfo=UTC).astimezone(ZoneInfo(timezone)).date()
-        if state.last_repair is None or state.last_repair <= checkin_day:
-            return "repair"
-    return ROTATION.get(state.previous_theme or "", "cues")
+class _Chooser:
+    """One family's choice on one date (the tiers of the module docstring)."""
+
+    def __init__(self, pool: Pool, state: FamilyState, local_date: date, context: SelectionContext,
+                 timezone: str):
+        self.pool, self.state, self.context, self.timezone = pool, state, context, timezone
+        self.today = local_date.toordinal()
+        self.recent = state.recent
+        self._last_used: dict[int, int] | None = None
+
+    def fresh(self, prompts: Iterable[Prompt]) -> list[Prompt]:
+        """Those not sent within the repeat window (a substring test: no parsing on the common path)."""
+        recent = self.recent
+        return [p for p in prompts if f":{p.id}," not in recent] if recent else list(prompts)
+
+    def last_used(self) -> dict[int, int]:
+        if self._last_used is None:
+            self._last_used = {pid: day for day, pid in parse_recent(self.recent)}
+        return self._last_used
+
+    def least_recent(self, prompts: Sequence[Prompt]) -> tuple[list[Prompt], int]:
+        """The least recently sent of ``prompts`` and the day they were sent (0: never)."""
+        used = self.last_used()
+        oldest = min(used.get(p.id, 0) for p in prompts)
+        return [p for p in prompts if used.get(p.id, 0) == oldest], oldest
+
+    def local_day(self, moment: datetime) -> int:
+        return moment.replace(tzinfo=UTC).astimezone(ZoneInfo(self.timezone)).date().toordinal()
+
+    def sent_since(self, day: int, match) -> bool:
+        """Whether a prompt sent after local day ``day`` matches."""
+        by_id = self.context.prompts.by_id
+        return any(d > day and pid in by_id and match(by_id[pid]) for d, pid in parse_recent(self.recent))
+
+    def pick(self, draws: PlanningDraws) -> Prompt:
+        pool = self.pool
+        paired = self.paired_repair()
+        if paired is not None:
+            fresh = self.fresh(paired) or (self.fresh(pool.repairs) if not paired else None)
+            if fresh:
+                return draws.choice(fresh)
+            if paired:
+                return draws.choice(self.least_recent(paired)[0])
+        tiers: list[Iterable[Prompt]] = []
+        if self.low_mood():
+            tiers.append(pool.rest)
+        tiers.extend(self.not_yet_tiers())
+        week = pool.by_week.get(self.state.week, ())
+        tiers.append(self.next_strand(week))
+        tiers.append(week)
+        for tier in tiers:
+            fresh = self.fresh(tier)
+            if fresh:
+                return draws.choice(fresh)
+        if week:
+            rested, day = self.least_recent(week)
+            if day <= self.today - ARC_DAYS:
+                return draws.choice(rested)
+        fresh = self.fresh(pool.prompts)
+        if fresh:
+            return draws.choice(fresh)
+        return draws.choice(self.least_recent(pool.prompts)[0])
+
+    def paired_repair(self) -> tuple[Prompt, ...] | None:
+        """The repairs that answer a hard rupture still unanswered, or None (``()``: the rupture
+        names no repair in this pool)."""
+        checkins = self.state.checkins
+        if not checkins or checkins[0][0] < self.context.now - CHECKIN_LOOKBACK:
+            return None
+        _received, _created, prompt_id, answer, _tried, felt = checkins[0]
+        rupture = self.context.prompts.by_id.get(prompt_id) or _unpublished(prompt_id)
+        if not _is_hard(rupture, answer, felt):
+            return None
+        skill = rupture.pairs_with
+        if self.sent_since(self.local_day(checkins[0][0]),
+                           lambda p: p.theme == "repair" or (skill and p.skill == skill)):
+            return None
+        return self.pool.by_skill.get(skill, ()) if skill else ()
+
+    def low_mood(self) -> bool:
+        newest = sorted(self.state.checkins, key=lambda row: (row[1], row[0]), reverse=True)
+        return is_low([row[5] for row in newest[:MOOD_WINDOW]])
+
+    def not_yet_tiers(self) -> list[Iterable[Prompt]]:
+        since = self.context.now - timedelta(days=NOT_YET_DAYS)
+        latest = next((row for row in self.state.checkins if row[4] == "not_yet"), None)
+        if latest is None or latest[0] < since:
+            return []
+        prompt = self.context.prompts.by_id.get(latest[2])
+        if prompt is None:
+            return []
+        if self.sent_since(self.local_day(latest[0]),
+                           lambda p: p.id != prompt.id and (p.skill == prompt.skill
+                                                            or p.strand == prompt.strand)):
+            return []
+        others = [p for p in self.pool.by_skill.get(prompt.skill, ()) if p.id != prompt.id]
+        strand = [p for p in self.pool.by_strand.get(prompt.strand, ()) if p.id != prompt.id]
+        return [others, strand]
+
+    def next_strand(self, week: Sequence[Prompt]) -> list[Prompt]:
+        """The week's prompts of the strand whose turn it is (after the previous delivery's)."""
+        strands = WEEK_STRANDS.get(self.state.week, ())
+        if len(strands) < 2 or not week:
+            return []
+        previous = None
+        if self.recent:
+            last_id = int(self.recent.rstrip(",").rsplit(",", 1)[-1].partition(":")[2])
+            last = self.context.prompts.by_id.get(last_id)
+            previous = last.strand if last is not None else None
+        turn = strands[(strands.index(previous) + 1) % len(strands)] if previous in strands else strands[0]
+        return [p for p in week if p.strand == turn]
 
 
-def _pick(candidates: Candidates, last_used: dict[int, date], local_date: date, days: int,
-          draws: PlanningDraws) -> Prompt:
-    keyed = sorted((last_used.get(prompt_id, date.min), prompt_id, prompt)
-                   for prompt_id, prompt in zip(*candidates, strict=True))
-    blocked_from = local_date - timedelta(days=days)
-    fresh = [p for used, _id, p in keyed if used < blocked_from]
-    if fresh:
-        return draws.choice(fresh)
-    oldest = keyed[0][0]
-    return draws.choice([p for used, _id, p in keyed if used == oldest])
+def _unpublished(prompt_id: int | None) -> Prompt | None:
+    """A check-in's prompt retired since (rare: read just that one)."""
+    return Prompt.get_or_none(Prompt.id == prompt_id) if prompt_id is not None else None
