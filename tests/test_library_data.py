@@ -1,7 +1,8 @@
-"""Checks on the starter prompt library in coach/data/prompts.json.
+"""Checks on the prompt library in coach/data/prompts.json.
 
 Plain data tests: no app import. They hold the library to the rules in
-shared CONTENT.md (lengths, answers, plain words, no blame words, ages).
+shared CONTENT.md (lengths, answers, plain words, no blame words, ages) and
+its "Second release": strands, six-week arcs, moments, pairs and answer kinds.
 """
 
 import json
@@ -28,7 +29,30 @@ KEYS = {
     "question",
     "answers",
     "why",
+    "strand",
+    "moment",
+    "week",
+    "pairs_with",
 }
+# Each strand has its place in the band's six-week arc (CONTENT.md "The programme").
+STRAND_WEEK = {
+    "watching-cues": 1,
+    "presence": 1,
+    "delight": 2,
+    "mirroring": 2,
+    "wondering": 3,
+    "noticing-rupture": 4,
+    "own-state": 4,
+    "repair-moves": 5,
+    "co-regulation": 5,
+    "triggers": 6,
+    "self-kindness": 6,
+    "good-enough": 6,
+}
+STRANDS = tuple(STRAND_WEEK)
+MOMENTS = ("morning", "day", "evening", "bedtime", "any")
+TRIED = ("yes", "not_yet", "no_chance")
+RUPTURE_STRANDS = {"noticing-rupture", "own-state", "triggers"}
 TEXT_LIMITS = {"title": 40, "body": 140, "question": 100, "why": 300}
 LABEL_LIMIT = 40
 MAX_GRADE = 6.0
@@ -38,6 +62,16 @@ PLACEHOLDER = "{child}"
 FALLBACK = "your child"
 BANNED_WORDS = re.compile(
     r"\b(should|must|attune\w*|misattune\w*|mentali[sz]\w*|co-?regulat\w*)\b",
+    re.IGNORECASE,
+)
+# A prompt whose moment may not come: "If…", "After…", "When…", "Next time…".
+CONDITIONAL = re.compile(r"\b(if|after|when|next time)\b", re.IGNORECASE)
+AMBIGUOUS_LABEL = re.compile(
+    r"^(not|no)( (yet|today|tonight|this time))?[.!]?$", re.IGNORECASE
+)
+NEGATIVE_START = re.compile(r"^(not|no|didn't|did not|i didn't|i did not)\b", re.IGNORECASE)
+NO_CHANCE_WORDS = re.compile(
+    r"(didn't come up|did not come up|didn't happen|no chance|\bno \w+( \w+)? (today|tonight)|wasn't one|there wasn't)",
     re.IGNORECASE,
 )
 BRACES = re.compile(r"\{[^{}]*\}|[{}]")
@@ -130,6 +164,45 @@ def test_theme_skill_and_age_band(prompt):
 
 
 @per_prompt
+def test_strand_moment_and_week(prompt):
+    assert prompt["strand"] in STRANDS, prompt["strand"]
+    assert prompt["moment"] in MOMENTS, prompt["moment"]
+    assert type(prompt["week"]) is int and 1 <= prompt["week"] <= 6
+    # The strand fits its week of the arc.
+    assert prompt["week"] == STRAND_WEEK[prompt["strand"]], (
+        prompt["strand"],
+        prompt["week"],
+    )
+
+
+@per_prompt
+def test_strand_fits_theme(prompt):
+    if prompt["theme"] == "rupture":
+        assert prompt["strand"] in RUPTURE_STRANDS, prompt["strand"]
+    if prompt["strand"] == "noticing-rupture":
+        assert prompt["theme"] == "rupture"
+    if prompt["strand"] == "repair-moves":
+        assert prompt["theme"] == "repair"
+
+
+def _repair_skills(band):
+    return {
+        p["skill"]
+        for p in PROMPTS
+        if p["theme"] == "repair" and (p["age_min_months"], p["age_max_months"]) == band
+    }
+
+
+@per_prompt
+def test_rupture_pairs_with_a_repair_in_its_band(prompt):
+    band = (prompt["age_min_months"], prompt["age_max_months"])
+    if prompt["theme"] == "rupture":
+        assert prompt["pairs_with"] in _repair_skills(band), prompt["pairs_with"]
+    else:
+        assert prompt["pairs_with"] is None
+
+
+@per_prompt
 def test_text_fields_are_non_empty_and_within_limits(prompt):
     for field, limit in TEXT_LIMITS.items():
         text = prompt[field]
@@ -152,16 +225,44 @@ def test_answers_count_and_shape(prompt):
         assert {"label", "tried"} <= set(a)
         assert isinstance(a["label"], str) and a["label"].strip()
         assert len(a["label"]) <= LABEL_LIMIT, a["label"]
-        assert a["tried"] in ("yes", "not_yet")
+        assert a["tried"] in TRIED, a
     labels = [a["label"].lower() for a in answers]
     assert len(set(labels)) == len(labels)
 
 
 @per_prompt
-def test_at_least_one_yes_and_exactly_one_not_yet(prompt):
+def test_a_yes_and_a_kind_way_out(prompt):
+    # At least one "I tried"; at most one "not yet" and one "it didn't come
+    # up"; and always at least one of those two, so no parent is stuck.
     tried = [a["tried"] for a in prompt["answers"]]
     assert tried.count("yes") >= 1
-    assert tried.count("not_yet") == 1
+    assert tried.count("not_yet") <= 1
+    assert tried.count("no_chance") <= 1
+    assert tried.count("not_yet") + tried.count("no_chance") >= 1
+
+
+@per_prompt
+def test_conditional_prompt_tells_no_chance_from_not_yet(prompt):
+    # "If the evening gets fussy…": when the moment never came, that is not
+    # "I didn't try". Such prompts need their own no_chance answer.
+    if CONDITIONAL.search(prompt["body"]):
+        kinds = [a["tried"] for a in prompt["answers"]]
+        assert "no_chance" in kinds, prompt["body"]
+
+
+@per_prompt
+def test_answer_labels_say_what_their_kind_means(prompt):
+    for a in prompt["answers"]:
+        label = a["label"]
+        # A bare "Not today" cannot tell "it didn't come up" from "I didn't try".
+        assert not AMBIGUOUS_LABEL.match(label), label
+        if a["tried"] == "yes":
+            # An answer that means "I didn't" never counts as tried.
+            assert not NEGATIVE_START.match(label), label
+        if a["tried"] == "no_chance":
+            assert NO_CHANCE_WORDS.search(label), label
+        if a["tried"] == "not_yet":
+            assert not NO_CHANCE_WORDS.search(label), label
 
 
 @per_prompt
