@@ -20,16 +20,16 @@ def init_app(app: Flask) -> None:
 
 @click.command("init-db")
 def init_db_command() -> None:
-    """Create or upgrade the schema, seed the prompt library and the support resources when empty,
-    create missing secrets. Idempotent."""
+    """Create or upgrade the schema, seed the support resources when empty, load or update the
+    starter prompt library (never a prompt an admin edited), create missing secrets. Idempotent."""
     from .config import ensure_instance_secrets
     from .services.families.resources import seed_resources_if_empty
-    from .services.programme.library import seed_library_if_empty
+    from .services.programme.library import upgrade_starter_library
 
     created = ensure_instance_secrets(current_app)
     result = init_db()
     with db.connection_context():
-        seeded = seed_library_if_empty()
+        library = upgrade_starter_library()
         seeded_resources = seed_resources_if_empty()
     if result["from"] is None:
         click.echo(f"Created the database at schema version {result['to']}.")
@@ -37,8 +37,11 @@ def init_db_command() -> None:
         click.echo(f"Upgraded the database from schema version {result['from']} to {result['to']}.")
     else:
         click.echo(f"The database is up to date (schema version {result['to']}).")
-    if seeded:
-        click.echo(f"Loaded {seeded} prompts into the empty library.")
+    if library["seeded"]:
+        click.echo(f"Loaded {library['seeded']} prompts into the empty library.")
+    elif any(library[key] for key in ("added", "updated", "retired")):
+        click.echo(f"Starter library: {library['added']} prompts added, {library['updated']} updated, "
+                   f"{library['retired']} retired; {library['kept']} edited by an admin left as they are.")
     if seeded_resources:
         click.echo(f"Loaded {seeded_resources} support resources (helplines) into the empty list.")
     for name in created:

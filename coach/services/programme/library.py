@@ -75,9 +75,88 @@ def seed_library_if_empty(path: Path = STARTER_FILE) -> int:
     with db.atomic():
         for item in items:
             prompt = Prompt.create(**starter_fields(item), status="published", version=1)
-            PromptRevision.create(prompt=prompt, version=1, summary="Starter library",
+            PromptRevision.create(prompt=prompt, version=1, summary=STARTER_SUMMARY,
                                   data=prompt_data(prompt))
     return len(items)
+
+
+STARTER_SUMMARY = "Starter library"
+UPGRADE_SUMMARY = "Starter library update"
+
+
+def upgrade_starter_library(path: Path = STARTER_FILE) -> dict[str, int]:
+    """Bring the starter prompts of an existing library up to the starter file (``init-db``).
+
+    An empty library is seeded. Otherwise each starter item is matched to the prompt it was loaded
+    as (same title, else same theme, skill and age range) among the prompts the starter library
+    created; a prompt no admin has touched (every revision written by ``init-db``, none by an
+    editor or an import) takes the item's fields as a new revision, and one that no item matches
+    any more is retired. Prompts an admin edited, imported or created are never changed. Items
+    with no prompt yet are added as published. Idempotent: a second run changes nothing.
+    Returns counts ``seeded`` (into an empty library), ``added``, ``updated``, ``retired`` and
+    ``kept`` (edited, left alone).
+    """
+    counts = {"seeded": 0, "added": 0, "updated": 0, "retired": 0, "kept": 0}
+    if not path.exists():
+        return counts
+    if not Prompt.select().exists():
+        counts["seeded"] = seed_library_if_empty(path)
+        return counts
+    items = json.loads(path.read_text(encoding="utf-8"))
+    revisions = PromptRevision.select(PromptRevision.prompt, PromptRevision.editor,
+                                      PromptRevision.summary).tuples()
+    starter, edited = set(), set()
+    for prompt_id, editor_id, summary in revisions:
+        if editor_id is None and summary.startswith(STARTER_SUMMARY):
+            starter.add(prompt_id)
+        else:
+            edited.add(prompt_id)
+    prompts = {p.id: p for p in Prompt.select().where(Prompt.id.in_(list(starter)))} if starter else {}
+    by_title = {p.title: p for p in prompts.values()}
+    by_key = {(p.theme, p.skill, p.age_min_months, p.age_max_months): p for p in prompts.values()}
+    other_titles = {title for (title,) in Prompt.select(Prompt.title).where(
+        Prompt.id.not_in(list(prompts) or [0])).tuples()}
+    matched: set[int] = set()
+    now = utcnow()
+    with db.atomic():
+        for item in items:
+            fields = starter_fields(item) | {"status": "published"}
+            key = (item["theme"], item["skill"], item["age_min_months"], item["age_max_months"])
+            prompt = by_title.get(item["title"]) or by_key.get(key)
+            if prompt is None or prompt.id in matched:
+                if item["title"] not in other_titles:  # an admin's prompt of that title wins
+                    _create_starter(fields)
+                    counts["added"] += 1
+                continue
+            matched.add(prompt.id)
+            if prompt.id in edited:
+                counts["kept"] += 1
+            elif _starter_update(prompt, fields, now):
+                counts["updated"] += 1
+        for prompt in prompts.values():
+            if prompt.id not in matched and prompt.id not in edited and prompt.status == "published":
+                _starter_update(prompt, prompt_data(prompt) | {"status": "retired"}, now,
+                                f"{UPGRADE_SUMMARY}: no longer in the starter library")
+                counts["retired"] += 1
+    return counts
+
+
+def _create_starter(fields: dict) -> Prompt:
+    prompt = Prompt.create(**fields, version=1)
+    PromptRevision.create(prompt=prompt, version=1, summary=STARTER_SUMMARY, data=prompt_data(prompt))
+    return prompt
+
+
+def _starter_update(prompt: Prompt, fields: dict, now, summary: str = UPGRADE_SUMMARY) -> bool:
+    """Write ``fields`` as a new version by ``init-db`` (no editor); False when nothing changes."""
+    old = prompt_data(prompt)
+    if fields == old:
+        return False
+    version = prompt.version + 1
+    Prompt.update(**fields, version=version, updated_at=now).where(Prompt.id == prompt.id).execute()
+    PromptRevision.create(prompt=prompt.id, version=version, created_at=now, data=fields,
+                          summary=f"{summary} · {summarise_change(old, fields)}"[:200])
+    return True
 
 
 def starter_fields(item: dict) -> dict:
