@@ -33,10 +33,10 @@ Decisions:
   the pool's least recently sent prompt. So a prompt rests ``REPEAT_DAYS`` when the band allows,
   an arc at least while the week has enough prompts, and as long as the pool when it is small.
 - **Memory**: ``Family.recent_prompts`` lists ``"<local date ordinal>:<prompt id>,"`` for every
-  prompt planned in the last ``REPEAT_DAYS`` (entries older than that are pruned at each write,
-  so one may outlive the window by the days between two deliveries: a prompt then rests slightly
-  longer, never shorter). The planner appends to it with each delivery it inserts
-  (:func:`remember`); migration v8 fills it from existing deliveries (:func:`rebuild_recent_prompts`).
+  prompt planned in the last ``REPEAT_DAYS``, oldest first. The planner appends to it with each
+  delivery it plans (:func:`remember`, which drops what tomorrow's choice no longer needs, so a
+  daily family's list never needs pruning at read; after a gap the stale head is cut off first);
+  migration v8 fills it from existing deliveries (:func:`rebuild_recent_prompts`).
 - Deterministic for a given state: each tier is ordered by prompt id (least recently used tiers
   keep only the oldest) and one is picked with ``random.Random("<family id>:<local date ISO>")``
   (:class:`PlanningDraws`), so tests can assert exact choices.
@@ -157,7 +157,8 @@ def remember(text: str | None, local_date: date, prompt_id: int, days: int) -> s
     """``recent_prompts`` after planning ``prompt_id`` on ``local_date``: entries older than
     ``days`` dropped, one entry per date (a re-plan replaces it)."""
     today = local_date.toordinal()
-    kept = [(day, pid) for day, pid in parse_recent(text) if today - days < day < today]
+    # Kept: what the next day's choice still needs (sent within ``days`` of tomorrow).
+    kept = [(day, pid) for day, pid in parse_recent(text) if today + 1 - days < day < today]
     kept.append((today, prompt_id))
     return "".join(f"{day}:{pid}," for day, pid in kept)
 
@@ -351,7 +352,7 @@ class _Chooser:
                  timezone: str):
         self.pool, self.state, self.context, self.timezone = pool, state, context, timezone
         self.today = local_date.toordinal()
-        self.recent = state.recent
+        self.recent = _within(state.recent, self.today - context.repeat_days)
         self._last_used: dict[int, int] | None = None
 
     def fresh(self, prompts: Iterable[Prompt]) -> list[Prompt]:
@@ -455,6 +456,13 @@ class _Chooser:
             previous = last.strand if last is not None else None
         turn = strands[(strands.index(previous) + 1) % len(strands)] if previous in strands else strands[0]
         return [p for p in week if p.strand == turn]
+
+
+def _within(recent: str, after: int) -> str:
+    """``recent`` without entries on or before day ``after`` (usually none: the planner prunes)."""
+    if not recent or int(recent[:recent.index(":")]) > after:
+        return recent
+    return "".join(f"{day}:{pid}," for day, pid in parse_recent(recent) if day > after)
 
 
 def _unpublished(prompt_id: int | None) -> Prompt | None:
