@@ -51,13 +51,14 @@ def build(path: Path, families: int, seed: int = 1) -> None:
         ids = range(start, min(start + ROWS_PER_TRANSACTION, families + 1))
         with conn:
             conn.executemany(
-                "INSERT INTO user (id, email, password_hash, role, name, active, created_at) "
-                "VALUES (?, ?, 'x', 'parent', '', 1, ?)",
+                "INSERT INTO user (id, email, password_hash, role, name, active, created_at,"
+                " session_token, phone, timezone) VALUES (?, ?, 'x', 'parent', '', 1, ?, 'x', '', '')",
                 ((i, f"parent{i}@bench.example", created) for i in ids))
             conn.executemany(
                 "INSERT INTO family (id, user_id, display_name, child_birth_month, timezone,"
                 " window_start, window_end, days_of_week, share_notes_default, next_due_at,"
-                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)",
+                " created_at, country, discreet, recent_prompts)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, '', 0, '')",
                 (_family_row(i, rng, created) for i in ids))
     conn.close()
     print(f"  built {families:,} families in {time.perf_counter() - started:.1f} s", flush=True)
@@ -76,7 +77,8 @@ def _family_row(i: int, rng: random.Random, created: str) -> tuple:
 
 def add_history(path: Path, families: int, due_pool: list[int]) -> None:
     """60 past days of sent deliveries for the families that will be due (a daily rotation through
-    their child's band) and one check-in in the last two days for every family."""
+    their child's band), the same prompts in their ``recent_prompts``, and one check-in in the last
+    two days for every family."""
     started = time.perf_counter()
     conn = sqlite3.connect(path)
     prompts = conn.execute(
@@ -85,7 +87,7 @@ def add_history(path: Path, families: int, due_pool: list[int]) -> None:
     births = dict(conn.execute(f"SELECT id, child_birth_month FROM family WHERE id IN ({wanted})"))
     bands = {(theme, age): [p for p in prompts if p[1] == theme and p[2] <= age < p[3]] or prompts
              for theme in ("cues", "rupture", "repair") for age in range(61)}
-    rows = []
+    rows, recent = [], []
     for family_id in due_pool:
         year, month = (int(x) for x in births[family_id].split("-"))
         age = (TODAY.year - year) * 12 + TODAY.month - month
@@ -96,11 +98,16 @@ def add_history(path: Path, families: int, due_pool: list[int]) -> None:
             moment = datetime.combine(day, datetime.min.time()).isoformat(" ")
             rows.append((family_id, day.isoformat(), prompt[0], prompt[4], prompt[1], moment,
                          moment, "sent", 1, moment, moment))
+        # What the planner would have remembered on the family row (selection reads only that):
+        # the prompts of the last 59 days, as remember() keeps them for tomorrow's choice.
+        recent.append(("".join(f"{date.fromisoformat(row[1]).toordinal()}:{row[2]},"
+                               for row in rows[-(HISTORY_DAYS - 1):]), family_id))
     with conn:
         conn.executemany(
             "INSERT INTO delivery (family_id, local_date, prompt_id, prompt_version, theme, due_at,"
             " expires_at, status, attempts, next_attempt_at, created_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        conn.executemany("UPDATE family SET recent_prompts = ? WHERE id = ?", recent)
     rng = random.Random(3)
     for start in range(1, families + 1, ROWS_PER_TRANSACTION):
         ids = range(start, min(start + ROWS_PER_TRANSACTION, families + 1))

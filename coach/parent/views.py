@@ -23,6 +23,7 @@ from ..services.families.countries import country_name
 from ..services.families.journal import build_journal
 from ..services.families.phones import display_phone
 from ..services.families.streaks import family_streak
+from ..services.programme.coaching import programme_place, repair_praise
 from .forms import CountryForm, DeleteAccountForm, SettingsForm
 
 bp = Blueprint("parent", __name__)
@@ -46,7 +47,8 @@ def _home():
                            total=CheckIn.select().where(CheckIn.family == family).count(),
                            days_label=preferences.days_label(family.days_of_week),
                            statuses=status_lines(family, current_user, recent_only=True),
-                           offer_help=wellbeing.should_offer_help(family, session.get(LOW_MOOD_DISMISSED)))
+                           offer_help=wellbeing.should_offer_help(family, session.get(LOW_MOOD_DISMISSED)),
+                           programme_place=programme_place(family, checkins.local_today(family)))
 
 
 def _form_checkin(form, delivery: Delivery, prompt: dict | None) -> dict:
@@ -106,6 +108,7 @@ def checkin(delivery_id: int):
     return render_template("parent/checkin.html", family=family, delivery=delivery, prompt=prompt,
                            feelings=FEELINGS, errors=errors, form_data=request.form, saved=saved,
                            earlier=earlier, new_id=str(uuid.uuid4()),
+                           praise=repair_praise(delivery.prompt, "yes", family.child_name),
                            resources=checkins.support_resources(family.country),
                            statuses=status_lines(family, current_user, recent_only=True)), status
 

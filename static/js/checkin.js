@@ -60,8 +60,10 @@ function showError(message) {
   if (message) errorBox.focus?.();
 }
 
-function finish(panel, wantsSupport) {
+function finish(panel, wantsSupport, tried) {
   form.hidden = true;
+  const praise = document.getElementById("checkin-praise");  // a repair tried: a word of praise
+  if (praise) praise.hidden = tried !== "yes";
   waiting.hidden = panel !== waiting;
   saved.hidden = panel !== saved;
   if (wantsSupport && support) support.hidden = false;
@@ -83,7 +85,7 @@ async function submit(event) {
   try {
     const outcome = await sendNow(entry);
     if (outcome.sent) {
-      finish(saved, checkin.wants_support);
+      finish(saved, checkin.wants_support, checkin.tried);
     } else if (outcome.queued) {
       finish(waiting, checkin.wants_support);
       watchUntilSent(checkin.id);
