@@ -174,3 +174,19 @@ def test_an_unknown_tried_kind_is_a_field_error(app):
     assert response.status_code == 422
     assert "no_chance" in response.get_json()["fields"]["tried"]
     assert CheckIn.select().count() == 0
+
+
+# --- the library page's programme grids -----------------------------------------------------------
+
+def test_library_page_shows_strands_and_moments_by_band_and_what_works(app, admin_client):
+    cues = make_prompt(status="published", strand="delight", week=2, moment="bedtime",
+                       answers=NO_CHANCE_ANSWERS)  # 0–3 months
+    family = factories.make_family()
+    for tried in ("yes", "yes", "not_yet", "no_chance"):
+        CheckIn.create(id=uuid.uuid4(), family=family, prompt=cues, tried=tried,
+                       client_created_at=cues.created_at)
+    page = admin_client.get("/admin/prompts").get_data(as_text=True)
+    assert 'aria-label="1 published Delight prompts for 0–3 months"' in page
+    assert 'aria-label="0 published Wondering prompts for 0–3 months: a gap"' in page
+    assert 'aria-label="1 published Bedtime prompts for 0–3 months"' in page
+    assert "67%" in page and "of 3" in page  # 2 of 3 tried; the day it didn't come up left out

@@ -7,7 +7,7 @@ from peewee import JOIN
 
 from ..errors import AppError
 from ..inputs import checks_own_text, request_json, takes_json
-from ..models import MOMENTS, STRAND_NAMES, STRANDS, Prompt, PromptRevision, User
+from ..models import MOMENTS, STRAND_NAMES, STRANDS, THEME_NAMES, Prompt, PromptRevision, User
 from ..security import role_required
 from ..services.programme import library, library_stats
 from .blueprint import bp, int_or_none, me, refuse_unstorable_text
@@ -31,7 +31,9 @@ def prompt_list():
         flash(problem, "error")
     return render_template("admin/prompts.html", filters=filters,
                            prompts=library_stats.filtered_prompts(filters),
-                           coverage=library_stats.coverage(),
+                           theme_rows=[library_stats.GridRow(theme, THEME_NAMES[theme], cells)
+                                       for theme, cells in library_stats.coverage()],
+                           strands=library_stats.strand_coverage(), moments=library_stats.moment_coverage(),
                            ages=library_stats.age_choices(), min_per_cell=library_stats.MIN_PER_CELL)
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from peewee import JOIN, Case, fn
 
-from ...models import PROMPT_STATUSES, THEMES, CheckIn, Delivery, Prompt
+from ...models import MOMENTS, PROMPT_STATUSES, STRAND_NAMES, STRANDS, THEMES, CheckIn, Delivery, Prompt
 from .library import AGE_BANDS, ANY_AGE, age_label
 
 #: A theme × age band cell with fewer published prompts than this is a gap.
@@ -75,13 +75,14 @@ def sent_by_version(prompt: Prompt) -> list[tuple[int, int]]:
 
 @dataclass
 class CoverageCell:
-    theme: str
+    theme: str  # or the strand or moment of a programme grid
     band: tuple[int, int]
     count: int
+    minimum: int = MIN_PER_CELL
 
     @property
     def gap(self) -> bool:
-        return self.count < MIN_PER_CELL
+        return self.count < self.minimum
 
     @property
     def band_key(self) -> str:
@@ -102,6 +103,55 @@ def coverage() -> list[tuple[str, list[CoverageCell]]]:
             cells.append(CoverageCell(theme, (low, high), total))
         grid.append((theme, cells))
     return grid
+
+
+@dataclass
+class GridRow:
+    """One row of a programme coverage grid: a strand or moment, its count per age band, and for
+    strands the share of check-ins that tried (``None`` before any)."""
+
+    key: str
+    label: str
+    cells: list[CoverageCell]
+    tried_share: float | None = None
+    checkins: int = 0
+
+
+def _band_counts(column) -> dict[str, list[int]]:
+    """Published prompts per value of ``column`` × age band (any-age prompts count in every band)."""
+    rows = list(Prompt.published()
+                .select(column, Prompt.age_min_months, Prompt.age_max_months, fn.COUNT(Prompt.id))
+                .group_by(column, Prompt.age_min_months, Prompt.age_max_months).tuples())
+    return {key: [sum(n for k, lo, hi, n in rows if k == key and lo <= low and hi >= high)
+                  for low, high in AGE_BANDS] for key in {row[0] for row in rows}}
+
+
+def strand_coverage() -> list[GridRow]:
+    """Strands × age bands (every band should teach all twelve: an empty cell is a gap), with
+    what works: the share of check-ins on each strand's prompts that said they tried it, leaving
+    out "it didn't come up" (the moment never came, so it says nothing about the prompt)."""
+    counts = _band_counts(Prompt.strand)
+    works = {strand: (int(tried or 0), int(total or 0)) for strand, tried, total in (
+        CheckIn.select(Prompt.strand, _count_if(CheckIn.tried == "yes"), fn.COUNT(CheckIn.id))
+        .join(Prompt, on=(CheckIn.prompt == Prompt.id))
+        .where(CheckIn.tried != "no_chance")
+        .group_by(Prompt.strand).tuples())}
+    grid = []
+    for strand in STRANDS:
+        tried, total = works.get(strand, (0, 0))
+        cells = [CoverageCell(strand, band, n, minimum=1)
+                 for band, n in zip(AGE_BANDS, counts.get(strand, [0] * len(AGE_BANDS)), strict=True)]
+        grid.append(GridRow(strand, STRAND_NAMES[strand], cells, tried / total if total else None, total))
+    return grid
+
+
+def moment_coverage() -> list[GridRow]:
+    """Moments × age bands: how many prompts each window can be sent (no gap rule)."""
+    counts = _band_counts(Prompt.moment)
+    return [GridRow(moment, moment.capitalize(),
+                    [CoverageCell(moment, band, n, minimum=0)
+                     for band, n in zip(AGE_BANDS, counts.get(moment, [0] * len(AGE_BANDS)), strict=True)])
+            for moment in MOMENTS]
 
 
 # --- the filtered, sorted list ------------------------------------------------------------------
