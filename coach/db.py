@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qs, unquote, urlparse
 
 from flask import Flask
-from peewee import Database, DatabaseProxy, PostgresqlDatabase, SqliteDatabase
+from peewee import CharField, Database, DatabaseProxy, PostgresqlDatabase, SqliteDatabase
 from playhouse.migrate import Operation, PostgresqlMigrator, SchemaMigrator, SqliteMigrator
 
 db = DatabaseProxy()
@@ -245,13 +245,21 @@ def _v8_up(migrator: SchemaMigrator) -> list:
 
     steps = [migrator.add_column("prompt", column, Prompt._meta.columns[column])
              for column in _V8_PROMPT_COLUMNS]
+    if is_postgres():  # "no_chance" is 9 characters; SQLite never enforced the old 8
+        steps.append(migrator.alter_column_type("check_in", "tried", CharField(max_length=10)))
     return steps + [migrator.add_column("family", "recent_prompts", Family.recent_prompts),
                     Operation(migrator, fill)]
 
 
 def _v8_down(migrator: SchemaMigrator) -> list:
-    return ([migrator.drop_column("prompt", column) for column in _V8_PROMPT_COLUMNS]
-            + [migrator.drop_column("family", "recent_prompts")])
+    from .models import CheckIn
+
+    steps = [migrator.drop_column("prompt", column) for column in _V8_PROMPT_COLUMNS]
+    steps.append(migrator.drop_column("family", "recent_prompts"))
+    if is_postgres():  # the older release knew no "no_chance": such days read as skipped
+        CheckIn.update(tried="skip").where(CheckIn.tried == "no_chance").execute()
+        steps.append(migrator.alter_column_type("check_in", "tried", CharField(max_length=8)))
+    return steps
 
 
 #: Ordered migrations. Version 1 is the first released schema. Append, never edit; every step

@@ -240,7 +240,7 @@ class CheckIn(BaseModel):
     delivery = ForeignKeyField(Delivery, null=True, backref="checkins", on_delete="SET NULL")
     prompt = ForeignKeyField(Prompt, null=True, on_delete="SET NULL")
     answer = SmallIntegerField(null=True)  # index into the prompt's answers
-    tried = CharField(max_length=8)
+    tried = CharField(max_length=10)  # TRIED_CHOICES
     felt = SmallIntegerField(null=True)
     note = TextField(null=True)
     shared_with_worker = BooleanField(default=False)

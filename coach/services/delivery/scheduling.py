@@ -213,19 +213,11 @@ def _plan_batch(families: list[FamilySchedule], now: datetime, prompts: PromptCa
         if row is not None:
             rows.append(row)
     created = _insert_ignoring_existing(sorted(rows))  # in index order: fewer pages touched
-    _remember_prompts(rows, {family.id: family.recent_prompts for family, _ in to_plan},
-                      context.repeat_days)
-    _set_next_due(next_due)
+    recent = {family.id: family.recent_prompts for family, _ in to_plan}
+    remembered = {row[0]: remember(recent.get(row[0]), row[1], row[2], context.repeat_days)
+                  for row in rows}
+    _set_next_due(next_due, remembered)
     return created
-
-
-def _remember_prompts(rows: list[tuple], recent: dict[int, str], days: int) -> None:
-    """Add each planned prompt to its family's ``recent_prompts`` (one prepared UPDATE, run per row)."""
-    values = [(remember(recent.get(row[0]), row[1], row[2], days), row[0]) for row in rows]
-    if values:
-        sql = (f'UPDATE "{Family._meta.table_name}" SET "recent_prompts" = {db.param} '
-               f'WHERE "id" = {db.param}')
-        db.cursor().executemany(sql, sorted(values, key=lambda value: value[1]))
 
 
 def _day_plan(family: Family, now: datetime,
@@ -283,10 +275,26 @@ def _insert_ignoring_existing(rows: list[tuple]) -> int:
     return created
 
 
-def _set_next_due(next_due: dict[int, datetime]) -> None:
+def _set_next_due(next_due: dict[int, datetime], remembered: dict[int, str] | None = None) -> None:
+    """Advance ``next_due_at``; a family given a prompt also gets its new ``recent_prompts`` in the
+    same write (one prepared UPDATE run per family: each row is rewritten once, not twice)."""
+    remembered = remembered or {}
+    values = [(Family.next_due_at.db_value(next_due[family_id]), text, family_id)
+              for family_id, text in sorted(remembered.items())]
+    if values and not is_postgres():
+        db.cursor().executemany('UPDATE "family" SET "next_due_at" = ?, "recent_prompts" = ? '
+                                'WHERE "id" = ?', values)
+    for start in range(0, len(values) if is_postgres() else 0, INSERT_CHUNK):  # one round trip a chunk
+        chunk = values[start:start + INSERT_CHUNK]
+        rows = ", ".join(["(%s::timestamp, %s, %s)"] * len(chunk))
+        db.execute_sql(f'UPDATE "family" AS f SET "next_due_at" = v.due, "recent_prompts" = v.recent '
+                       f"FROM (VALUES {rows}) AS v(due, recent, id) WHERE f.id = v.id",
+                       [value for row in chunk for value in row])
     # Families of one timezone and schedule share a value: one UPDATE per value, not per family.
     by_value: dict[datetime, list[int]] = defaultdict(list)
     for family_id, value in next_due.items():
+        if family_id in remembered:
+            continue
         by_value[value].append(family_id)
     for value in sorted(by_value):
         Family.update(next_due_at=value).where(Family.id.in_(id_list(sorted(by_value[value])))).execute()

@@ -60,8 +60,8 @@ from peewee import SQL
 
 from ...db import db
 from ...models import STRAND_WEEKS, CheckIn, Delivery, Family, Prompt, utcnow
+from ..families.wellbeing import LOW_COUNT, is_low
 from ..families.wellbeing import WINDOW as MOOD_WINDOW
-from ..families.wellbeing import is_low
 
 DEFAULT_REPEAT_DAYS = 60
 ARC_WEEKS = 6
@@ -154,13 +154,39 @@ def parse_recent(text: str | None) -> list[tuple[int, int]]:
 
 
 def remember(text: str | None, local_date: date, prompt_id: int, days: int) -> str:
-    """``recent_prompts`` after planning ``prompt_id`` on ``local_date``: entries older than
-    ``days`` dropped, one entry per date (a re-plan replaces it)."""
+    """``recent_prompts`` after planning ``prompt_id`` on ``local_date``: what tomorrow's choice no
+    longer needs (sent ``days`` or more before tomorrow) dropped, one entry per date (a re-plan
+    replaces it). String work only: the planner calls it for every family it plans."""
     today = local_date.toordinal()
-    # Kept: what the next day's choice still needs (sent within ``days`` of tomorrow).
-    kept = [(day, pid) for day, pid in parse_recent(text) if today + 1 - days < day < today]
-    kept.append((today, prompt_id))
-    return "".join(f"{day}:{pid}," for day, pid in kept)
+    text = drop_through(text or "", today + 1 - days)
+    while text:  # a re-plan of today (or a clock that went back a day) replaces the tail
+        start = text.rfind(",", 0, len(text) - 1) + 1
+        if int(text[start:text.index(":", start)]) < today:
+            break
+        text = text[:start]
+    return f"{text}{today}:{prompt_id},"
+
+
+def drop_through(text: str, cutoff: int) -> str:
+    """``recent_prompts`` without its leading entries of day ``cutoff`` or before."""
+    while text:
+        colon = text.index(":")
+        if int(text[:colon]) > cutoff:
+            break
+        text = text[text.index(",", colon) + 1:]
+    return text
+
+
+def last_sent(text: str, prompt_id: int) -> int:
+    """The day (ordinal) ``prompt_id`` was last sent according to ``recent_prompts``, 0 if not."""
+    return _last_sent(text, f":{prompt_id},")
+
+
+def _last_sent(text: str, key: str) -> int:
+    colon = text.rfind(key)
+    if colon < 0:
+        return 0
+    return int(text[text.rfind(",", 0, colon) + 1:colon])
 
 
 def rebuild_recent_prompts(today: date | None = None) -> None:
@@ -181,29 +207,38 @@ def rebuild_recent_prompts(today: date | None = None) -> None:
 
 # --- the library --------------------------------------------------------------------------------
 
+Item = tuple[str, Prompt]  # (":<id>," — how recent_prompts names it, the prompt)
+
+
 @dataclass
 class Pool:
-    """The prompts a family of one age and window may get, grouped the ways choosing asks."""
+    """The prompts a family of one age and window may get, grouped the ways choosing asks, each
+    with its search key in ``recent_prompts`` (reading a model's id costs more than the search)."""
 
-    prompts: tuple[Prompt, ...]
-    by_week: dict[int, tuple[Prompt, ...]]
-    by_strand: dict[str, tuple[Prompt, ...]]
-    by_skill: dict[str, tuple[Prompt, ...]]
-    repairs: tuple[Prompt, ...]
-    rest: tuple[Prompt, ...]
+    items: tuple[Item, ...]
+    by_week: dict[int, tuple[Item, ...]]
+    by_week_strand: dict[tuple[int, str], tuple[Item, ...]]
+    by_strand: dict[str, tuple[Item, ...]]
+    by_skill: dict[str, tuple[Item, ...]]
+    repairs: tuple[Item, ...]
+    rest: tuple[Item, ...]
 
     @classmethod
     def of(cls, prompts: list[Prompt]) -> Pool:
-        by_week, by_strand, by_skill = defaultdict(list), defaultdict(list), defaultdict(list)
-        for prompt in prompts:
-            by_week[prompt.week].append(prompt)
-            by_strand[prompt.strand].append(prompt)
-            by_skill[prompt.skill].append(prompt)
-        return cls(tuple(prompts), {k: tuple(v) for k, v in by_week.items()},
-                   {k: tuple(v) for k, v in by_strand.items()},
-                   {k: tuple(v) for k, v in by_skill.items()},
-                   tuple(p for p in prompts if p.theme == "repair"),
-                   tuple(p for p in prompts if p.strand in REST_STRANDS))
+        groups: dict[tuple, list[Item]] = defaultdict(list)
+        items = tuple((f":{p.id},", p) for p in prompts)
+        for item in items:
+            prompt = item[1]
+            for key in (("week", prompt.week), ("week_strand", (prompt.week, prompt.strand)),
+                        ("strand", prompt.strand), ("skill", prompt.skill)):
+                groups[key].append(item)
+
+        def grouped(kind: str) -> dict:
+            return {key[1]: tuple(value) for key, value in groups.items() if key[0] == kind}
+
+        return cls(items, grouped("week"), grouped("week_strand"), grouped("strand"), grouped("skill"),
+                   tuple(i for i in items if i[1].theme == "repair"),
+                   tuple(i for i in items if i[1].strand in REST_STRANDS))
 
 
 class PromptCache:
@@ -213,6 +248,7 @@ class PromptCache:
     def __init__(self, prompts: Iterable[Prompt]):
         self.prompts = list(prompts)
         self.by_id = {prompt.id: prompt for prompt in self.prompts}
+        self.strand_of = {prompt.id: prompt.strand for prompt in self.prompts}
         self._pools: dict[tuple[int, tuple[str, ...]], Pool] = {}
 
     @classmethod
@@ -267,6 +303,8 @@ class SelectionContext:
         self.prompts = prompts
         self.repeat_days = days
         self.now = now
+        self.hard_since = now - CHECKIN_LOOKBACK
+        self.not_yet_since = now - timedelta(days=NOT_YET_DAYS)
         self.states: dict[tuple[int, date], FamilyState] = {}
 
     @classmethod
@@ -339,7 +377,7 @@ def choose_prompt(family: Family, local_date: date, now: datetime | None = None,
                                         context.prompts if context is not None else None)
         state = context.state(family, local_date)
     pool = context.prompts.pool(family.age_months(on=local_date), window_moments(family.window_start))
-    if not pool.prompts:
+    if not pool.items:
         return None
     chooser = _Chooser(pool, state, local_date, context, family.timezone)
     return chooser.pick(draws or PlanningDraws(family.id, local_date))
@@ -352,48 +390,57 @@ class _Chooser:
                  timezone: str):
         self.pool, self.state, self.context, self.timezone = pool, state, context, timezone
         self.today = local_date.toordinal()
-        self.recent = _within(state.recent, self.today - context.repeat_days)
-        self._last_used: dict[int, int] | None = None
+        self.recent = drop_through(state.recent, self.today - context.repeat_days)
 
-    def fresh(self, prompts: Iterable[Prompt]) -> list[Prompt]:
-        """Those not sent within the repeat window (a substring test: no parsing on the common path)."""
+    def fresh(self, items: Iterable[Item]) -> list[Prompt]:
+        """Those not sent within the repeat window (a substring test: no parsing)."""
         recent = self.recent
-        return [p for p in prompts if f":{p.id}," not in recent] if recent else list(prompts)
+        return [p for key, p in items if key not in recent]
 
-    def last_used(self) -> dict[int, int]:
-        if self._last_used is None:
-            self._last_used = {pid: day for day, pid in parse_recent(self.recent)}
-        return self._last_used
-
-    def least_recent(self, prompts: Sequence[Prompt]) -> tuple[list[Prompt], int]:
-        """The least recently sent of ``prompts`` and the day they were sent (0: never)."""
-        used = self.last_used()
-        oldest = min(used.get(p.id, 0) for p in prompts)
-        return [p for p in prompts if used.get(p.id, 0) == oldest], oldest
+    def least_recent(self, items: Sequence[Item]) -> tuple[list[Prompt], int]:
+        """The least recently sent of ``items`` and the day they were sent (0: never). The list is
+        in date order with one entry a day, so the earliest last mention is the oldest sending:
+        one search per item, and only the winner's date is read."""
+        recent = self.recent
+        positions = [recent.rfind(key) for key, _ in items]
+        first = min(positions)
+        chosen = [p for (_, p), position in zip(items, positions, strict=True) if position == first]
+        return chosen, (_last_sent(recent, items[positions.index(first)][0]) if first >= 0 else 0)
 
     def local_day(self, moment: datetime) -> int:
         return moment.replace(tzinfo=UTC).astimezone(ZoneInfo(self.timezone)).date().toordinal()
 
     def sent_since(self, day: int, match) -> bool:
-        """Whether a prompt sent after local day ``day`` matches."""
-        by_id = self.context.prompts.by_id
-        return any(d > day and pid in by_id and match(by_id[pid]) for d, pid in parse_recent(self.recent))
+        """Whether a prompt sent after local day ``day`` matches (reads only the newest entries)."""
+        by_id, recent = self.context.prompts.by_id, self.recent
+        end = len(recent)
+        while end > 0:
+            start = recent.rfind(",", 0, end - 1) + 1
+            sent_on, _, prompt_id = recent[start:end - 1].partition(":")
+            if int(sent_on) <= day:
+                return False
+            prompt = by_id.get(int(prompt_id))
+            if prompt is not None and match(prompt):
+                return True
+            end = start
+        return False
 
     def pick(self, draws: PlanningDraws) -> Prompt:
         pool = self.pool
-        paired = self.paired_repair()
-        if paired is not None:
-            fresh = self.fresh(paired) or (self.fresh(pool.repairs) if not paired else None)
-            if fresh:
-                return draws.choice(fresh)
-            if paired:
-                return draws.choice(self.least_recent(paired)[0])
-        tiers: list[Iterable[Prompt]] = []
-        if self.low_mood():
-            tiers.append(pool.rest)
-        tiers.extend(self.not_yet_tiers())
+        tiers: list[Iterable[Item]] = []
+        if self.state.checkins:  # coaching answers check-ins: none in 14 days, nothing to answer
+            paired = self.paired_repair()
+            if paired is not None:
+                fresh = self.fresh(paired) or (self.fresh(pool.repairs) if not paired else None)
+                if fresh:
+                    return draws.choice(fresh)
+                if paired:
+                    return draws.choice(self.least_recent(paired)[0])
+            if len(self.state.checkins) >= LOW_COUNT and self.low_mood():
+                tiers.append(pool.rest)
+            tiers.extend(self.not_yet_tiers())
         week = pool.by_week.get(self.state.week, ())
-        tiers.append(self.next_strand(week))
+        tiers.append(self.next_strand())
         tiers.append(week)
         for tier in tiers:
             fresh = self.fresh(tier)
@@ -403,16 +450,16 @@ class _Chooser:
             rested, day = self.least_recent(week)
             if day <= self.today - ARC_DAYS:
                 return draws.choice(rested)
-        fresh = self.fresh(pool.prompts)
+        fresh = self.fresh(pool.items)
         if fresh:
             return draws.choice(fresh)
-        return draws.choice(self.least_recent(pool.prompts)[0])
+        return draws.choice(self.least_recent(pool.items)[0])
 
-    def paired_repair(self) -> tuple[Prompt, ...] | None:
+    def paired_repair(self) -> tuple[Item, ...] | None:
         """The repairs that answer a hard rupture still unanswered, or None (``()``: the rupture
         names no repair in this pool)."""
         checkins = self.state.checkins
-        if not checkins or checkins[0][0] < self.context.now - CHECKIN_LOOKBACK:
+        if checkins[0][0] < self.context.hard_since:
             return None
         _received, _created, prompt_id, answer, _tried, felt = checkins[0]
         rupture = self.context.prompts.by_id.get(prompt_id) or _unpublished(prompt_id)
@@ -428,10 +475,9 @@ class _Chooser:
         newest = sorted(self.state.checkins, key=lambda row: (row[1], row[0]), reverse=True)
         return is_low([row[5] for row in newest[:MOOD_WINDOW]])
 
-    def not_yet_tiers(self) -> list[Iterable[Prompt]]:
-        since = self.context.now - timedelta(days=NOT_YET_DAYS)
+    def not_yet_tiers(self) -> list[Iterable[Item]]:
         latest = next((row for row in self.state.checkins if row[4] == "not_yet"), None)
-        if latest is None or latest[0] < since:
+        if latest is None or latest[0] < self.context.not_yet_since:
             return []
         prompt = self.context.prompts.by_id.get(latest[2])
         if prompt is None:
@@ -440,29 +486,22 @@ class _Chooser:
                            lambda p: p.id != prompt.id and (p.skill == prompt.skill
                                                             or p.strand == prompt.strand)):
             return []
-        others = [p for p in self.pool.by_skill.get(prompt.skill, ()) if p.id != prompt.id]
-        strand = [p for p in self.pool.by_strand.get(prompt.strand, ()) if p.id != prompt.id]
-        return [others, strand]
+        same = f":{prompt.id},"
+        return [[i for i in self.pool.by_skill.get(prompt.skill, ()) if i[0] != same],
+                [i for i in self.pool.by_strand.get(prompt.strand, ()) if i[0] != same]]
 
-    def next_strand(self, week: Sequence[Prompt]) -> list[Prompt]:
+    def next_strand(self) -> tuple[Item, ...]:
         """The week's prompts of the strand whose turn it is (after the previous delivery's)."""
-        strands = WEEK_STRANDS.get(self.state.week, ())
-        if len(strands) < 2 or not week:
-            return []
+        week = self.state.week
+        strands = WEEK_STRANDS.get(week, ())
+        if len(strands) < 2:
+            return ()
         previous = None
         if self.recent:
-            last_id = int(self.recent.rstrip(",").rsplit(",", 1)[-1].partition(":")[2])
-            last = self.context.prompts.by_id.get(last_id)
-            previous = last.strand if last is not None else None
+            last = self.recent[self.recent.rfind(":") + 1:-1]
+            previous = self.context.prompts.strand_of.get(int(last))
         turn = strands[(strands.index(previous) + 1) % len(strands)] if previous in strands else strands[0]
-        return [p for p in week if p.strand == turn]
-
-
-def _within(recent: str, after: int) -> str:
-    """``recent`` without entries on or before day ``after`` (usually none: the planner prunes)."""
-    if not recent or int(recent[:recent.index(":")]) > after:
-        return recent
-    return "".join(f"{day}:{pid}," for day, pid in parse_recent(recent) if day > after)
+        return self.pool.by_week_strand.get((week, turn), ())
 
 
 def _unpublished(prompt_id: int | None) -> Prompt | None:
