@@ -498,3 +498,29 @@ def test_near_copy_check_catches_the_first_library_clusters():
 
 def test_no_two_prompts_are_near_copies():
     assert not near_copies(PROMPTS)
+
+
+# --- docs/programme.md is generated from this data ---------------------------
+
+
+def _programme_doc_tool():
+    import importlib.util
+
+    path = PROMPTS_PATH.parents[2] / "tools" / "programme_doc.py"
+    spec = importlib.util.spec_from_file_location("programme_doc", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_programme_doc_explains_every_strand_in_arc_order():
+    tool = _programme_doc_tool()
+    assert list(tool.STRANDS) == sorted(STRANDS, key=STRAND_WEEK.get)
+    assert {s: w for s, (w, _, _) in tool.STRANDS.items()} == STRAND_WEEK
+
+
+def test_programme_doc_is_up_to_date_with_the_data():
+    tool = _programme_doc_tool()
+    assert tool.DOC.read_text(encoding="utf-8") == tool.render(PROMPTS), (
+        "docs/programme.md is stale: run python3 tools/programme_doc.py"
+    )
