@@ -401,6 +401,15 @@ def test_morning_words_are_not_sent_in_the_evening(prompt):
         assert prompt["moment"] in ("morning", "day"), prompt["title"]
 
 
+@per_prompt
+def test_daytime_prompts_do_not_point_to_the_evening(prompt):
+    # A morning or day prompt is sent in a morning or day window: "tonight" or
+    # "tomorrow" would then name the wrong time.
+    if prompt["moment"] in ("morning", "day"):
+        body = prompt["body"].lower()
+        assert not re.search(r"\b(tonight|this evening|tomorrow|bedtime)\b", body), body
+
+
 # --- safety in the words ----------------------------------------------------
 
 CRYING = re.compile(r"\b(cry|cries|crying|cried|tears|wail\w*|scream\w*)\b", re.IGNORECASE)
