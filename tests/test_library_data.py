@@ -235,13 +235,12 @@ def test_answers_count_and_shape(prompt):
 
 @per_prompt
 def test_a_yes_and_a_kind_way_out(prompt):
-    # At least one "I tried"; at most one "not yet" and one "it didn't come
-    # up"; and always at least one of those two, so no parent is stuck.
+    # At least one "I tried", exactly one kind "not yet" (the editor's rule
+    # too), and at most one "it didn't come up".
     tried = [a["tried"] for a in prompt["answers"]]
     assert tried.count("yes") >= 1
-    assert tried.count("not_yet") <= 1
+    assert tried.count("not_yet") == 1
     assert tried.count("no_chance") <= 1
-    assert tried.count("not_yet") + tried.count("no_chance") >= 1
 
 
 @per_prompt
