@@ -409,6 +409,16 @@ def test_daytime_prompts_do_not_point_to_the_evening(prompt):
         assert not re.search(r"\b(tonight|this evening|tomorrow|bedtime)\b", body), body
 
 
+@per_prompt
+def test_words_fit_the_age(prompt):
+    # A prompt for a 2-year-old does not call them a baby, nor a 4-month-old a toddler.
+    text = " ".join(_texts(prompt))
+    if prompt["age_min_months"] >= 12:
+        assert not re.search(r"\bbab(y|ies)\b", text, re.IGNORECASE), prompt["title"]
+    if prompt["age_max_months"] <= 12:
+        assert not re.search(r"\b(toddler|preschool)", text, re.IGNORECASE), prompt["title"]
+
+
 # --- safety in the words ----------------------------------------------------
 
 CRYING = re.compile(r"\b(cry|cries|crying|cried|tears|wail\w*|scream\w*)\b", re.IGNORECASE)
