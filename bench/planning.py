@@ -28,6 +28,7 @@ from coach import create_app  # noqa: E402
 from coach.db import db, init_db  # noqa: E402
 from coach.services.delivery.scheduling import plan_due_deliveries  # noqa: E402
 from coach.services.programme.library import seed_library_if_empty  # noqa: E402
+from coach.services.programme.selection import arc_week  # noqa: E402
 
 BENCH_DIR = Path("/tmp/attune-bench")
 NOW = datetime(2026, 11, 23, 10, 0)  # a Monday; 02:00–15:30 local in the zones below
@@ -37,6 +38,7 @@ ZONES = ["Europe/London", "Europe/Berlin", "America/New_York", "America/Chicago"
 WINDOWS = [("18:00", "20:00"), ("19:00", "21:00"), ("17:30", "19:00"), ("20:00", "21:30")]
 DUE_SIZES = (0, 1_000, 10_000)
 HISTORY_DAYS = 60
+ENROLLED = date(2026, 1, 1)
 ROWS_PER_TRANSACTION = 100_000
 
 
@@ -46,7 +48,7 @@ def build(path: Path, families: int, seed: int = 1) -> None:
     rng = random.Random(seed)
     started = time.perf_counter()
     conn = sqlite3.connect(path)
-    created = "2026-01-01 00:00:00"
+    created = f"{ENROLLED.isoformat()} 00:00:00"
     for start in range(1, families + 1, ROWS_PER_TRANSACTION):
         ids = range(start, min(start + ROWS_PER_TRANSACTION, families + 1))
         with conn:
@@ -76,25 +78,26 @@ def _family_row(i: int, rng: random.Random, created: str) -> tuple:
 
 
 def add_history(path: Path, families: int, due_pool: list[int]) -> None:
-    """60 past days of sent deliveries for the families that will be due (a daily rotation through
-    their child's band), the same prompts in their ``recent_prompts``, and one check-in in the last
-    two days for every family."""
+    """60 past days of sent deliveries for the families that will be due, the same prompts in their
+    ``recent_prompts``, and one check-in in the last two days for every family. The history is the
+    programme's steady state: each day a prompt of that day's arc week in the child's band that
+    fits the evening window (enrolled 2026-01-01; a week's prompts taken in turn)."""
     started = time.perf_counter()
     conn = sqlite3.connect(path)
-    prompts = conn.execute(
-        "SELECT id, theme, age_min_months, age_max_months, version FROM prompt").fetchall()
+    prompts = conn.execute("SELECT id, theme, age_min_months, age_max_months, version, week FROM prompt"
+                           " WHERE moment IN ('evening', 'bedtime', 'any')").fetchall()
     wanted = ",".join(map(str, due_pool))
     births = dict(conn.execute(f"SELECT id, child_birth_month FROM family WHERE id IN ({wanted})"))
-    bands = {(theme, age): [p for p in prompts if p[1] == theme and p[2] <= age < p[3]] or prompts
-             for theme in ("cues", "rupture", "repair") for age in range(61)}
+    bands = {(week, age): [p for p in prompts if p[5] == week and p[2] <= age < p[3]] or prompts
+             for week in range(1, 7) for age in range(61)}
     rows, recent = [], []
     for family_id in due_pool:
         year, month = (int(x) for x in births[family_id].split("-"))
         age = (TODAY.year - year) * 12 + TODAY.month - month
         for back in range(HISTORY_DAYS, 0, -1):
             day = TODAY - timedelta(days=back)
-            band = bands[(("cues", "rupture", "repair")[(HISTORY_DAYS - back) % 3], min(age, 60))]
-            prompt = band[(family_id + back) % len(band)]
+            band = bands[(arc_week(ENROLLED, day), min(age, 60))]
+            prompt = band[(family_id + day.toordinal()) % len(band)]
             moment = datetime.combine(day, datetime.min.time()).isoformat(" ")
             rows.append((family_id, day.isoformat(), prompt[0], prompt[4], prompt[1], moment,
                          moment, "sent", 1, moment, moment))

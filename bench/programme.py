@@ -33,8 +33,9 @@ from coach.services.programme.selection import window_moments  # noqa: E402
 START = date(2027, 1, 1)
 
 
-def simulate(days: int, age: int, window: str) -> list[tuple[date, Prompt]]:
-    """Plan and check in for ``days`` days; the prompts sent, in order."""
+def simulate(days: int, age: int, window: str) -> tuple[list[tuple[date, Prompt]], set[date]]:
+    """Plan and check in for ``days`` days; the prompts sent, in order, and the days after a hard
+    rupture (when the paired repair comes even if it was sent lately)."""
     month = START.year * 12 + START.month - 1 - age
     user = User.create(email="bench@programme.example", password_hash="x", role="parent")
     end = f"{(int(window[:2]) + 2) % 24:02d}{window[2:]}"
@@ -42,7 +43,7 @@ def simulate(days: int, age: int, window: str) -> list[tuple[date, Prompt]]:
                            timezone="Europe/London", window_start=window, window_end=end,
                            next_due_at=datetime.combine(START, datetime.min.time()),
                            created_at=datetime.combine(START, datetime.min.time()))
-    sent, ruptures = [], 0
+    sent, ruptures, answers = [], 0, set()
     for offset in range(days):
         day = START + timedelta(days=offset)
         plan_due_deliveries(now=datetime.combine(day, datetime.min.time()) + timedelta(hours=1))
@@ -53,24 +54,26 @@ def simulate(days: int, age: int, window: str) -> list[tuple[date, Prompt]]:
             ruptures += 1
             if ruptures % 3 == 1:
                 answer = next(i for i, a in enumerate(prompt.answers) if a.get("hard"))
+                answers.add(day + timedelta(days=1))
         elif offset % 5 == 2:
             tried = "not_yet"
             answer = next(i for i, a in enumerate(prompt.answers) if a["tried"] == "not_yet")
         evening = datetime.combine(day, datetime.min.time()) + timedelta(hours=int(window[:2]) + 1)
         CheckIn.create(id=uuid.uuid4(), family=family, prompt=prompt, answer=answer, felt=4, tried=tried,
                        client_created_at=evening, received_at=evening)
-    return sent
+    return sent, answers
 
 
-def report(sent: list[tuple[date, Prompt]], age: int, window: str) -> None:
+def report(sent: list[tuple[date, Prompt]], answers: set[date], age: int, window: str) -> None:
     moments = window_moments(window)
     pool = (Prompt.published().where(Prompt.age_min_months <= age, Prompt.age_max_months > age,
                                      Prompt.moment.in_(moments)).count())
     counts = Counter(prompt.id for _, prompt in sent)
-    gaps, last = [], {}
+    gaps, last, paired = [], {}, 0
     for day, prompt in sent:
         if prompt.id in last:
             gaps.append((day - last[prompt.id]).days)
+            paired += day in answers and gaps[-1] < 42
         last[prompt.id] = day
     print(f"{len(sent)} days, child {age} months at the start, window from {window} "
           f"(moments {', '.join(moments)}): pool {pool} prompts")
@@ -79,7 +82,8 @@ def report(sent: list[tuple[date, Prompt]], age: int, window: str) -> None:
     if gaps:
         print(f"  rest between two sendings: min {min(gaps)} days, median {statistics.median(gaps):.0f}, "
               f"max {max(gaps)}; repeats {len(gaps)} "
-              f"(within 42 days: {sum(g < 42 for g in gaps)}, within 60: {sum(g < 60 for g in gaps)})")
+              f"(within 42 days: {sum(g < 42 for g in gaps)}, of them {paired} the paired repair the day "
+              f"after a hard rupture; within 60: {sum(g < 60 for g in gaps)})")
     weeks = Counter(prompt.week for _, prompt in sent)
     print("  prompts per arc week:", ", ".join(f"week {w}: {weeks[w]}" for w in sorted(weeks)))
 
@@ -97,7 +101,7 @@ def main() -> None:
             init_db()
             with db.connection_context():
                 seed_library_if_empty()
-                report(simulate(args.days, args.age, args.window), args.age, args.window)
+                report(*simulate(args.days, args.age, args.window), args.age, args.window)
 
 
 if __name__ == "__main__":
