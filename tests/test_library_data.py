@@ -339,8 +339,9 @@ def _weekly_minimum(band):
 
 def _weekly_evening_minimum(band):
     # Even a family on the default evening window walks the whole arc; in the
-    # bands a family stays in for a year or more, each week has ten to send,
-    # so its prompts come round again after ten weeks at the soonest.
+    # bands a family stays in for a year or more, each week has ten to send:
+    # more than the seven days a daily parent spends in it, with some left
+    # over for the next time round.
     return {30: 4, 45: 6}.get(MIN_PER_BAND[band], 10)
 
 #: Moments a family with the default 18:00–20:00 window is sent.
