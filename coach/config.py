@@ -43,6 +43,8 @@ DEFAULTS = {
     # Urgent and escalated support requests; empty: every active admin's email instead.
     "DUTY_EMAIL": "",
     "SUPPORT_RESPONSE_HOURS": 24,
+    # GET /metrics answers only `Authorization: Bearer <this>`; empty: /metrics is a 404.
+    "METRICS_TOKEN": "",
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_HTTPONLY": True,
