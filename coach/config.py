@@ -56,6 +56,9 @@ DEFAULTS = {
 }
 
 SECRET_FILES = {"SECRET_KEY": "secret_key", "VAPID_PRIVATE_KEY": "vapid_private.pem"}
+#: ``make run`` writes the address it serves on here, so ``flask invite`` in another shell prints
+#: links to the port the server really listens on; ``COACH_BASE_URL`` always wins over it.
+SERVED_URL_FILE = "base_url"
 
 
 def load_config(app: Flask, test_config: dict | None) -> None:
@@ -70,6 +73,8 @@ def load_config(app: Flask, test_config: dict | None) -> None:
     app.config.setdefault(
         "DATABASE_URL", "sqlite:///" + str(Path(app.instance_path) / "attune.db")
     )
+    if "BASE_URL" not in explicit:
+        app.config["BASE_URL"] = served_base_url(Path(app.instance_path)) or app.config["BASE_URL"]
     base_url = str(app.config["BASE_URL"]).rstrip("/")
     app.config["BASE_URL"] = base_url
     # Secure cookies whenever the app is served over https (production); plain http is local development.
@@ -85,6 +90,15 @@ def load_config(app: Flask, test_config: dict | None) -> None:
         hosts = [h.strip().lower() for h in hosts.split(",") if h.strip()]
     app.config["PUSH_ALLOWED_HOSTS"] = tuple(hosts)
     read_instance_secrets(app)
+
+
+def served_base_url(folder: Path) -> str | None:
+    """The base URL ``make run`` recorded in the instance folder, if it looks like one."""
+    try:
+        text = (folder / SERVED_URL_FILE).read_text().strip()
+    except OSError:
+        return None
+    return text if text.startswith(("http://", "https://")) and not any(c.isspace() for c in text) else None
 
 
 def keep_instance_private(folder: Path) -> None:
