@@ -174,13 +174,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_gunicorn(url: str, folder: Path, workers: int, threads: int, extra_env: dict) -> tuple[subprocess.Popen, str]:
+def start_gunicorn(url: str, folder: Path, workers: int, threads: int, tree: Path = ROOT
+                   ) -> tuple[subprocess.Popen, str]:
+    """gunicorn serving the code in ``tree`` (this checkout, or another release to compare with)."""
     port = free_port()
-    env = os.environ | {"COACH_DATABASE_URL": url, "COACH_SECRET_KEY": SECRET,
-                        "COACH_INSTANCE_PATH": str(folder / "instance"), "COACH_BASE_URL": "http://127.0.0.1"} | extra_env
+    env = os.environ | {"COACH_DATABASE_URL": url, "COACH_SECRET_KEY": SECRET, "PYTHONPATH": str(tree),
+                        "COACH_INSTANCE_PATH": str(folder / "instance"), "COACH_BASE_URL": "http://127.0.0.1"}
     proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", str(workers), "--threads", str(threads),
                              "-b", f"127.0.0.1:{port}", "--log-level", "warning", "coach:create_app()"],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                            cwd=tree, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     base = f"http://127.0.0.1:{port}"
     import urllib.request
 
@@ -288,15 +290,15 @@ async def wave(base: str, signed: list[tuple[str, str, int]], levels: list[int],
     return results, runner.created, runner.replays_ok
 
 
-def verify(app, created: set[str]) -> tuple[int, int]:
-    """(lost, doubled): check-ins that got a 201 but are not stored; rows stored more than once."""
+def verify(app, created: set[str], since: datetime) -> tuple[int, int]:
+    """(lost, doubled): check-ins that got a 201 but are not stored; rows stored more than once or
+    that nobody was told were stored (every check-in received since ``since`` is the bench's)."""
     from peewee import fn
 
     from coach.db import db
     from coach.models import CheckIn
 
     with app.app_context(), db.connection_context():
-        since = datetime.utcnow() - timedelta(hours=2)
         stored = [str(i) for (i,) in CheckIn.select(CheckIn.id).where(CheckIn.received_at >= since).tuples()]
         doubled = (CheckIn.select(CheckIn.id, fn.COUNT(CheckIn.id)).group_by(CheckIn.id)
                    .having(fn.COUNT(CheckIn.id) > 1).count())
@@ -355,7 +357,10 @@ def count_statements(app, signed: list[tuple[str, str, int]], pairs: int = 20) -
     peewee.Database.commit = commit
     try:
         client = app.test_client()
-        db.close() if not db.is_closed() else None
+        if not db.is_closed():
+            db.close()
+        if hasattr(db.obj, "close_all"):  # pooled: reopen through the counting hooks
+            db.obj.close_all()
         for cookie, _csrf, delivery_id in signed[:2]:  # warm: the pool (if any) opens its connection
             client.set_cookie("session", cookie)
             client.get(f"/checkin/{delivery_id}")
@@ -388,6 +393,10 @@ def main() -> None:
     parser.add_argument("--shapes", default="4x4", help="gunicorn workers x threads, comma-separated")
     parser.add_argument("--statements", action="store_true", help="count statements per check-in instead")
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432")
+    parser.add_argument("--trees", default=str(ROOT),
+                        help="code trees to serve, comma-separated (e.g. a `git archive` of the release "
+                             "before), interleaved on the same store")
+    parser.add_argument("--rounds", type=int, default=1, help="interleaved rounds per tree")
     args = parser.parse_args()
     levels = [int(v) for v in args.levels.split(",")]
     print(f"# {datetime.utcnow():%Y-%m-%d %H:%M} UTC · nproc {os.cpu_count()} · load {load_average()} · "
@@ -406,17 +415,21 @@ def main() -> None:
                     print(f"{kind}: per GET + POST pair: {count_statements(app, signed)}")
                     continue
                 random.Random(1).shuffle(signed)
-                for shape in args.shapes.split(","):
+                since, all_created = datetime.utcnow() - timedelta(seconds=1), set()
+                runs = [(shape, Path(tree)) for _round in range(args.rounds) for shape in args.shapes.split(",")
+                        for tree in args.trees.split(",")]
+                for shape, tree in runs:
                     workers, threads = (int(v) for v in shape.lower().split("x"))
-                    proc, base = start_gunicorn(url, folder, workers, threads, {})
+                    proc, base = start_gunicorn(url, folder, workers, threads, tree)
                     try:
                         load_before = load_average()
                         results, created, replays = asyncio.run(wave(base, signed, levels, args.seconds))
                     finally:
                         stop(proc)
-                    lost, doubled = verify(app, created)
-                    print(f"### {kind} · gunicorn -w {workers} --threads {threads} · load before {load_before}, "
-                          f"after {load_average()}")
+                    all_created |= created
+                    lost, doubled = verify(app, all_created, since)
+                    print(f"### {kind} · {tree} · gunicorn -w {workers} --threads {threads} · load before "
+                          f"{load_before}, after {load_average()}")
                     print("| in flight | check-ins/s | p50 ms | p95 ms | p99 ms | errors |")
                     print("|---:|---:|---:|---:|---:|---|")
                     for r in results:

@@ -31,7 +31,11 @@ DEFAULTS = {
     "PUSH_CONCURRENCY": 128,  # pushes in flight; latency-bound, so many in flight (bench/README.md)
     "PUSH_TTL_HOURS": 12,
     "PUSH_LEASE_SECONDS": 20,  # a sender renews its leases every third of this while it is alive
-    "MAX_DEVICES": 10,  # per account; a new device past it replaces the one seen longest ago
+    "MAX_DEVICES": 10,
+    # Pooled database connections per process (coach/db.py): at least gunicorn's --threads.
+    "DB_POOL_SIZE": 16,
+    "DB_POOL_RECYCLE_SECONDS": 300,  # a connection this old is closed when it comes back
+    "DB_POOL_TIMEOUT": 10,  # seconds a thread waits for a free connection  # per account; a new device past it replaces the one seen longest ago
     "LOGIN_MAX_FAILURES": 10,
     "LOGIN_WINDOW_MINUTES": 15,
     # Reverse proxies in front of the app whose X-Forwarded-For is believed (0: the socket address).
@@ -83,7 +87,8 @@ def load_config(app: Flask, test_config: dict | None) -> None:
         if key not in explicit:
             app.config[key] = secure
     for key in ("REPEAT_DAYS", "INVITE_DAYS", "PUSH_TIMEOUT", "PUSH_CONCURRENCY", "PUSH_TTL_HOURS",
-                "SMTP_TIMEOUT", "SUPPORT_RESPONSE_HOURS", "PUSH_LEASE_SECONDS", "MAX_DEVICES"):
+                "SMTP_TIMEOUT", "SUPPORT_RESPONSE_HOURS", "PUSH_LEASE_SECONDS", "MAX_DEVICES",
+                "DB_POOL_SIZE", "DB_POOL_RECYCLE_SECONDS", "DB_POOL_TIMEOUT"):
         app.config[key] = int(app.config[key])
     hosts = app.config["PUSH_ALLOWED_HOSTS"]
     if isinstance(hosts, str):
