@@ -10,7 +10,8 @@ back 200 with nothing added. Afterwards every check-in that got a 201 must be in
 none lost, none doubled.
 
 Reports per stage: sustained check-ins/s (a check-in = GET + POST), p50/p95/p99 of the pair,
-errors. ``--statements`` instead counts the SQL statements and connections of one GET + POST pair
+errors, and the CPU time gunicorn's workers spent per check-in (from /proc: a cost that other work
+on a shared machine leaves alone, where throughput and latency are not). ``--statements`` instead counts the SQL statements and connections of one GET + POST pair
 in-process (SQLite: every statement the library runs, PRAGMAs included, through sqlite3's trace
 hook; PostgreSQL: every statement peewee sends, plus commits and new connections).
 
@@ -212,13 +213,31 @@ def checkin_body(delivery_id: int) -> dict:
             "client_created_at": made}
 
 
+def server_cpu_seconds(master: int) -> float:
+    """CPU seconds used so far by gunicorn's workers (Linux /proc): a cost per check-in that other
+    processes on a shared machine do not change, unlike wall-clock throughput."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    try:
+        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    except OSError:
+        return float("nan")
+    for pid in children:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return total
+
+
 # --- the wave -------------------------------------------------------------------------------------
 
 class Wave:
     """The virtual parents: each takes the next signed-in parent, loads the page, checks in."""
 
-    def __init__(self, http, base: str, signed: list[tuple[str, str, int]]) -> None:
-        self.http, self.base, self.signed = http, base, signed
+    def __init__(self, http, base: str, signed: list[tuple[str, str, int]], master: int) -> None:
+        self.http, self.base, self.signed, self.master = http, base, signed, master
         self.created: set[str] = set()
         self.replays_ok = 0
         self.next_parent = 0
@@ -227,15 +246,16 @@ class Wave:
         latencies: list[float] = []
         errors: dict[str, int] = {}
         stop_at = time.perf_counter() + seconds
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), server_cpu_seconds(self.master)
         await asyncio.gather(*(self.parent_loop(stop_at, latencies, errors) for _ in range(level)))
-        elapsed = time.perf_counter() - began
+        elapsed, cpu = time.perf_counter() - began, server_cpu_seconds(self.master) - cpu
         latencies.sort()
 
         def pct(p: float) -> float:
             return latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000 if latencies else float("nan")
 
         return {"in_flight": level, "checkins_per_s": len(latencies) / elapsed, "done": len(latencies),
+                "cpu_ms": cpu * 1000 / len(latencies) if latencies else float("nan"),
                 "p50": pct(0.50), "p95": pct(0.95), "p99": pct(0.99), "errors": errors}
 
     async def parent_loop(self, stop_at: float, latencies: list[float], errors: dict[str, int]) -> None:
@@ -279,13 +299,14 @@ class Wave:
                 error(type(failure).__name__)
 
 
-async def wave(base: str, signed: list[tuple[str, str, int]], levels: list[int], seconds: float
+async def wave(base: str, signed: list[tuple[str, str, int]], levels: list[int], seconds: float, master: int
                ) -> tuple[list[dict], set, int]:
     import aiohttp
 
     connector = aiohttp.TCPConnector(limit=max(levels) * 2)
     async with aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar()) as http:
-        runner = Wave(http, base, signed)
+        runner = Wave(http, base, signed, master)
+        await runner.stage(levels[0], 2)  # warm-up, not reported: imports, templates, the pool fills
         results = [await runner.stage(level, seconds) for level in levels]
     return results, runner.created, runner.replays_ok
 
@@ -423,18 +444,18 @@ def main() -> None:
                     proc, base = start_gunicorn(url, folder, workers, threads, tree)
                     try:
                         load_before = load_average()
-                        results, created, replays = asyncio.run(wave(base, signed, levels, args.seconds))
+                        results, created, replays = asyncio.run(wave(base, signed, levels, args.seconds, proc.pid))
                     finally:
                         stop(proc)
                     all_created |= created
                     lost, doubled = verify(app, all_created, since)
                     print(f"### {kind} · {tree} · gunicorn -w {workers} --threads {threads} · load before "
                           f"{load_before}, after {load_average()}")
-                    print("| in flight | check-ins/s | p50 ms | p95 ms | p99 ms | errors |")
-                    print("|---:|---:|---:|---:|---:|---|")
+                    print("| in flight | check-ins/s | p50 ms | p95 ms | p99 ms | web CPU ms/check-in | errors |")
+                    print("|---:|---:|---:|---:|---:|---:|---|")
                     for r in results:
                         print(f"| {r['in_flight']} | {r['checkins_per_s']:.0f} | {r['p50']:.0f} | {r['p95']:.0f} | "
-                              f"{r['p99']:.0f} | {r['errors'] or 'none'} |")
+                              f"{r['p99']:.0f} | {r['cpu_ms']:.1f} | {r['errors'] or 'none'} |")
                     print(f"{len(created)} check-ins stored by 201, {replays} replays answered 200; "
                           f"lost {lost}, doubled {doubled}")
                     sys.stdout.flush()
