@@ -37,6 +37,8 @@ run: $(VENV)/.installed
 	@echo "First admin:   $(FLASK) create-user --email you@example.org --password '<10+ chars>' --role admin"
 	@echo "A worker:      $(FLASK) create-user --email worker@example.org --password '<10+ chars>' --role worker"
 	@echo "Invite a family: $(FLASK) invite --worker worker@example.org"
+	@echo "Demo data:     $(BIN)/python scripts/demo_data.py   (prints its sign-ins)"
+	@echo "Another port:  make run PORT=8080 (HOST=0.0.0.0 for every interface)"
 	@echo "Email alerts:  set COACH_SMTP_URL (README \"Help and alerts\"), then $(FLASK) send-test-email --to you@example.org"
 	@echo
 	@bash scripts/run-dev.sh "$(BIN)" "$(HOST)" "$(PORT)"

@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    """Build the app as a list of named steps: config → db → security → errors → blueprints → assets → cli."""
+    """Build the app as a list of named steps: config → db → security → errors → blueprints → metrics → assets → cli."""
     instance_path = (test_config or {}).get("INSTANCE_PATH") or os.environ.get("COACH_INSTANCE_PATH")
     app = Flask(
         __name__,
@@ -20,6 +20,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
     )
     from . import assets, cli, config, db, errors, inputs, security, views
+    from .services.delivery import operations
 
     config.load_config(app, test_config)
     db.init_app(app)
@@ -27,6 +28,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     errors.init_app(app)
     inputs.init_app(app)  # before the blueprints: their routes use its <int:…> converter
     views.register_blueprints(app)
+    operations.init_app(app)  # GET /metrics behind COACH_METRICS_TOKEN
     assets.init_app(app)  # /static/*.css and *.js without comments or indentation
     cli.init_app(app)
     return app

@@ -31,7 +31,11 @@ DEFAULTS = {
     "PUSH_CONCURRENCY": 128,  # pushes in flight; latency-bound, so many in flight (bench/README.md)
     "PUSH_TTL_HOURS": 12,
     "PUSH_LEASE_SECONDS": 20,  # a sender renews its leases every third of this while it is alive
-    "MAX_DEVICES": 10,  # per account; a new device past it replaces the one seen longest ago
+    "MAX_DEVICES": 10,
+    # Pooled database connections per process (coach/db.py): at least gunicorn's --threads.
+    "DB_POOL_SIZE": 16,
+    "DB_POOL_RECYCLE_SECONDS": 300,  # a connection this old is closed when it comes back
+    "DB_POOL_TIMEOUT": 10,  # seconds a thread waits for a free connection  # per account; a new device past it replaces the one seen longest ago
     "LOGIN_MAX_FAILURES": 10,
     "LOGIN_WINDOW_MINUTES": 15,
     # Reverse proxies in front of the app whose X-Forwarded-For is believed (0: the socket address).
@@ -43,6 +47,8 @@ DEFAULTS = {
     # Urgent and escalated support requests; empty: every active admin's email instead.
     "DUTY_EMAIL": "",
     "SUPPORT_RESPONSE_HOURS": 24,
+    # GET /metrics answers only `Authorization: Bearer <this>`; empty: /metrics is a 404.
+    "METRICS_TOKEN": "",
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_HTTPONLY": True,
@@ -54,6 +60,9 @@ DEFAULTS = {
 }
 
 SECRET_FILES = {"SECRET_KEY": "secret_key", "VAPID_PRIVATE_KEY": "vapid_private.pem"}
+#: ``make run`` writes the address it serves on here, so ``flask invite`` in another shell prints
+#: links to the port the server really listens on; ``COACH_BASE_URL`` always wins over it.
+SERVED_URL_FILE = "base_url"
 
 
 def load_config(app: Flask, test_config: dict | None) -> None:
@@ -68,6 +77,8 @@ def load_config(app: Flask, test_config: dict | None) -> None:
     app.config.setdefault(
         "DATABASE_URL", "sqlite:///" + str(Path(app.instance_path) / "attune.db")
     )
+    if "BASE_URL" not in explicit:
+        app.config["BASE_URL"] = served_base_url(Path(app.instance_path)) or app.config["BASE_URL"]
     base_url = str(app.config["BASE_URL"]).rstrip("/")
     app.config["BASE_URL"] = base_url
     # Secure cookies whenever the app is served over https (production); plain http is local development.
@@ -76,13 +87,23 @@ def load_config(app: Flask, test_config: dict | None) -> None:
         if key not in explicit:
             app.config[key] = secure
     for key in ("REPEAT_DAYS", "INVITE_DAYS", "PUSH_TIMEOUT", "PUSH_CONCURRENCY", "PUSH_TTL_HOURS",
-                "SMTP_TIMEOUT", "SUPPORT_RESPONSE_HOURS", "PUSH_LEASE_SECONDS", "MAX_DEVICES"):
+                "SMTP_TIMEOUT", "SUPPORT_RESPONSE_HOURS", "PUSH_LEASE_SECONDS", "MAX_DEVICES",
+                "DB_POOL_SIZE", "DB_POOL_RECYCLE_SECONDS", "DB_POOL_TIMEOUT"):
         app.config[key] = int(app.config[key])
     hosts = app.config["PUSH_ALLOWED_HOSTS"]
     if isinstance(hosts, str):
         hosts = [h.strip().lower() for h in hosts.split(",") if h.strip()]
     app.config["PUSH_ALLOWED_HOSTS"] = tuple(hosts)
     read_instance_secrets(app)
+
+
+def served_base_url(folder: Path) -> str | None:
+    """The base URL ``make run`` recorded in the instance folder, if it looks like one."""
+    try:
+        text = (folder / SERVED_URL_FILE).read_text().strip()
+    except OSError:
+        return None
+    return text if text.startswith(("http://", "https://")) and not any(c.isspace() for c in text) else None
 
 
 def keep_instance_private(folder: Path) -> None:

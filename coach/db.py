@@ -3,10 +3,18 @@
 SQLite (the default) runs in WAL mode with foreign keys and a busy timeout; PostgreSQL is chosen by
 a ``postgresql://`` URL in ``COACH_DATABASE_URL``. ``init_db`` creates a fresh schema at the latest
 version or upgrades an older one in order, keeping its rows.
+
+Connections are pooled (``playhouse.pool``) on both stores: a request, a scheduler job or a CLI
+command takes one on ``connect()`` and gives it back on ``close()``, so a PostgreSQL session is not
+opened per request, nor a SQLite file re-opened with its PRAGMAs. Each thread holds its own
+connection while it works; ``COACH_DB_POOL_SIZE`` bounds them per process, a connection older than
+``COACH_DB_POOL_RECYCLE_SECONDS`` is closed when it comes back, and a forked child (a gunicorn
+worker of a ``--preload`` master) forgets the connections it inherited instead of sharing them.
 """
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,6 +23,7 @@ from urllib.parse import parse_qs, unquote, urlparse
 from flask import Flask
 from peewee import CharField, Database, DatabaseProxy, PostgresqlDatabase, SqliteDatabase
 from playhouse.migrate import Operation, PostgresqlMigrator, SchemaMigrator, SqliteMigrator
+from playhouse.pool import PooledDatabase, PooledPostgresqlDatabase, PooledSqliteDatabase
 
 db = DatabaseProxy()
 
@@ -29,7 +38,14 @@ SQLITE_PRAGMAS = {
 }
 
 
-class PrivateSqliteDatabase(SqliteDatabase):
+#: Pool defaults (``COACH_DB_POOL_SIZE``, ``COACH_DB_POOL_RECYCLE_SECONDS``, ``COACH_DB_POOL_TIMEOUT``):
+#: connections per process (a gunicorn worker needs one per thread; the scheduler one per job thread
+#: and its sender's database thread), their age before they are replaced, and how long a thread
+#: waits for a free one before the request fails.
+POOL_DEFAULTS = {"size": 16, "recycle_seconds": 300, "timeout": 10}
+
+
+class _PrivateFiles:
     """SQLite whose files are readable by their owner only. The database file is created 0600 (or
     narrowed to it) before SQLite opens it; SQLite gives the ``-wal`` and ``-shm`` files it creates
     the database file's mode, and ones left by an older release are narrowed too."""
@@ -46,16 +62,33 @@ class PrivateSqliteDatabase(SqliteDatabase):
         return super()._connect()
 
 
-def make_database(url: str) -> Database:
-    """Build a peewee database from a URL (``sqlite:///path`` or ``postgresql://…``).
+class PrivateSqliteDatabase(_PrivateFiles, SqliteDatabase):
+    """One connection per thread, opened and closed by the caller (``:memory:`` databases)."""
+
+
+class PooledPrivateSqliteDatabase(_PrivateFiles, PooledSqliteDatabase):
+    """Pooled SQLite: a connection keeps its PRAGMAs and page cache from one request to the next."""
+
+
+def make_database(url: str, pool: dict | None = None) -> Database:
+    """Build a peewee database from a URL (``sqlite:///path`` or ``postgresql://…``), pooled with
+    ``pool`` (``size``, ``recycle_seconds``, ``timeout``; ``POOL_DEFAULTS`` fill what is missing).
 
     A PostgreSQL URL may carry ``?search_path=schema`` (the test suite isolates each test that way).
     """
     parsed = urlparse(url)
+    options = POOL_DEFAULTS | (pool or {})
+    pooling = {"max_connections": int(options["size"]), "stale_timeout": int(options["recycle_seconds"]),
+               "timeout": int(options["timeout"])}
     if parsed.scheme == "sqlite":
         # As in SQLAlchemy: sqlite:///relative.db and sqlite:////absolute/path.db
         path = unquote(url.split("?", 1)[0][len("sqlite:///"):])
-        return PrivateSqliteDatabase(path or ":memory:", pragmas=SQLITE_PRAGMAS, timeout=10)
+        if not path or path == ":memory:":  # each connection would be a database of its own
+            return PrivateSqliteDatabase(":memory:", pragmas=SQLITE_PRAGMAS, timeout=10)
+        # A pooled connection moves between threads (never used by two at once).
+        database = PooledPrivateSqliteDatabase(path, pragmas=SQLITE_PRAGMAS, check_same_thread=False, **pooling)
+        database._timeout = 10  # the busy timeout ("timeout" is the pool's wait here); the PRAGMA agrees
+        return database
     if parsed.scheme in ("postgres", "postgresql"):
         query = parse_qs(parsed.query)
         kwargs = {
@@ -66,13 +99,28 @@ def make_database(url: str) -> Database:
         }
         if "search_path" in query:
             kwargs["options"] = f"-c search_path={query['search_path'][0]}"
-        return PostgresqlDatabase(parsed.path.lstrip("/"), **kwargs)
+        return PooledPostgresqlDatabase(parsed.path.lstrip("/"), **pooling, **kwargs)
     raise ValueError(f"Unsupported database URL scheme: {parsed.scheme!r}")
+
+
+def _forget_inherited_connections() -> None:
+    """In a forked child: drop the parent's pooled connections without closing them (closing would
+    end the parent's PostgreSQL sessions too); the child opens its own on first use."""
+    database = db.obj
+    if isinstance(database, PooledDatabase):
+        # Another thread of the parent may have held these at the fork: the child starts with its own.
+        database._lock = threading.Lock()
+        database._pool_lock = threading.RLock()
+        database._pool_available = threading.Condition(database._pool_lock)
+        database.dispose()
+
+
+os.register_at_fork(after_in_child=_forget_inherited_connections)
 
 
 def is_postgres() -> bool:
     """True when the live database is PostgreSQL (claiming uses row locks there)."""
-    return isinstance(db.obj, PostgresqlDatabase)
+    return isinstance(db.obj, PostgresqlDatabase)  # the pooled one too
 
 
 def write_transaction():
@@ -83,8 +131,13 @@ def write_transaction():
 
 
 def init_app(app: Flask) -> None:
-    """Point the proxy at the configured database and open/close a connection per request."""
-    db.initialize(make_database(app.config["DATABASE_URL"]))
+    """Point the proxy at the configured database; each request takes a pooled connection and gives
+    it back at teardown."""
+    previous = db.obj
+    if isinstance(previous, PooledDatabase):  # a new app in the same process (tests, benches)
+        previous.close_all()
+    pool = {key: app.config[f"DB_POOL_{key.upper()}"] for key in POOL_DEFAULTS if f"DB_POOL_{key.upper()}" in app.config}
+    db.initialize(make_database(app.config["DATABASE_URL"], pool))
 
     @app.before_request
     def _connect() -> None:
@@ -262,6 +315,21 @@ def _v8_down(migrator: SchemaMigrator) -> list:
     return steps
 
 
+def _v9_up(_migrator: SchemaMigrator) -> list:
+    """v9: the scheduler records each job's runs, so ``status``, ``/healthz`` and ``/metrics`` see it."""
+    from .models import SchedulerJob
+
+    db.create_tables([SchedulerJob], safe=True)
+    return []
+
+
+def _v9_down(_migrator: SchemaMigrator) -> list:
+    from .models import SchedulerJob
+
+    db.drop_tables([SchedulerJob], safe=True)
+    return []
+
+
 #: Ordered migrations. Version 1 is the first released schema. Append, never edit; every step
 #: has a downgrade so tests can rebuild the schema it started from.
 MIGRATIONS: list[Migration] = [
@@ -272,6 +340,7 @@ MIGRATIONS: list[Migration] = [
     Migration(6, _v6_up, _v6_down),
     Migration(7, _v7_up, _v7_down),
     Migration(8, _v8_up, _v8_down),
+    Migration(9, _v9_up, _v9_down),
 ]
 LATEST_VERSION = MIGRATIONS[-1].version if MIGRATIONS else 1
 

@@ -23,7 +23,8 @@ log = logging.getLogger("coach.scheduler")
 
 def register(app: Flask) -> None:
     """Add the delivery commands to ``flask --app coach``."""
-    for command in (send_due_command, scheduler_command, send_test_push_command, send_test_email_command):
+    for command in (send_due_command, scheduler_command, send_test_push_command, send_test_email_command,
+                    status_command):
         app.cli.add_command(command)
 
 
@@ -76,6 +77,30 @@ def send_due(now: datetime | None = None) -> dict[str, int]:
     return {"planned": planned, **run_send_tick(now), **care_tick(now)}
 
 
+def recorded_send(now: datetime | None = None) -> dict[str, int]:
+    """The send job, recorded with the latency of every push it made (``/metrics``)."""
+    from .services.delivery.operations import timed_run
+    from .services.delivery.push import PushSender
+    from .services.delivery.sending import run_send_tick
+
+    senders = []
+
+    def work() -> dict[str, int]:
+        senders.append(PushSender.from_config(current_app.config))
+        return run_send_tick(now, sender=senders[0])
+
+    return timed_run("send", work, lambda: senders[0].latency.as_dict() if senders else None)
+
+
+def recorded_jobs(now: datetime | None = None) -> tuple[tuple[str, Callable[[], dict]], ...]:
+    """The scheduler's jobs, each recorded in ``SchedulerJob`` as it runs."""
+    from .services.delivery.operations import timed_run
+
+    return (("plan", lambda: timed_run("plan", lambda: {"planned": plan_tick(now)})),
+            ("send", lambda: recorded_send(now)),
+            ("care", lambda: timed_run("care", lambda: care_tick(now))))
+
+
 @click.command("send-due")
 @click.option("--now", "now_text", default=None, metavar="ISO-8601",
               help="Act as if it were this time (UTC unless the time has an offset).")
@@ -83,23 +108,39 @@ def send_due(now: datetime | None = None) -> dict[str, int]:
 def send_due_command(now_text: str | None) -> None:
     """Plan and send once, then print a one-line JSON summary."""
     now = parse_now(now_text)
+    summary: dict[str, int] = {}
     with db.connection_context():
-        summary = send_due(now)
+        for _name, job in recorded_jobs(now):  # recorded, so `status` and /healthz see cron's ticks
+            summary.update(job())
     click.echo(json.dumps(summary, sort_keys=True))
 
 
-def _job(app: Flask, name: str, work: Callable[[], dict | int]) -> Callable[[], None]:
-    """A scheduler job body: its own app context and database connection, one log line per run."""
+def _job(app: Flask, name: str, work: Callable[[], dict | int], heartbeat) -> Callable[[], None]:
+    """A scheduler job body: its own app context and database connection; a log line only when it
+    did something or failed (an idle scheduler is quiet but for the heartbeat)."""
+    from .services.delivery.operations import did_something
+
     def run() -> None:
         with app.app_context(), db.connection_context():
             try:
                 result = work()
             except Exception:  # keep the scheduler alive; the next run tries again
                 log.exception("%s failed", name)
-                return
-        log.info("%s %s", name, json.dumps(result, sort_keys=True))
+                result = None
+        if did_something(result):
+            log.info("%s %s", name, json.dumps(result, sort_keys=True))
+        heartbeat.ran(datetime.now(UTC).replace(tzinfo=None))
 
     return run
+
+
+def scheduler_jobs(app: Flask, plan_every: int, send_every: int) -> list[tuple[str, int, Callable[[], None]]]:
+    """``(name, seconds, run)`` for each of the scheduler's jobs, sharing one heartbeat."""
+    from .services.delivery.operations import Heartbeat
+
+    heartbeat = Heartbeat(datetime.now(UTC).replace(tzinfo=None))
+    every = {"plan": plan_every, "send": send_every, "care": send_every}
+    return [(name, every[name], _job(app, name, work, heartbeat)) for name, work in recorded_jobs()]
 
 
 @click.command("scheduler")
@@ -110,18 +151,14 @@ def scheduler_command(plan_every: int, send_every: int) -> None:
     """Run the planner and sender on intervals until SIGTERM or Ctrl-C."""
     from apscheduler.schedulers.blocking import BlockingScheduler
 
-    from .services.delivery.sending import run_send_tick
-
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     # Our own line per job says what happened; APScheduler's "running/executed" pair every 5 s is noise.
     logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
     app = current_app._get_current_object()
     scheduler = BlockingScheduler(timezone=UTC)
     started = datetime.now(UTC)
-    jobs = (("plan", plan_every, lambda: {"planned": plan_tick()}), ("send", send_every, run_send_tick),
-            ("care", send_every, care_tick))
-    for name, seconds, work in jobs:
-        scheduler.add_job(_job(app, name, work), "interval", seconds=seconds, id=name, name=name,
+    for name, seconds, run in scheduler_jobs(app, plan_every, send_every):
+        scheduler.add_job(run, "interval", seconds=seconds, id=name, name=name,
                           coalesce=True, max_instances=1, misfire_grace_time=seconds,
                           next_run_time=started)
 
@@ -130,7 +167,8 @@ def scheduler_command(plan_every: int, send_every: int) -> None:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    log.info("scheduler started: plan every %ss, send every %ss", plan_every, send_every)
+    log.info("scheduler started: plan every %ss, send every %ss; a line per tick that did something, "
+             "a heartbeat every 10 minutes", plan_every, send_every)
     try:
         scheduler.start()
     except SystemExit:
@@ -178,3 +216,17 @@ def send_test_email_command(to: str) -> None:
     if row.status != "sent":
         raise click.ClickException(f"The test email to {row.to_address} was not sent: {row.last_error}")
     click.echo(json.dumps({"to": row.to_address, "sent": True, "id": row.id}, sort_keys=True))
+
+
+@click.command("status")
+@with_appcontext
+def status_command() -> None:
+    """Print the scheduler's last ticks, backlogs and the oldest open support request as JSON;
+    exit 1 when the scheduler is stale (no plan or send tick in the last 3 minutes)."""
+    from .services.delivery.operations import status_report
+
+    with db.connection_context():
+        report = status_report()
+    click.echo(json.dumps(report, indent=2, sort_keys=True))
+    if not report["scheduler"]["ok"]:
+        raise SystemExit(1)

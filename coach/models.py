@@ -16,6 +16,7 @@ from peewee import (
     CharField,
     DateField,
     DateTimeField,
+    FloatField,
     ForeignKeyField,
     IntegerField,
     Model,
@@ -407,6 +408,22 @@ class LoginFailure(BaseModel):
         indexes = ((("key", "created_at"), False),)
 
 
+class SchedulerJob(BaseModel):
+    """The scheduler's runs of one job (plan, send, care), for ``status``, ``/healthz`` and ``/metrics``:
+    one row per job, shared by every scheduler process (counts add up, the last run wins)."""
+
+    name = CharField(max_length=20, unique=True)
+    started_at = DateTimeField(null=True)  # the last run's start
+    finished_at = DateTimeField(null=True)
+    seconds = FloatField(default=0)  # the last run's duration
+    runs = IntegerField(default=0)
+    failures = IntegerField(default=0)
+    seconds_total = FloatField(default=0)
+    totals = JSONField(default=dict)  # what every run did, summed: {"sent": n, …}
+    latency = JSONField(null=True)  # send: push latency histogram {"le": [...], "counts": [...], "sum", "count"}
+    last_error = CharField(max_length=300, null=True)
+
+
 ALL_MODELS = [
     SchemaVersion,
     User,
@@ -425,4 +442,5 @@ ALL_MODELS = [
     MailMessage,
     StaffAlert,
     ContactLog,
+    SchedulerJob,
 ]

@@ -24,8 +24,17 @@ def register_blueprints(app: Flask) -> None:
 
     @app.get("/healthz")
     def healthz():
-        """Liveness probe for load balancers and `make run`."""
-        return jsonify(status="ok")
+        """Liveness probe for load balancers and `make run`; 200 whatever the scheduler's state
+        (this is the web process's liveness), with the scheduler's for whoever watches it."""
+        from peewee import PeeweeException
+
+        from .services.delivery.operations import scheduler_health
+
+        try:
+            scheduler = scheduler_health()
+        except PeeweeException:
+            scheduler = {"last_tick_age_s": None, "ok": False}
+        return jsonify(status="ok", scheduler=scheduler)
 
     # A global, not a context variable, so imported macros see it too.
     app.jinja_env.globals["theme_names"] = THEME_NAMES

@@ -10,8 +10,11 @@ Run against the configured database (``COACH_DATABASE_URL``, else the instance f
     .venv/bin/flask --app coach init-db
     .venv/bin/python scripts/demo_data.py
 
-Then sign in as ``worker@example.org`` (or ``admin@example.org``) with the password printed. Dates
-are relative to now, so the statuses are right whenever it runs. It refuses to run twice.
+It prints the sign-ins: the demo worker ``demo.worker@example.org``, the admin
+``demo.admin@example.org`` and each demo parent (``demo.parent1@example.org`` …), all with one
+password. The demo's addresses are its own, so the accounts README's first steps create
+(``worker@example.org``) never clash with it. Dates are relative to now, so the statuses are right
+whenever it runs. Run twice, it adds nothing and prints the sign-ins again.
 """
 from __future__ import annotations
 
@@ -27,7 +30,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 PASSWORD = "correct horse battery"
-WORKER_EMAIL, ADMIN_EMAIL = "worker@example.org", "admin@example.org"
+WORKER_EMAIL, ADMIN_EMAIL = "demo.worker@example.org", "demo.admin@example.org"
+OTHER_WORKER_EMAIL = "demo.worker2@example.org"
 
 NOTES = [
     "Bedtime was rough but we read together after. He calmed down when I slowed my voice.",
@@ -89,11 +93,15 @@ def _utc(day: date, at: time) -> datetime:
     return local.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
 
 
+def parent_email(n: int) -> str:
+    return f"demo.parent{n}@example.org"
+
+
 def _family(profile: Profile, worker, n: int, now: datetime):
     from coach.models import Family
     from coach.services.people.accounts import create_user
 
-    parent = create_user(f"parent{n}@example.org", PASSWORD, "parent", profile.name)
+    parent = create_user(parent_email(n), PASSWORD, "parent", profile.name)
     if n % 5:  # most parents gave a number; Ofcom's drama range, so no real phone rings
         parent.phone = f"+447700900{100 + n:03}"
         parent.save(only=[type(parent).phone])
@@ -179,7 +187,7 @@ def seed_demo(now: datetime | None = None, seed: int = 5) -> dict:
     from coach.services.people.invites import create_invite
 
     if User.by_email(WORKER_EMAIL):
-        raise SystemExit(f"{WORKER_EMAIL} already exists: the demo data is already here.")
+        return sign_ins(already=True)
     now = now or utcnow()
     rng = random.Random(seed)
     prompts = list(Prompt.published().where(Prompt.age_min_months <= 12).order_by(Prompt.id))
@@ -188,7 +196,7 @@ def seed_demo(now: datetime | None = None, seed: int = 5) -> dict:
     with db.atomic():
         create_user(ADMIN_EMAIL, PASSWORD, "admin", "Robin Admin")
         worker = create_user(WORKER_EMAIL, PASSWORD, "worker", "Maya Okafor")
-        other = create_user("worker2@example.org", PASSWORD, "worker", "Tom Reyes")
+        other = create_user(OTHER_WORKER_EMAIL, PASSWORD, "worker", "Tom Reyes")
         n = 0
         for owner, caseload in ((worker, CASELOAD), (other, OTHER_CASELOAD)):
             for profile in caseload:
@@ -200,7 +208,29 @@ def seed_demo(now: datetime | None = None, seed: int = 5) -> dict:
         old, _ = create_invite(worker, 7, "Drop-in group, March")
         Invite.update(expires_at=now - timedelta(days=2), created_at=now - timedelta(days=9)) \
             .where(Invite.id == old.id).execute()
-    return {"worker": WORKER_EMAIL, "admin": ADMIN_EMAIL, "password": PASSWORD, "families": n}
+    return sign_ins(already=False)
+
+
+def sign_ins(already: bool) -> dict:
+    """Who to sign in as: the demo's staff and every demo parent with their family's name."""
+    from coach.models import Family, User
+
+    parents = [(email, name) for email, name in
+               User.select(User.email, Family.display_name).join(Family, on=(Family.user == User.id))
+               .where(User.email.startswith("demo.parent")).order_by(User.id).tuples()]
+    return {"worker": WORKER_EMAIL, "other_worker": OTHER_WORKER_EMAIL, "admin": ADMIN_EMAIL,
+            "password": PASSWORD, "families": len(parents), "parents": parents, "already": already}
+
+
+def describe(summary: dict, base_url: str) -> str:
+    """The sign-ins as the demo prints them."""
+    lines = [("The demo data was already here" if summary["already"] else "Demo data added")
+             + f": {summary['families']} families. Open {base_url}/login and sign in with the password "
+             f"{summary['password']!r} as:",
+             f"  family worker  {summary['worker']}  (a caseload of 14; {summary['other_worker']} has 3)",
+             f"  admin          {summary['admin']}"]
+    lines += [f"  parent         {email}  ({name})" for email, name in summary["parents"]]
+    return "\n".join(lines)
 
 
 def main() -> None:
@@ -214,8 +244,7 @@ def main() -> None:
         db.connect(reuse_if_open=True)
         seed_library_if_empty()
         summary = seed_demo()
-    print(f"Demo data: {summary['families']} families. Sign in as {summary['worker']} "
-          f"or {summary['admin']} with the password {summary['password']!r}.")
+    print(describe(summary, app.config["BASE_URL"]))
 
 
 if __name__ == "__main__":

@@ -14,8 +14,12 @@ records every request, and answers 201 unless a test scripted otherwise::
 Checks, in order (the first failure decides the answer): unknown
 subscription → 404; VAPID → 403; TTL / Content-Encoding / Urgency / Topic →
 400; body over 4096 bytes → 413; decryption → 400. Only a request that passed
-every check consumes a scripted ``respond()``; ``stall()`` and ``delay``
-apply to every POST.
+every check consumes a scripted ``respond()``; ``stall()``, ``hold()`` and
+``delay`` apply to every POST.
+
+Tests assert concurrency, never wall time: ``in_flight`` and ``peak_in_flight``
+count the requests the service holds at once, ``hold()`` keeps answers back until
+``release()``, and ``wait_in_flight(n)`` blocks until *n* are held together.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from __future__ import annotations
 import base64
 import http.server
 import json
+import math
 import os
 import re
 import socket
@@ -240,6 +245,9 @@ class PushService:
         self._responses: dict[str | None, _Rule] = {}
         self._stalls: dict[str | None, _Rule] = {}
         self._connections: set[socket.socket] = set()
+        self._released = threading.Event()  # set by release() and close(): held answers go out
+        self.in_flight = 0  # requests received and not yet answered
+        self.peak_in_flight = 0
         self._verified: dict[
             tuple[str, str], dict[str, Any]
         ] = {}  # (jwt, key) → claims: skip re-verifying a cached JWT
@@ -295,12 +303,36 @@ class PushService:
         with self._lock:
             self._stalls[endpoint] = _Rule(times, seconds=seconds)
 
+    def hold(self, endpoint: str | None = None) -> None:
+        """Keep answers back (all, or one *endpoint*'s) until ``release()``."""
+        self.stall(math.inf, endpoint=endpoint)
+
+    def release(self) -> None:
+        """Answer every held or stalled request now and stop holding."""
+        with self._lock:
+            self._stalls.clear()
+            released, self._released = self._released, threading.Event()
+        released.set()
+
+    def wait_in_flight(self, count: int, timeout: float = 30.0) -> int:
+        """Block until *count* requests are held at once (a hang guard, not a speed check)."""
+        deadline = time.monotonic() + timeout
+        with self._arrived:
+            while self.in_flight < count:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f"waited {timeout}s for {count} requests in flight, "
+                                       f"got at most {self.peak_in_flight}")
+                self._arrived.wait(left)
+            return self.in_flight
+
     def reset(self) -> None:
         """Forget scripted answers, stalls and received pushes; subscriptions stay."""
         with self._lock:
             self._responses.clear()
             self._stalls.clear()
             self.received.clear()
+            self.peak_in_flight = self.in_flight
 
     def wait_for(self, count: int, timeout: float = 5.0) -> list[Received]:
         """Block until *count* requests were answered; return a snapshot of ``received``."""
@@ -321,6 +353,7 @@ class PushService:
         if self._closing.is_set():
             return
         self._closing.set()
+        self._released.set()
         self._server.shutdown()
         self._server.server_close()
         with self._lock:
@@ -387,11 +420,20 @@ class PushService:
         if 200 <= rec.status < 300:
             answer_headers.setdefault("Location", f"{self.base_url}/message/{uuid.uuid4().hex}")
 
-        with self._lock:
+        with self._arrived:
             stall = self._take(self._stalls, endpoint)
-        pause = (stall.seconds if stall else 0.0) + self.delay
-        if pause > 0:
-            self._closing.wait(pause)  # an Event, so close() cuts stalls short
+            released = self._released
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+            self._arrived.notify_all()
+        try:
+            if stall:  # release() and close() cut stalls and holds short
+                released.wait(None if math.isinf(stall.seconds) else stall.seconds)
+            if self.delay > 0:
+                self._closing.wait(self.delay)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
         try:
             if not self._closing.is_set():
                 handler._send(rec.status, reply, answer_headers)

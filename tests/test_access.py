@@ -21,6 +21,7 @@ ALL_200 = expect(200, 200, 200, 200, 200)
 # (method, Flask rule, expected status per role). Values for <params> come from the world fixture.
 ROUTES = [
     ("GET", "/healthz", ALL_200),
+    ("GET", "/metrics", expect(404, 404, 404, 404, 404)),  # only with the bearer token (test_operations.py)
     ("GET", "/login", expect(200, 302, 302, 302, 302)),
     ("POST", "/logout", expect(302, 302, 302, 302, 302)),
     ("POST", "/login", expect(422, 422, 422, 422, 422)),  # empty form: re-rendered with messages

@@ -356,17 +356,19 @@ def test_each_delivery_is_recorded_as_soon_as_its_push_is_answered(push_app, ps)
     slow, fast = make_due(), make_due()
     slow_sub, _row = subscribe(ps, slow.family.user)
     subscribe(ps, fast.family.user)
-    ps.stall(3, endpoint=slow_sub.endpoint)
+    push_app.config["PUSH_TIMEOUT"] = 600  # no timeout may end the held push early
+    ps.hold(endpoint=slow_sub.endpoint)  # the slow push stays unanswered until released
 
     tick = _tick_in_thread(push_app, NOW)
     try:
-        deadline = time.monotonic() + 2.5
+        deadline = time.monotonic() + 60  # a hang guard only: the slow push is held, not timed
         while reload(fast).status != "sent":  # it must not wait for the slow push of its batch
             assert time.monotonic() < deadline, "the answered push was not recorded while another was in flight"
             time.sleep(0.05)
-        assert reload(slow).status == "sending"
+        assert reload(slow).status == "sending" and ps.in_flight == 1
     finally:
-        tick.join(10)
+        ps.release()
+        tick.join(30)
     assert reload(slow).status == "sent" and len(ps.wait_for(2)) == 2
 
 

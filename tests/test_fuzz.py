@@ -26,7 +26,7 @@ from .parent_helpers import ANSWERS, parent_params
 
 #: Who uses a route, by exact rule first, then by the longest matching prefix.
 ROLE_BY_RULE = {
-    "/": "parent", "/login": "anonymous", "/logout": "spare_parent", "/healthz": "anonymous",
+    "/": "parent", "/login": "anonymous", "/logout": "spare_parent", "/healthz": "anonymous", "/metrics": "anonymous",
     "/offline": "anonymous", "/sw.js": "anonymous", "/manifest.webmanifest": "anonymous",
     "/api/deliveries/<int:delivery_id>/ack": "anonymous",
     "/join": "anonymous", "/reset": "anonymous", "/account/password": "worker",

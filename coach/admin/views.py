@@ -10,6 +10,7 @@ from peewee import JOIN, fn
 from ..models import Delivery, Family, Prompt, User, utcnow
 from ..security import role_required
 from ..services.delivery.mail import mail_problem
+from ..services.delivery.operations import scheduler_health
 from ..services.families import resources as resource_service
 from ..services.families import support
 from ..services.programme import library_stats
@@ -38,7 +39,8 @@ def dashboard():
                .where(User.role == "worker").group_by(User.id).order_by(User.email))
     gaps = sum(cell.gap for _theme, cells in library_stats.coverage() for cell in cells)
     warnings = {"overdue": support.overdue_requests(), "missing": resource_service.countries_without_resources(),
-                "mail": mail_problem(), "no_resources": not resource_service.visible()}
+                "mail": mail_problem(), "no_resources": not resource_service.visible(),
+                "scheduler": scheduler_health()}
     return render_template("admin/dashboard.html", warnings=warnings, roles=roles, prompts=prompts,
                            themes=themes, gaps=gaps, deliveries=deliveries, families=Family.select().count(),
                            workers=list(workers))

@@ -21,6 +21,7 @@ import os
 import re
 import struct
 import time
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -278,6 +279,29 @@ def endpoint_origin(endpoint: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+#: Push latency bucket bounds in seconds (Prometheus ``le``): push services answer in 20–500 ms.
+LATENCY_BUCKETS = (0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class LatencyHistogram:
+    """Push latencies as bucket counts (cumulative at export time), summed by the scheduler into the
+    database so ``/metrics`` reports every scheduler process's pushes."""
+
+    __slots__ = ("counts", "sum", "count")
+
+    def __init__(self) -> None:
+        self.counts = [0] * (len(LATENCY_BUCKETS) + 1)  # the last bucket is +Inf
+        self.sum, self.count = 0.0, 0
+
+    def observe(self, seconds: float) -> None:
+        self.counts[bisect_left(LATENCY_BUCKETS, seconds)] += 1
+        self.sum += seconds
+        self.count += 1
+
+    def as_dict(self) -> dict:
+        return {"le": list(LATENCY_BUCKETS), "counts": list(self.counts), "sum": self.sum, "count": self.count}
+
+
 class PushSender:
     """Sends pushes with bounded concurrency on one pooled ``aiohttp`` session.
 
@@ -298,6 +322,7 @@ class PushSender:
         self._tokens: dict[str, tuple[str, float]] = {}
         self._session: aiohttp.ClientSession | None = None
         self._slots: asyncio.Semaphore | None = None
+        self.latency = LatencyHistogram()  # every answered push, from request to answer
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> PushSender:
@@ -355,9 +380,11 @@ class PushSender:
             except Exception as exc:  # bad subscription keys: report, don't stop the batch
                 return PushResult(error=f"{type(exc).__name__}: {exc}")
             try:
+                started = time.perf_counter()
                 async with self._session.post(message.endpoint, data=body, headers=headers,
                                               allow_redirects=False) as response:
                     text = (await response.content.read(1024)).decode("utf-8", "replace")
+                    self.latency.observe(time.perf_counter() - started)
                     kept = {name: response.headers[name] for name in KEPT_HEADERS
                             if name in response.headers}
                     return PushResult(status=response.status, headers=kept, body=text)

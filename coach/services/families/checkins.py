@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from peewee import IntegrityError
+from peewee import JOIN, IntegrityError
 
 from ...db import db
 from ...errors import AppError
 from ...inputs import parse_id, parse_int, text_problem
-from ...models import THEME_NAMES, TRIED_CHOICES, CheckIn, Delivery, Family, User, utcnow
+from ...models import THEME_NAMES, TRIED_CHOICES, CheckIn, Delivery, Family, Prompt, User, utcnow
 from ..delivery.ack import verify_ack_token
 from ..programme.library import fill_child
 from . import resources
@@ -138,7 +138,9 @@ def _existing(checkin_id: uuid.UUID, family: Family) -> CheckIn | None:
 
 def own_delivery(family: Family, delivery_id: int) -> Delivery:
     """The family's delivery with this id; AppError 404 for anyone else's (no hint it exists)."""
-    delivery = Delivery.get_or_none(Delivery.id == delivery_id, Delivery.family == family)
+    # Its prompt in the same query: the page and the check-in both read it (one statement less each).
+    delivery = (Delivery.select(Delivery, Prompt).join(Prompt, JOIN.LEFT_OUTER)
+                .where((Delivery.id == delivery_id) & (Delivery.family == family)).first())
     if delivery is None:
         raise AppError(404, "We couldn't find that prompt among yours.", code="delivery_not_found")
     return delivery
