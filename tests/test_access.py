@@ -112,6 +112,8 @@ ROUTES = [
     ("GET", "/reset", expect(404, 404, 404, 404, 404)),  # no reset link opened in this browser
     ("POST", "/reset", expect(404, 404, 404, 404, 404)),
     ("POST", "/reset/<reset_token>", expect(422, 422, 422, 422, 422)),  # empty form: nothing used
+    ("GET", "/forgot", ALL_200),
+    ("POST", "/forgot", expect(422, 422, 422, 422, 422)),  # empty form: nothing queued
 ]
 
 
