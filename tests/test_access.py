@@ -40,6 +40,12 @@ ROUTES = [
     ("GET", "/checkin/<int:delivery_id>", expect(302, 200, 403, 403, 403)),
     ("POST", "/checkin/<int:delivery_id>", expect(302, 422, 403, 403, 403)),  # no answer chosen
     ("GET", "/journal", expect(302, 200, 403, 403, 403)),
+    ("GET", "/journal/print", expect(302, 200, 403, 403, 403)),
+    ("GET", "/journal/prompts/<int:delivery_id>", expect(302, 200, 403, 403, 403)),
+    ("GET", "/journal/<entry_id>/edit", expect(302, 200, 403, 403, 403)),
+    ("POST", "/journal/<entry_id>/edit", expect(302, 302, 403, 403, 403)),  # empty: no feeling, no note
+    ("GET", "/journal/<entry_id>/delete", expect(302, 200, 403, 403, 403)),  # asks first
+    ("POST", "/journal/<entry_id>/delete", expect(302, 302, 403, 403, 403)),  # last: the entry goes
     ("GET", "/settings", expect(302, 200, 403, 403, 403)),
     ("POST", "/settings", expect(302, 422, 403, 403, 403)),  # empty form: times missing
     ("GET", "/settings/country", expect(302, 200, 403, 403, 403)),

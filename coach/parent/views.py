@@ -110,15 +110,6 @@ def checkin(delivery_id: int):
                            statuses=status_lines(family, current_user, recent_only=True)), status
 
 
-@bp.get("/journal")
-@role_required("parent")
-def journal():
-    """Past check-ins by week, this month's counts by theme, and a kind reflection."""
-    family = family_for(current_user)
-    return render_template("parent/journal.html", family=family, journal=build_journal(family),
-                           streak=family_streak(family))
-
-
 @bp.route("/settings", methods=["GET", "POST"])
 @role_required("parent")
 @checks_own_text
@@ -222,3 +213,7 @@ def delete_account():
     elif request.method == "POST":
         status = 422  # the confirmation had a field error
     return render_template("parent/delete.html", form=form), status
+
+
+# The journal's and onboarding's pages live in their own modules; importing them adds their routes.
+from . import journal  # noqa: E402,F401
