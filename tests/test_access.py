@@ -50,6 +50,10 @@ ROUTES = [
     ("POST", "/settings", expect(302, 422, 403, 403, 403)),  # empty form: times missing
     ("GET", "/settings/country", expect(302, 200, 403, 403, 403)),
     ("GET", "/settings/timezone", expect(302, 200, 403, 403, 403)),
+    ("GET", "/welcome", expect(302, 200, 403, 403, 403)),
+    ("GET", "/welcome/time", expect(302, 200, 403, 403, 403)),
+    ("POST", "/welcome/time", expect(302, 422, 403, 403, 403)),  # nothing chosen: nothing changed
+    ("GET", "/welcome/done", expect(302, 200, 403, 403, 403)),
     ("POST", "/settings/timezone", expect(302, 422, 403, 403, 403)),  # empty: no such zone
     ("POST", "/settings/country", expect(302, 302, 403, 403, 403)),  # empty: "not set", a valid choice
     ("POST", "/settings/devices/<int:device_id>/remove", expect(302, 302, 403, 403, 403)),

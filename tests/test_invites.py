@@ -47,7 +47,7 @@ def test_join_enrols_signs_in_and_assigns_worker(client, worker):
     page = client.get(f"/join/{token}", follow_redirects=True)
     assert page.status_code == 200 and "Jo Worker invited you" in page.get_data(as_text=True)
     response = _join(client, token)
-    assert response.status_code == 302 and response.headers["Location"] == "/"
+    assert response.status_code == 302 and response.headers["Location"] == "/welcome"  # onboarding
     assert "remember_token=" in " ".join(response.headers.getlist("Set-Cookie"))
     family = Family.get()
     assert family.worker_id == worker.id and family.child_name == "Noor"

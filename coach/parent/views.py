@@ -230,4 +230,4 @@ def delete_account():
 
 
 # The journal's and onboarding's pages live in their own modules; importing them adds their routes.
-from . import journal, timezone  # noqa: E402,F401
+from . import journal, onboarding, timezone  # noqa: E402,F401
