@@ -1,0 +1,73 @@
+"""The parent pages at 200 % zoom (a 390 px phone shows 195 CSS px) scroll only up and down, and
+screenshots at 390×844, light and dark, of the journal, its printable copy, onboarding and "Forgot
+your password?". They are written to ``docs/screenshots/`` when ``ATTUNE_SCREENSHOTS=1``::
+
+    ATTUNE_SCREENSHOTS=1 .venv/bin/python -m pytest tests/e2e/test_parent_pages_zoom.py
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from .conftest import PHONE, sign_in
+from .test_screenshots import screenshot_family
+
+pytestmark = pytest.mark.e2e
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+ZOOMED = {"width": PHONE["width"] // 2, "height": PHONE["height"] // 2}  # 200 %: half the CSS pixels
+
+
+def sideways(page) -> int:
+    """How far the page could scroll sideways (0: it fits)."""
+    return page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+
+
+def test_parent_pages_fit_at_200_percent_zoom(browser, live):
+    family, today = screenshot_family(live)
+    context = browser.new_context(base_url=live.url, viewport=ZOOMED, device_scale_factor=2,
+                                  is_mobile=True, has_touch=True, locale="en-GB", timezone_id="Europe/London")
+    context.set_default_timeout(20_000)
+    try:
+        page = context.new_page()
+        sign_in(page, family)
+        too_wide = {}
+        for path in ("/", f"/checkin/{today.id}", "/journal", "/journal/print", "/settings",
+                     "/settings/timezone", "/welcome", "/welcome/time", "/welcome/done", "/help"):
+            page.goto(path)
+            # Text is usable: the body text is at least 16 CSS px, so 32 device px at 200 %.
+            assert page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)") >= 16
+            if sideways(page) > 0:
+                too_wide[path] = sideways(page)
+        assert too_wide == {}
+    finally:
+        context.close()
+
+
+def test_screenshots_of_the_second_release_pages(browser, live, tmp_path):
+    folder = DOCS if os.environ.get("ATTUNE_SCREENSHOTS") == "1" else tmp_path
+    folder.mkdir(parents=True, exist_ok=True)
+    family, _today = screenshot_family(live)
+    for scheme in ("light", "dark"):
+        suffix = "" if scheme == "light" else "-dark"
+        context = browser.new_context(base_url=live.url, viewport=PHONE, is_mobile=True, has_touch=True,
+                                      locale="en-GB", timezone_id="Europe/London", color_scheme=scheme)
+        context.set_default_timeout(20_000)
+        try:
+            page = context.new_page()
+            page.goto("/forgot")
+            page.screenshot(path=folder / f"parent-forgot{suffix}.png")
+            sign_in(page, family)
+            for path, name in (("/journal", "journal"), ("/journal/print", "journal-print"),
+                               ("/welcome", "onboarding"), ("/welcome/time", "onboarding-time"),
+                               ("/settings", "settings")):
+                page.goto(path)
+                assert sideways(page) == 0, path
+                page.screenshot(path=folder / f"parent-{name}{suffix}.png")
+        finally:
+            context.close()
+    for name in ("forgot", "journal", "journal-print", "onboarding", "onboarding-time", "settings"):
+        for suffix in ("", "-dark"):
+            assert (folder / f"parent-{name}{suffix}.png").stat().st_size > 10_000
