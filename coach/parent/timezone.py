@@ -32,7 +32,7 @@ def choose_timezone():
     if status == 303:
         return redirect(url_for(".settings") + "#when-title", 303)
     return render_template("parent/timezone.html", form=form, current=zone_label(family.timezone),
-                           groups=zone_choices()), status
+                           zone=family.timezone, groups=zone_choices()), status
 
 
 def _save(family, form: TimezoneForm) -> int:
