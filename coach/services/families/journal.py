@@ -60,7 +60,8 @@ class JournalWeek:
 class CalendarDay:
     day: date
     themes: list[str]
-    label: str  # the day and what happened, in words (screen readers, and the dot's title)
+    label: str  # the day and what happened, in words (what a screen reader reads)
+    words: str  # what happened: the themes, "no check-in" or "still to come"
     today: bool
     future: bool
 
@@ -181,7 +182,7 @@ def _calendar(by_day: dict[date, list[str]], today: date) -> list[list[CalendarD
             else:
                 words = "no check-in"
             label = f"{day_words(day)}{' (today)' if day == today else ''}: {words}"
-            week.append(CalendarDay(day, themes, label, day == today, day > today))
+            week.append(CalendarDay(day, themes, label, words, day == today, day > today))
         weeks.append(week)
     return weeks
 
