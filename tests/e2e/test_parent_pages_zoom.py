@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import PHONE, sign_in
+from .test_parent_quality import IPHONE
 from .test_screenshots import screenshot_family
 
 pytestmark = pytest.mark.e2e
@@ -71,3 +72,24 @@ def test_screenshots_of_the_second_release_pages(browser, live, tmp_path):
     for name in ("forgot", "journal", "journal-print", "onboarding", "onboarding-time", "settings"):
         for suffix in ("", "-dark"):
             assert (folder / f"parent-{name}{suffix}.png").stat().st_size > 10_000
+
+
+def test_onboarding_on_an_iphone_shows_the_home_screen_steps(browser, live):
+    """Straight after joining on iPhone Safari (not added to the Home Screen), step 1 is the Add to
+    Home Screen steps in plain words instead of a button that can't work there."""
+    family, _today = screenshot_family(live)
+    context = browser.new_context(base_url=live.url, viewport=PHONE, user_agent=IPHONE, is_mobile=True)
+    context.set_default_timeout(20_000)
+    try:
+        page = context.new_page()
+        sign_in(page, family)
+        page.goto("/welcome")
+        card = page.locator("#notify-card")
+        card.get_by_text("Add to Home Screen").wait_for()
+        assert card.get_by_role("button", name="Turn on reminders").is_hidden()
+        page.get_by_role("link", name="Next: when prompts come").click()
+        page.get_by_label("Mornings, 7 to 9").check()
+        page.get_by_role("button", name="Next").click()
+        page.get_by_text("between 07:00 and 09:00").wait_for()
+    finally:
+        context.close()
