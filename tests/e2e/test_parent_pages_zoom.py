@@ -1,6 +1,6 @@
-"""The parent pages at 200 % zoom (a 390 px phone shows 195 CSS px) scroll only up and down, and
-screenshots at 390×844, light and dark, of the journal, its printable copy, onboarding and "Forgot
-your password?". They are written to ``docs/screenshots/`` when ``ATTUNE_SCREENSHOTS=1``::
+"""The parent pages at 200 % zoom (a 390 px phone shows 195 CSS px) scroll only up and down; the
+second release's pages have no serious axe-core problems, light and dark; screenshots at 390×844,
+light and dark, of the journal, its printable copy, onboarding and "Forgot your password?". They are written to ``docs/screenshots/`` when ``ATTUNE_SCREENSHOTS=1``::
 
     ATTUNE_SCREENSHOTS=1 .venv/bin/python -m pytest tests/e2e/test_parent_pages_zoom.py
 """
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import PHONE, sign_in
-from .test_parent_quality import IPHONE
+from .test_parent_quality import IPHONE, serious_violations
 from .test_screenshots import screenshot_family
 
 pytestmark = pytest.mark.e2e
@@ -59,6 +59,7 @@ def test_screenshots_of_the_second_release_pages(browser, live, tmp_path):
         try:
             page = context.new_page()
             page.goto("/forgot")
+            assert serious_violations(page) == [], ("/forgot", scheme)
             page.screenshot(path=folder / f"parent-forgot{suffix}.png")
             sign_in(page, family)
             for path, name in (("/journal", "journal"), ("/journal/print", "journal-print"),
@@ -66,7 +67,15 @@ def test_screenshots_of_the_second_release_pages(browser, live, tmp_path):
                                ("/settings", "settings")):
                 page.goto(path)
                 assert sideways(page) == 0, path
+                assert serious_violations(page) == [], (path, scheme)
                 page.screenshot(path=folder / f"parent-{name}{suffix}.png")
+            # Pages without a screenshot: no serious accessibility problems either.
+            page.goto("/journal")
+            entry = page.locator(".entry-actions a").first.get_attribute("href")
+            prompt = page.locator(".journal-entry h3 a").first.get_attribute("href")
+            for path in (entry, entry.replace("/edit", "/delete"), prompt, "/settings/timezone", "/welcome/done"):
+                page.goto(path)
+                assert serious_violations(page) == [], (path, scheme)
         finally:
             context.close()
     for name in ("forgot", "journal", "journal-print", "onboarding", "onboarding-time", "settings"):
