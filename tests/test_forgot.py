@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from coach.models import MailMessage, PasswordReset
 from coach.services.delivery.mail import run_mail_tick
 
@@ -126,3 +128,17 @@ def test_one_network_address_is_limited_across_emails(app, client):
     for n in range(4):
         assert _ask(client, f"someone{n}@example.org").status_code == 200
     assert _ask(client, "someone-else@example.org").status_code == 429
+
+
+@pytest.mark.parametrize("role", ["worker", "admin"])
+def test_staff_can_reset_by_email_too(mail_app, smtp, role):
+    person = factories.make_user(role)
+    browser = mail_app.test_client()
+    assert _ask(browser, person.email.upper()).status_code == 200  # the address as typed, any case
+    run_mail_tick()
+    (mail,) = smtp.wait_for(1)
+    assert mail.to == [person.email]
+    browser.get(LINK_RE.search(mail.text).group(1))
+    csrf = factories.extract_csrf(browser.get("/reset").get_data(as_text=True))
+    browser.post("/reset", data={"csrf_token": csrf, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    assert _sign_in(mail_app.test_client(), person.email, NEW_PASSWORD).headers["Location"] == f"/{role}/"
