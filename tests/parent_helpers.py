@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from py_vapid import Vapid
 
-from coach.models import Delivery, Family, Prompt, PushSubscription, utcnow
+from coach.models import CheckIn, Delivery, Family, Prompt, PushSubscription, utcnow
 from coach.services.families.checkins import local_today
 
 from . import factories
@@ -60,14 +60,17 @@ def login(client, user) -> str:
 
 
 def parent_params(app, family: Family) -> dict:
-    """Route-table values: a delivery and a device of ``family``, and a VAPID key for the app."""
+    """Route-table values: a delivery, a check-in on it (``entry_id``: the journal's entry pages) and a
+    device of ``family``, and a VAPID key for the app."""
     if not app.config.get("VAPID_PRIVATE_KEY"):
         app.config["VAPID_PRIVATE_KEY"] = VAPID_PEM
     delivery = make_delivery(family)
     # A push host outside PUSH_ALLOWED_HOSTS: the test push is refused without any network traffic.
     device = PushSubscription.create(user=family.user, endpoint="https://push.invalid/access-table",
                                      p256dh="B" + "A" * 86, auth="A" * 22)
-    return {"delivery_id": delivery.id, "device_id": device.id}
+    entry = CheckIn.create(id=uuid.uuid4(), family=family, delivery=delivery, prompt=delivery.prompt,
+                           answer=0, tried="yes", client_created_at=utcnow())
+    return {"delivery_id": delivery.id, "device_id": device.id, "entry_id": str(entry.id)}
 
 
 class ParentClient:

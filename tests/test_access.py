@@ -41,9 +41,21 @@ ROUTES = [
     ("GET", "/checkin/<int:delivery_id>", expect(302, 200, 403, 403, 403)),
     ("POST", "/checkin/<int:delivery_id>", expect(302, 422, 403, 403, 403)),  # no answer chosen
     ("GET", "/journal", expect(302, 200, 403, 403, 403)),
+    ("GET", "/journal/print", expect(302, 200, 403, 403, 403)),
+    ("GET", "/journal/prompts/<int:delivery_id>", expect(302, 200, 403, 403, 403)),
+    ("GET", "/journal/<entry_id>/edit", expect(302, 200, 403, 403, 403)),
+    ("POST", "/journal/<entry_id>/edit", expect(302, 302, 403, 403, 403)),  # empty: no feeling, no note
+    ("GET", "/journal/<entry_id>/delete", expect(302, 200, 403, 403, 403)),  # asks first
+    ("POST", "/journal/<entry_id>/delete", expect(302, 302, 403, 403, 403)),  # last: the entry goes
     ("GET", "/settings", expect(302, 200, 403, 403, 403)),
     ("POST", "/settings", expect(302, 422, 403, 403, 403)),  # empty form: times missing
     ("GET", "/settings/country", expect(302, 200, 403, 403, 403)),
+    ("GET", "/settings/timezone", expect(302, 200, 403, 403, 403)),
+    ("GET", "/welcome", expect(302, 200, 403, 403, 403)),
+    ("GET", "/welcome/time", expect(302, 200, 403, 403, 403)),
+    ("POST", "/welcome/time", expect(302, 422, 403, 403, 403)),  # nothing chosen: nothing changed
+    ("GET", "/welcome/done", expect(302, 200, 403, 403, 403)),
+    ("POST", "/settings/timezone", expect(302, 422, 403, 403, 403)),  # empty: no such zone
     ("POST", "/settings/country", expect(302, 302, 403, 403, 403)),  # empty: "not set", a valid choice
     ("POST", "/settings/devices/<int:device_id>/remove", expect(302, 302, 403, 403, 403)),
     ("GET", "/settings/delete", expect(302, 200, 403, 403, 403)),
@@ -113,6 +125,8 @@ ROUTES = [
     ("GET", "/reset", expect(404, 404, 404, 404, 404)),  # no reset link opened in this browser
     ("POST", "/reset", expect(404, 404, 404, 404, 404)),
     ("POST", "/reset/<reset_token>", expect(422, 422, 422, 422, 422)),  # empty form: nothing used
+    ("GET", "/forgot", ALL_200),
+    ("POST", "/forgot", expect(422, 422, 422, 422, 422)),  # empty form: nothing queued
 ]
 
 

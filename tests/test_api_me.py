@@ -99,21 +99,60 @@ def test_settings_need_json_and_csrf(parent):
     assert Family.get_by_id(parent.family.id).window_start == "18:00"
 
 
-def test_export_has_everything_but_the_password(app, parent):
+def test_export_has_the_familys_data_in_words(app, parent):
     delivery = make_delivery(parent.family)
     parent.api("POST", "/api/checkins", json=checkin_body(delivery_id=delivery.id, note="A calm bath.",
-                                                          wants_support=True))
+                                                          wants_support=True, answer=0, felt=4))
     PushSubscription.create(user=parent.user, endpoint="https://fcm.googleapis.com/x", p256dh="B" * 87, auth="A" * 22)
     response = parent.get("/api/me/export")
     assert response.status_code == 200
     assert response.headers["Content-Disposition"].startswith('attachment; filename="attune-export-')
     data = json.loads(response.get_data(as_text=True))
     assert data["account"]["email"] == parent.user.email
-    assert "password_hash" not in response.get_data(as_text=True)
-    assert data["family"]["child_name"] == "Sam"
-    assert [c["note"] for c in data["check_ins"]] == ["A calm bath."]
-    assert [d["prompt_title"] for d in data["deliveries"]] == ["Notice {child}'s look-away"]
+    assert data["family"]["child_name"] == "Sam" and data["family"]["days"] == "Every day"
+    (checkin,) = data["check_ins"]
+    assert checkin["note"] == "A calm bath." and checkin["prompt"] == "Notice Sam's look-away"
+    assert checkin["answer"] == "Yes, I waited for Sam" and checkin["feeling"] == "Close"
+    assert [d["prompt"] for d in data["prompts_received"]] == ["Notice Sam's look-away"]
+    assert data["prompts_received"][0]["status"] == "Sent to your phone"
     assert len(data["push_devices"]) == 1 and len(data["support_requests"]) == 1
+
+
+def _keys(value, path="") -> list[tuple[str, str]]:
+    """Every (path, key) in a JSON value, at every depth."""
+    found = []
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            found.append((path, key))
+            found += _keys(inner, f"{path}.{key}")
+    elif isinstance(value, list):
+        for n, inner in enumerate(value):
+            found += _keys(inner, f"{path}[{n}]")
+    return found
+
+
+def test_export_holds_no_secrets_or_internals_at_any_depth(app, parent):
+    worker = factories.make_user("worker")
+    invite, _token = create_invite(worker)
+    Invite.update(used_at=invite.created_at, family=parent.family).where(Invite.id == invite.id).execute()
+    delivery = make_delivery(parent.family, lease_until=None, attempts=2, last_status_code=201)
+    Family.update(next_due_at=delivery.due_at).where(Family.id == parent.family.id).execute()
+    parent.api("POST", "/api/checkins", json=checkin_body(delivery_id=delivery.id, wants_support=True))
+    device = PushSubscription.create(user=parent.user, endpoint="https://fcm.googleapis.com/secret-endpoint",
+                                     p256dh="B" * 87, auth="Z" * 22)
+    text = parent.get("/api/me/export").get_data(as_text=True)
+    data = json.loads(text)
+    secret = {"password_hash", "session_token", "p256dh", "auth", "endpoint", "ack_token", "token",
+              "token_hash", "lease_until", "next_due_at", "next_attempt_at"}
+    found = [(path, key) for path, key in _keys(data) if key in secret or "token" in key]
+    assert found == []
+    user = User.get_by_id(parent.user.id)
+    for value in (user.session_token, user.password_hash, device.endpoint, device.p256dh, device.auth,
+                  invite.token_hash):
+        assert value not in text
+    # Answers and feelings are words, never the stored numbers.
+    for checkin in data["check_ins"]:
+        assert isinstance(checkin["answer"], str) and not isinstance(checkin["feeling"], int)
 
 
 def test_delete_needs_confirmation(parent):

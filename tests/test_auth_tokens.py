@@ -37,7 +37,7 @@ def test_invite_link_swaps_its_token_for_the_session_and_a_plain_url(client, wor
 
     data = dict(GOOD, csrf_token=factories.extract_csrf(page.get_data(as_text=True)))
     response = client.post("/join", data=data)
-    assert response.status_code == 302 and response.headers["Location"] == "/"
+    assert response.status_code == 302 and response.headers["Location"] == "/welcome"
     assert User.by_email(GOOD["email"]).role == "parent"
 
 

@@ -29,11 +29,11 @@ ROLE_BY_RULE = {
     "/": "parent", "/login": "anonymous", "/logout": "spare_parent", "/healthz": "anonymous", "/metrics": "anonymous",
     "/offline": "anonymous", "/sw.js": "anonymous", "/manifest.webmanifest": "anonymous",
     "/api/deliveries/<int:delivery_id>/ack": "anonymous",
-    "/join": "anonymous", "/reset": "anonymous", "/account/password": "worker",
+    "/join": "anonymous", "/reset": "anonymous", "/account/password": "worker", "/forgot": "anonymous",
 }
 ROLE_BY_PREFIX = {"/api/": "parent", "/checkin/": "parent", "/settings": "parent", "/journal": "parent",
                   "/worker/": "worker", "/admin/": "admin", "/join/": "anonymous", "/reset/": "anonymous",
-                  "/help": "parent"}
+                  "/help": "parent", "/welcome": "parent"}
 #: Tables a refused request may still write to by design, per route: failed sign-ins are counted;
 #: a refused follow-up re-renders the family page, and showing its shared notes is audited.
 WRITES_WHEN_REFUSED = {"/login": ("loginfailure", "login_failure", "login_attempt", "throttle"),
@@ -42,7 +42,7 @@ WRITES_WHEN_REFUSED = {"/login": ("loginfailure", "login_failure", "login_attemp
                        "/worker/families/<int:family_id>/contacts": ("audit_event",),
                        "/worker/families/<int:family_id>/phone": ("audit_event",)}
 #: Routes fuzzed last: hostile sign-ins may throttle the address every test client shares.
-LAST = ("/login", "/join/<token>", "/reset/<reset_token>", "/logout", "/account/password")
+LAST = ("/login", "/forgot", "/join/<token>", "/reset/<reset_token>", "/logout", "/account/password")
 
 HUGE = [2**63, 2**64, -(2**63) - 1, 10**30]
 JSON_VALUES = [*HUGE, -1, 0, 1.5, 1e308, True, False, None, "²", "٣", "１２", "1²", "-1", "1e3", [], {},

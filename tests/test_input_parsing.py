@@ -160,7 +160,7 @@ def test_non_ascii_digits_in_a_prompt_age_are_a_problem_not_a_crash(app, age):
 def test_a_time_zone_that_is_not_text_is_a_422(parent, zone):
     response = parent.api("PATCH", "/api/me/settings", json={"timezone": zone})
     assert response.status_code == 422
-    assert response.get_json()["fields"]["timezone"] == "Choose a time zone like Europe/London."
+    assert response.get_json()["fields"]["timezone"].startswith("We don't know that time zone.")
 
 
 def test_ids_past_a_bigint_are_422_in_a_body_and_404_in_a_path(app, parent):

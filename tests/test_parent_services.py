@@ -41,7 +41,7 @@ def test_streak_words_never_shame():
 
 def test_reflection_is_kind_about_any_amount():
     assert reflection({"repair": 3}, 3, 3, "Sam") == \
-        "You came back together 3 times this month. Being in sync some of the time is enough."
+        "You came back together 3 times in the last 30 days. Being in sync some of the time is enough."
     assert reflection({"repair": 1}, 1, 1, "Sam").startswith("You came back together once")
     assert "Noticing is how repair begins" in reflection({"rupture": 2}, 0, 2, "Sam")
     assert "Sam's signals" in reflection({"cues": 1}, 0, 1, "Sam")

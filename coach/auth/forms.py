@@ -2,16 +2,15 @@
 from __future__ import annotations
 
 import re
-from zoneinfo import available_timezones
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from ..services.families.timezones import resolve_timezone
 from ..services.people.accounts import EMAIL_RE, MIN_PASSWORD, month_is_plausible_birth, normalise_email
 
 TIME_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
-_TIMEZONES = frozenset(available_timezones())
 
 
 class LoginForm(FlaskForm):
@@ -54,8 +53,11 @@ class JoinForm(FlaskForm):
             raise ValidationError(problem)
 
     def validate_timezone(self, field):
-        if field.data not in _TIMEZONES:
-            raise ValidationError("Choose a time zone from the list, like Europe/London.")
+        zone = resolve_timezone(field.data)  # "London" as well as Europe/London
+        if zone is None:
+            raise ValidationError("We don't know that time zone. Type a city like London, or a zone "
+                                  "like Europe/London.")
+        field.data = zone
 
     def validate_window_start(self, field):
         if not TIME_RE.match(field.data or ""):

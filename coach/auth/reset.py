@@ -1,19 +1,21 @@
-"""One-time password-reset links: ``/reset/<token>`` lets a person choose a new password.
+"""Password resets: ``/forgot`` emails a link; ``/reset/<token>`` lets a person choose a new password.
 
-An admin makes the link (``/admin/users/<id>/reset``) and passes it on; it works once, for 48 hours,
+An admin makes a link (``/admin/users/<id>/reset``) and passes it on, or the person asks for one by
+email on ``/forgot`` (the same answer whether or not the account exists). A link it works once, for 48 hours,
 or for 30 minutes after it is first opened. Opening it moves the token into the session and goes on
 to ``/reset``, so the token stays out of access logs and browser history.
 """
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_wtf import FlaskForm
-from wtforms import PasswordField
-from wtforms.validators import DataRequired, EqualTo, ValidationError
+from wtforms import EmailField, PasswordField
+from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from ..errors import AppError, error_response
 from ..services.people import staff as people
-from ..services.people.accounts import password_problem
+from ..services.people.accounts import EMAIL_RE, password_problem
+from ..services.people.forgot import request_reset
 from .links import open_link, token_page, with_opened_link
 
 bp = Blueprint("reset", __name__)
@@ -31,6 +33,35 @@ class ResetForm(FlaskForm):
         problem = password_problem(field.data or "")
         if problem:
             raise ValidationError(problem)
+
+
+class ForgotForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired("Enter the email address you sign in with."),
+                                            Length(max=254, message="That email address is too long.")])
+
+    def validate_email(self, field):
+        if not EMAIL_RE.match((field.data or "").strip()):
+            raise ValidationError("Enter an email address like name@example.com.")
+
+
+@bp.route("/forgot", methods=["GET", "POST"])
+def forgot():
+    """Ask for a reset link by email. The answer is the same whether or not the account exists;
+    asking too often (per address typed, per network address) waits, like signing in."""
+    form = ForgotForm()
+    if form.validate_on_submit():
+        wait = request_reset(form.email.data, request.remote_addr or "")
+        if wait:
+            flash(f"Too many reset requests. Please try again in {wait} minute{'s' if wait != 1 else ''}.",
+                  "error")
+            return render_template("auth/forgot.html", form=form), 429
+        return render_template("auth/forgot.html", form=form, sent_to=form.email.data.strip())
+    status = 200
+    if request.method == "POST":
+        status = 400 if form.csrf_token.errors else 422
+        if form.csrf_token.errors:
+            flash("The page's security token expired. Please try again.", "error")
+    return render_template("auth/forgot.html", form=form), status
 
 
 @bp.get("/reset/<reset_token>")

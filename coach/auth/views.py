@@ -73,7 +73,8 @@ def open_invite(token: str):
 @bp.route("/join", methods=["GET", "POST"])
 @token_page
 def join():
-    """Enrol a parent from the invite opened in this browser; on success they are signed in at `/`."""
+    """Enrol a parent from the invite opened in this browser; on success they are signed in and go on
+    to onboarding (``/welcome``)."""
     not_opened = AppError(404, "Open the invite link from your family worker again to join.",
                           code="invite_not_opened")
     return with_opened_link(INVITE_SESSION_KEY, not_opened, _enrol)
@@ -114,7 +115,7 @@ def _enrol(token: str):
         return render_template("auth/join.html", form=form, invite=invite), error.status
     session.pop(INVITE_SESSION_KEY, None)
     login_user(family.user, remember=True)
-    flash(f"Welcome, {family.display_name}. You're all set.", "success")
-    response = redirect(url_for("parent.home"))
+    flash(f"Welcome, {family.display_name}. You're in. Two quick steps and you're set.", "success")
+    response = redirect(url_for("parent.onboarding"))  # reminders, then the time window, then done
     remember_device(response, family.user)
     return response

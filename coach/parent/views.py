@@ -6,6 +6,7 @@ notifications and live counters on top.
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
@@ -113,13 +114,17 @@ def checkin(delivery_id: int):
                            statuses=status_lines(family, current_user, recent_only=True)), status
 
 
-@bp.get("/journal")
-@role_required("parent")
-def journal():
-    """Past check-ins by week, this month's counts by theme, and a kind reflection."""
-    family = family_for(current_user)
-    return render_template("parent/journal.html", family=family, journal=build_journal(family),
-                           streak=family_streak(family))
+def _pause_asked(family, form) -> str | None:
+    """The pause a settings POST asks for: "Resume" clears it, "Pause for a week" (or two) counts
+    from today, else the date typed (the service checks it)."""
+    if "resume" in request.form:
+        return None
+    if "pause_for" in request.form:
+        days = parse_int(request.form["pause_for"], 1, 28)
+        if days is None:
+            return request.form["pause_for"]  # not a date either: the field error says what to do
+        return (checkins.local_today(family) + timedelta(days=days)).isoformat()
+    return form.paused_until.data or None
 
 
 @bp.route("/settings", methods=["GET", "POST"])
@@ -133,7 +138,7 @@ def settings():
     if form.validate_on_submit():
         changes = {"window_start": form.window_start.data, "window_end": form.window_end.data,
                    "timezone": (form.timezone.data or "").strip(), "days_of_week": form.days_of_week(),
-                   "paused_until": None if "resume" in request.form else form.paused_until.data or None,
+                   "paused_until": _pause_asked(family, form),
                    "share_notes_default": bool(form.share_notes_default.data),
                    "discreet": bool(form.discreet.data), "phone": form.phone.data or ""}
         if "country" in request.form:  # chosen on /settings/country; taken here too, as the API does
@@ -225,3 +230,7 @@ def delete_account():
     elif request.method == "POST":
         status = 422  # the confirmation had a field error
     return render_template("parent/delete.html", form=form), status
+
+
+# The journal's and onboarding's pages live in their own modules; importing them adds their routes.
+from . import journal, onboarding, timezone  # noqa: E402,F401

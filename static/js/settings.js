@@ -7,7 +7,7 @@ try {
 } catch {
   zone = "";
 }
-if (input && button && zone && zone !== input.value) {
+if (input && button && zone && zone !== input.value && zone !== input.dataset.zone) {
   button.hidden = false;
   button.textContent = `Use this phone's time zone (${zone.replace(/_/g, " ")})`;
   button.addEventListener("click", () => {

@@ -50,7 +50,7 @@ def enrol(page, live) -> str:
     page.get_by_label("Latest time").fill("23:59")
     assert page.get_by_label("Time zone").input_value() == "Europe/London"  # filled from the phone
     page.get_by_role("button", name="Join and start").click()
-    page.wait_for_url(re.compile(r"/$"))
+    page.wait_for_url(re.compile(r"/welcome$"))  # onboarding: reminders first
     return email
 
 

@@ -114,15 +114,22 @@ def check_in_while_failing(page, flaky, delivery) -> str:
     return checkin_id
 
 
+def open_sign_out(page):
+    """Parents sign out in settings: go there (unless already) and return the Sign out button."""
+    if not page.url.endswith("/settings"):
+        page.goto("/settings")
+    return page.get_by_role("button", name="Sign out", exact=True)
+
+
 def sign_out_anyway(page) -> None:
-    page.get_by_role("button", name="Sign out", exact=True).click()
+    open_sign_out(page).click()
     page.get_by_role("dialog", name="Sign out?").get_by_role("button", name="Sign out anyway").click()
     page.wait_for_url(re.compile(r"/login"))
 
 
 def sign_out_after_the_warning(page) -> None:
     """Tap Sign out, stay (focus comes back to the button), then tap again and sign out anyway."""
-    page.get_by_role("button", name="Sign out", exact=True).click()
+    open_sign_out(page).click()
     dialog = page.get_by_role("dialog", name="Sign out?")
     dialog.get_by_text(WARNING).wait_for()
     assert page.evaluate("document.activeElement.textContent") == "Stay signed in"  # the safe choice
@@ -130,7 +137,7 @@ def sign_out_after_the_warning(page) -> None:
         box = dialog.get_by_role("button", name=name).bounding_box()
         assert box["height"] >= 44 and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
     dialog.get_by_role("button", name="Stay signed in").click()
-    assert dialog.count() == 0 and "/checkin/" in page.url
+    assert dialog.count() == 0 and page.url.endswith("/settings")
     assert page.evaluate("document.activeElement.textContent") == "Sign out"
     sign_out_anyway(page)
 
@@ -171,7 +178,7 @@ def test_a_shared_phone_keeps_each_parents_checkins_and_prompts_apart(page, cont
     assert checkins_of(live, parent_b) == [] and checkins_of(live, parent_a) == []
 
     # B signs out with nothing of B's own waiting: no warning.
-    page.get_by_role("button", name="Sign out", exact=True).click()
+    open_sign_out(page).click()
     page.wait_for_url(re.compile(r"/login"))
 
     # A signs in again later: A's check-in goes, once, under A's family, with its note.
@@ -197,7 +204,7 @@ def test_the_warning_fits_360_px_light_and_dark_and_escape_stays(page, context, 
     check_in_while_failing(page, flaky, first)
     check_in_while_failing(page, flaky, second)
     page.set_viewport_size({"width": 360, "height": 740})
-    sign_out = page.get_by_role("button", name="Sign out", exact=True)
+    sign_out = open_sign_out(page)
     try:
         for scheme in ("light", "dark"):
             page.emulate_media(color_scheme=scheme)
@@ -210,7 +217,7 @@ def test_the_warning_fits_360_px_light_and_dark_and_escape_stays(page, context, 
             assert box["x"] >= 0 and box["x"] + box["width"] <= 360, scheme
             assert page.evaluate("document.documentElement.scrollWidth") <= 360, scheme
             page.keyboard.press("Escape")  # the same as "Stay signed in"
-            assert dialog.count() == 0 and "/checkin/" in page.url
+            assert dialog.count() == 0 and page.url.endswith("/settings")
             assert page.evaluate("document.activeElement.textContent") == "Sign out"
     finally:
         page.set_viewport_size(PHONE)
@@ -289,8 +296,7 @@ def test_a_check_in_page_left_open_by_a_does_not_save_as_b(page, context, live, 
     checkin_id = page.locator("[data-checkin-id]").input_value()
 
     other = context.new_page()
-    other.goto("/")
-    other.get_by_role("button", name="Sign out", exact=True).click()
+    open_sign_out(other).click()
     other.wait_for_url(re.compile(r"/login"))
     sign_in(other, parent_b)
     other.close()
@@ -303,8 +309,7 @@ def test_a_check_in_page_left_open_by_a_does_not_save_as_b(page, context, live, 
     assert [e["key"] for e in outbox(page)] == [checkin_id]
 
     flaky.phase = "A again"
-    page.goto("/")  # B's home: B has nothing waiting, so signing out asks nothing
-    page.get_by_role("button", name="Sign out", exact=True).click()
+    open_sign_out(page).click()  # B has nothing waiting, so signing out asks nothing
     page.wait_for_url(re.compile(r"/login"))
     sign_in(page, parent_a)
     wait_until(lambda: checkins_of(live, parent_a))

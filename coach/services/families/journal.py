@@ -1,17 +1,31 @@
-"""The parent's journal: past check-ins by week, this month's counts by theme, a kind reflection."""
+"""The parent's journal: past check-ins by week, a five-week calendar of dots by theme, counts over
+the last 30 days (never "0" because a calendar month just began), a kind reflection, and editing or
+deleting one's own recent entries."""
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from peewee import JOIN
 
-from ...models import THEME_NAMES, THEMES, CheckIn, Family, Prompt, utcnow
+from ...db import db
+from ...errors import AppError
+from ...inputs import parse_int, text_problem
+from ...models import THEME_NAMES, THEMES, CheckIn, Delivery, Family, Prompt, utcnow
+from ...security import audit
 from ..programme.library import fill_child
-from .checkins import FEELINGS, local_today, made_at, to_local
+from .checkins import FEELINGS, NOTE_MAX, local_today, made_at, to_local
 
-TRIED_LABELS = {"yes": "Tried it", "not_yet": "Not yet", "no_chance": "Didn't come up", "skip": "Skipped"}
+TRIED_LABELS = {"yes": "Tried it", "not_yet": "Not yet", "skip": "Skipped",
+                "no_chance": "The moment didn't come up"}
 JOURNAL_LIMIT = 300
+#: An entry can be changed or deleted for this long after it was made.
+EDIT_DAYS = 7
+ROLLING_DAYS = 30
+CALENDAR_WEEKS = 5
+#: Each theme's dot also has its own shape, so the calendar doesn't rely on colour alone.
+THEME_SHAPES = {"cues": "circle", "rupture": "square", "repair": "diamond"}
 
 
 @dataclass
@@ -23,12 +37,17 @@ class JournalEntry:
     theme: str | None
     theme_name: str
     title: str
+    question: str
     answer_label: str | None
     tried_label: str
     felt: tuple[str, str] | None
+    felt_value: int | None
     note: str | None
     shared: bool
     wants_support: bool
+    delivery_id: int | None
+    editable: bool
+    made: datetime
 
 
 @dataclass
@@ -38,11 +57,29 @@ class JournalWeek:
 
 
 @dataclass
+class CalendarDay:
+    day: date
+    themes: list[str]
+    label: str  # the day and what happened, in words (what a screen reader reads)
+    words: str  # what happened: the themes, "no check-in" or "still to come"
+    today: bool
+    future: bool
+
+
+@dataclass
 class Journal:
     weeks: list[JournalWeek]
-    month_counts: dict[str, int]
-    month_total: int
+    calendar: list[list[CalendarDay]]
+    rolling_counts: dict[str, int]
+    rolling_total: int  # check-ins in the last 30 days
+    rolling_days: int  # days with a check-in in the last 30 days
     reflection: str
+    theme: str | None = None  # the theme filter, if any
+
+    @property
+    def month_total(self) -> int:
+        """Home's "check-ins" figure: the last 30 days, so it never drops to 0 on the 1st."""
+        return self.rolling_total
 
 
 def week_label(monday: date, today: date) -> str:
@@ -56,7 +93,17 @@ def week_label(monday: date, today: date) -> str:
         f" {monday.year}" if monday.year != today.year else "")
 
 
-def _entry(checkin: CheckIn, prompt: Prompt | None, family: Family) -> JournalEntry:
+def day_words(day: date) -> str:
+    """"Tuesday 3 November"."""
+    return f"{day.strftime('%A')} {day.day} {day.strftime('%B')}"
+
+
+def can_change(checkin: CheckIn, now: datetime | None = None) -> bool:
+    """Whether the entry is recent enough to edit or delete."""
+    return (now or utcnow()) - made_at(checkin) <= timedelta(days=EDIT_DAYS)
+
+
+def _entry(checkin: CheckIn, prompt: Prompt | None, family: Family, now: datetime) -> JournalEntry:
     answer_label = None
     if prompt is not None and checkin.answer is not None and checkin.answer < len(prompt.answers or []):
         answer_label = fill_child(prompt.answers[checkin.answer].get("label", ""), family.child_name)
@@ -67,53 +114,178 @@ def _entry(checkin: CheckIn, prompt: Prompt | None, family: Family) -> JournalEn
         theme=theme,
         theme_name=THEME_NAMES.get(theme, "Check-in"),
         title=fill_child(prompt.title, family.child_name) if prompt is not None else "A check-in",
+        question=fill_child(prompt.question, family.child_name) if prompt is not None else "",
         answer_label=answer_label,
         tried_label=TRIED_LABELS.get(checkin.tried, checkin.tried),
         felt=FEELINGS.get(checkin.felt),
+        felt_value=checkin.felt,
         note=checkin.note,
         shared=checkin.shared_with_worker,
         wants_support=checkin.wants_support,
+        delivery_id=checkin.delivery_id,
+        editable=can_change(checkin, now),
+        made=made_at(checkin),
     )
 
 
 def reflection(counts: dict[str, int], repairs: int, total: int, child: str) -> str:
-    """One kind sentence about this month; never a judgement about how much."""
+    """One kind sentence about the last 30 days; never a judgement about how much."""
     enough = "Being in sync some of the time is enough."
     if repairs:
         times = "once" if repairs == 1 else f"{repairs} times"
-        return f"You came back together {times} this month. {enough}"
+        return f"You came back together {times} in the last 30 days. {enough}"
     if counts.get("rupture"):
         n = counts["rupture"]
         moments = "a moment" if n == 1 else f"{n} moments"
-        return f"You noticed {moments} out of sync this month. Noticing is how repair begins."
+        return f"You noticed {moments} out of sync in the last 30 days. Noticing is how repair begins."
     if counts.get("cues"):
         n = counts["cues"]
-        return f"You tuned in to {child}'s signals {'once' if n == 1 else f'{n} times'} this month."
+        return f"You tuned in to {child}'s signals {'once' if n == 1 else f'{n} times'} in the last 30 days."
     if total:
-        return f"You checked in {'once' if total == 1 else f'{total} times'} this month. Every moment counts."
+        return (f"You checked in {'once' if total == 1 else f'{total} times'} in the last 30 days. "
+                "Every moment counts.")
     return "Your check-ins will gather here. There's no right amount."
 
 
-def build_journal(family: Family, now: datetime | None = None) -> Journal:
-    """The family's journal as of ``now``: newest week first, with this month's theme counts."""
-    today = local_today(family, now or utcnow())
+def rolling_days(family: Family, today: date, days: int = ROLLING_DAYS) -> int:
+    """How many of the ``days`` local days ending with ``today`` have at least one check-in."""
+    first = today - timedelta(days=days - 1)
+    since = datetime.combine(first - timedelta(days=1), datetime.min.time())  # any time-zone offset
+    rows = CheckIn.select(CheckIn.client_created_at, CheckIn.received_at).where(
+        CheckIn.family == family, CheckIn.received_at >= since)
+    local = {to_local(family, made_at(c)).date() for c in rows}
+    return sum(1 for day in local if first <= day <= today)
+
+
+def parse_theme(value: str | None) -> str | None:
+    """The ``?theme=`` filter: a theme, or None for all; AppError 422 for an unknown one."""
+    if not value:
+        return None
+    if value not in THEMES:
+        raise AppError(422, "There's no theme with that name, so the journal shows every check-in.",
+                       fields={"theme": "Choose one of the themes listed."})
+    return value
+
+
+def _calendar(by_day: dict[date, list[str]], today: date) -> list[list[CalendarDay]]:
+    start = today - timedelta(days=today.weekday() + 7 * (CALENDAR_WEEKS - 1))
+    weeks = []
+    for w in range(CALENDAR_WEEKS):
+        week = []
+        for d in range(7):
+            day = start + timedelta(days=7 * w + d)
+            themes = by_day.get(day, [])
+            if day > today:
+                words = "still to come"
+            elif themes:
+                words = ", ".join(THEME_NAMES[t] for t in themes)
+            else:
+                words = "no check-in"
+            label = f"{day_words(day)}{' (today)' if day == today else ''}: {words}"
+            week.append(CalendarDay(day, themes, label, words, day == today, day > today))
+        weeks.append(week)
+    return weeks
+
+
+def build_journal(family: Family, now: datetime | None = None, theme: str | None = None) -> Journal:
+    """The family's journal as of ``now``: newest week first (only ``theme``'s entries when given),
+    the five-week calendar and the last 30 days' counts."""
+    now = now or utcnow()
+    today = local_today(family, now)
+    first = today - timedelta(days=ROLLING_DAYS - 1)
     rows = (CheckIn.select(CheckIn, Prompt).join(Prompt, JOIN.LEFT_OUTER)
             .where(CheckIn.family == family)
             .order_by(CheckIn.client_created_at.desc()).limit(JOURNAL_LIMIT))
     weeks: dict[date, JournalWeek] = {}
     counts = dict.fromkeys(THEMES, 0)
-    repairs = month_total = 0
+    by_day: dict[date, list[str]] = {}
+    days: set[date] = set()
+    repairs = total = 0
     for checkin in rows:
         prompt = checkin.prompt if checkin.prompt_id is not None else None
-        entry = _entry(checkin, prompt, family)
-        monday = entry.day - timedelta(days=entry.day.weekday())
-        weeks.setdefault(monday, JournalWeek(week_label(monday, today))).entries.append(entry)
-        if (entry.day.year, entry.day.month) == (today.year, today.month):
-            month_total += 1
+        entry = _entry(checkin, prompt, family, now)
+        if entry.theme and entry.theme not in by_day.setdefault(entry.day, []):
+            by_day[entry.day].append(entry.theme)
+        if first <= entry.day <= today:
+            total += 1
+            days.add(entry.day)
             if entry.theme in counts:
                 counts[entry.theme] += 1
             if entry.theme == "repair" and checkin.tried == "yes":
                 repairs += 1
+        if theme and entry.theme != theme:
+            continue
+        monday = entry.day - timedelta(days=entry.day.weekday())
+        weeks.setdefault(monday, JournalWeek(week_label(monday, today))).entries.append(entry)
     ordered = [weeks[monday] for monday in sorted(weeks, reverse=True)]
-    return Journal(weeks=ordered, month_counts=counts, month_total=month_total,
-                   reflection=reflection(counts, repairs, month_total, family.child_label))
+    for themes in by_day.values():
+        themes.sort(key=THEMES.index)
+    return Journal(weeks=ordered, calendar=_calendar(by_day, today), rolling_counts=counts,
+                   rolling_total=total, rolling_days=len(days),
+                   reflection=reflection(counts, repairs, total, family.child_label), theme=theme)
+
+
+# --- one entry: read, edit, delete ----------------------------------------------------------------
+
+def own_entry(family: Family, checkin_id: str) -> CheckIn:
+    """The family's check-in with this id; AppError 404 for anyone else's or a malformed id."""
+    try:
+        key = uuid.UUID(checkin_id)
+    except (ValueError, TypeError):
+        key = None
+    checkin = key and CheckIn.get_or_none(CheckIn.id == key, CheckIn.family == family)
+    if not checkin:
+        raise AppError(404, "That journal entry isn't here. It may have been deleted.", code="not_found")
+    return checkin
+
+
+def entry_view(family: Family, checkin: CheckIn, now: datetime | None = None) -> JournalEntry:
+    return _entry(checkin, checkin.prompt if checkin.prompt_id is not None else None, family, now or utcnow())
+
+
+def _too_old(action: str) -> AppError:
+    return AppError(409, f"Entries can be {action} for {EDIT_DAYS} days after you make them; this one "
+                         "is older, so it stays as it is.", code="too_old")
+
+
+def edit_entry(checkin: CheckIn, felt: str, note: str, shared: bool, now: datetime | None = None) -> CheckIn:
+    """Change how connected the parent felt, the note and whether the worker may see it.
+
+    ``felt`` is "" (not said) or "1".."5"; AppError 422 with fields, or 409 when too old."""
+    if not can_change(checkin, now):
+        raise _too_old("changed")
+    fields: dict[str, str] = {}
+    felt_value = None
+    if felt:
+        felt_value = parse_int(felt, 1, 5)
+        if felt_value is None:
+            fields["felt"] = "Choose one of the faces, or leave it empty."
+    note = (note or "").strip() or None
+    if note and len(note) > NOTE_MAX:
+        fields["note"] = f"Keep the note to {NOTE_MAX} characters or fewer (it has {len(note)})."
+    elif note and text_problem(note):
+        fields["note"] = text_problem(note)
+    if fields:
+        raise AppError(422, "Some of the details need another look.", fields=fields)
+    with db.atomic():
+        CheckIn.update(felt=felt_value, note=note, shared_with_worker=shared).where(
+            CheckIn.id == checkin.id).execute()
+        audit("checkin_edited", "checkin", checkin.id)
+    return CheckIn.get_by_id(checkin.id)
+
+
+def delete_entry(checkin: CheckIn, now: datetime | None = None) -> None:
+    """Delete a recent entry (its support request, if any, stays with the worker)."""
+    if not can_change(checkin, now):
+        raise _too_old("deleted")
+    with db.atomic():
+        CheckIn.delete().where(CheckIn.id == checkin.id).execute()
+        audit("checkin_deleted", "family", checkin.family_id)
+
+
+def past_delivery(family: Family, delivery_id: int) -> Delivery:
+    """One of the family's past (or today's) prompts, to read again; AppError 404 otherwise."""
+    delivery = Delivery.get_or_none(Delivery.id == delivery_id, Delivery.family == family)
+    if delivery is None or delivery.prompt_id is None or delivery.local_date > local_today(family):
+        raise AppError(404, "That prompt isn't one of yours to read again.", code="not_found")
+    return delivery

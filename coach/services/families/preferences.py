@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
-from zoneinfo import available_timezones
 
 from ...db import write_transaction
 from ...errors import AppError
@@ -16,6 +15,7 @@ from ...models import Family, User, utcnow
 from .checkins import local_today
 from .countries import is_country
 from .phones import parse_phone
+from .timezones import resolve_timezone
 
 TIME_RE = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")  # ASCII digits, whole string (fullmatch)
 DAILY = "0123456"
@@ -26,7 +26,6 @@ TIMING_FIELDS = ("window_start", "window_end", "timezone", "days_of_week", "paus
 #: Safety settings (DESIGN "Safety and the care loop"): the help page's country, discreet notifications.
 CARE_FIELDS = ("country", "discreet")
 EDITABLE = TIMING_FIELDS + ("share_notes_default", "phone")
-_TIMEZONES = frozenset(available_timezones())
 
 
 def _minutes(value: str) -> int:
@@ -107,10 +106,11 @@ def clean_settings(family: Family, changes: dict, now: datetime) -> dict:
     if "window_end" not in fields and "window_start" not in fields and _minutes(end) - _minutes(start) < 30:
         fields["window_end"] = "Make the window at least 30 minutes long, ending after it starts."
     if "timezone" in changes:
-        if not isinstance(changes["timezone"], str) or changes["timezone"] not in _TIMEZONES:
-            fields["timezone"] = "Choose a time zone like Europe/London."
+        zone = resolve_timezone(changes["timezone"])  # "London" as well as Europe/London
+        if zone is None:
+            fields["timezone"] = "We don't know that time zone. Type a city like London, or pick one from the list."
         else:
-            clean["timezone"] = changes["timezone"]
+            clean["timezone"] = zone
     if "days_of_week" in changes:
         days = parse_days(changes["days_of_week"])
         if days is None:

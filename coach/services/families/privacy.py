@@ -1,6 +1,6 @@
 """A parent's rights over their data: export everything stored about the family, or erase it all.
 
-Export leaves out only the password hash. Erasure removes the account, the family, its check-ins,
+Export holds what the parent gave and what was done with it, in words, without secrets or internals. Erasure removes the account, the family, its check-ins,
 deliveries, devices and support requests in one transaction; the audit log keeps a row saying an
 account was deleted, with no personal data in it. On SQLite the erased rows are then unreadable in
 the database file and its write-ahead log too.
@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime
-
-from peewee import ForeignKeyField
 
 from ...db import db, is_postgres, write_transaction
 from ...models import (
@@ -27,11 +25,22 @@ from ...models import (
     User,
     utcnow,
 )
-from ..people.throttle import account_key
+from ..delivery.subscriptions import device_label
+from ..people.throttle import account_key, forgot_email_key
+from ..programme.library import fill_child
+from .journal import build_journal
+from .preferences import days_label
 
 log = logging.getLogger(__name__)
 
-EXPORT_FORMAT = "attune-export/1"
+EXPORT_FORMAT = "attune-export/2"
+#: Keys that must never appear in an export, at any depth (tests walk the JSON for them).
+SECRET_KEYS = frozenset({"password_hash", "session_token", "p256dh", "auth", "endpoint", "ack_token",
+                         "token", "token_hash", "lease_until", "next_due_at", "next_attempt_at",
+                         "attempts", "last_status_code", "last_error"})
+DELIVERY_WORDS = {"pending": "Planned", "sending": "Being sent", "sent": "Sent to your phone",
+                  "no_device": "Waiting in the app (no phone with reminders on)",
+                  "failed": "Couldn't reach your phone", "expired": "The day ended"}
 
 
 def _plain(value: object) -> object:
@@ -45,53 +54,58 @@ def _plain(value: object) -> object:
     return str(value)
 
 
-def _row(model_row, skip: tuple[str, ...] = ()) -> dict:
-    """A row's columns (foreign keys as ids), minus ``skip``."""
-    data = {}
-    for name, fld in model_row._meta.fields.items():
-        if name in skip:
-            continue
-        key = fld.column_name if isinstance(fld, ForeignKeyField) else name
-        data[key] = _plain(model_row.__data__.get(name))
-    return data
+def _pick(row, *names: str) -> dict:
+    return {name: _plain(getattr(row, name)) for name in names}
 
 
 def export_family(user: User) -> dict:
-    """Everything stored about the parent and their family, as one JSON-ready dict."""
+    """What the parent told us and what we did with it, as one JSON-ready dict: answers and feelings
+    in words, no secrets (password hash, session token, push keys, link tokens) and no internals
+    (send leases, retry counters, the next planned send)."""
     family = Family.get_or_none(Family.user == user)
     export = {
         "format": EXPORT_FORMAT,
         "exported_at": _plain(utcnow()),
-        "account": _row(user, skip=("password_hash",)),
+        "account": _pick(user, "email", "name", "phone", "created_at"),
         "family": None,
         "family_worker": None,
         "check_ins": [],
-        "deliveries": [],
-        "push_devices": [_row(s) for s in PushSubscription.select().where(PushSubscription.user == user)
+        "prompts_received": [],
+        "push_devices": [{"device": device_label(s.user_agent), **_pick(s, "created_at", "last_seen_at")}
+                         for s in PushSubscription.select().where(PushSubscription.user == user)
                          .order_by(PushSubscription.id)],
         "support_requests": [],
         "invite": None,
-        "account_activity": [_row(e, skip=("actor",)) for e in AuditEvent.select()
+        "account_activity": [{"what": e.action, "at": _plain(e.created_at)} for e in AuditEvent.select()
                              .where(AuditEvent.actor == user).order_by(AuditEvent.id)],
     }
     if family is None:
         return export
-    export["family"] = _row(family)
+    export["family"] = _pick(family, "display_name", "child_name", "child_birth_month", "timezone",
+                             "window_start", "window_end", "paused_until", "share_notes_default",
+                             "discreet", "country", "created_at")
+    export["family"]["days"] = days_label(family.days_of_week)
     if family.worker_id is not None:
         export["family_worker"] = {"name": family.worker.name, "email": family.worker.email}
-    export["check_ins"] = [_row(c) for c in CheckIn.select().where(CheckIn.family == family)
-                           .order_by(CheckIn.client_created_at)]
-    deliveries = []
-    for delivery in Delivery.select().where(Delivery.family == family).order_by(Delivery.local_date):
-        item = _row(delivery, skip=("lease_until",))
-        item["prompt_title"] = delivery.prompt.title if delivery.prompt_id else None
-        deliveries.append(item)
-    export["deliveries"] = deliveries
-    export["support_requests"] = [_row(r) for r in SupportRequest.select()
-                                  .where(SupportRequest.family == family).order_by(SupportRequest.id)]
+    entries = [e for week in reversed(build_journal(family).weeks) for e in reversed(week.entries)]
+    export["check_ins"] = [{
+        "date": e.day.isoformat(), "made_at": _plain(e.made), "prompt": e.title, "theme": e.theme_name,
+        "question": e.question or None, "answer": e.answer_label or e.tried_label,
+        "tried": e.tried_label, "feeling": e.felt[1] if e.felt else None, "note": e.note,
+        "shared_with_worker": e.shared, "asked_worker_to_get_in_touch": e.wants_support,
+    } for e in entries]
+    export["prompts_received"] = [{
+        "date": _plain(d.local_date),
+        "prompt": fill_child(d.prompt.title, family.child_name) if d.prompt_id else None,
+        "status": DELIVERY_WORDS.get(d.status, d.status), "sent_at": _plain(d.sent_at),
+        "opened_at": _plain(d.opened_at),
+    } for d in Delivery.select().where(Delivery.family == family).order_by(Delivery.local_date)]
+    export["support_requests"] = [
+        {**_pick(r, "created_at", "source", "note", "safe", "urgent", "followed_up_at")}
+        for r in SupportRequest.select().where(SupportRequest.family == family).order_by(SupportRequest.id)]
     invite = Invite.get_or_none(Invite.family == family)
     if invite is not None:
-        export["invite"] = _row(invite, skip=("token_hash", "worker", "family"))
+        export["invite"] = _pick(invite, "label", "created_at", "used_at")
     return export
 
 
@@ -111,7 +125,8 @@ def delete_account(user: User) -> None:
             family_id = None
         PushSubscription.delete().where(PushSubscription.user == user).execute()
         PasswordReset.delete().where(PasswordReset.user == user).execute()
-        LoginFailure.delete().where(LoginFailure.key == account_key(user.email)).execute()
+        LoginFailure.delete().where(LoginFailure.key.in_(
+            [account_key(user.email), forgot_email_key(user.email)])).execute()
         MailMessage.delete().where(MailMessage.to_address == user.email).execute()
         # Staff actions about this account (a reset link, say) keep their row but lose the email.
         (AuditEvent.update(detail=None)

@@ -3,7 +3,8 @@ moving families between caseloads.
 
 Reset links carry a random token; only its SHA-256 hash is stored (``PasswordReset.token_hash``).
 A link works once, for :data:`RESET_HOURS` hours, and at most :data:`OPENED_MINUTES` minutes after
-it is first opened. No email is sent: the admin passes the link on.
+it is first opened. An admin's link is passed on by the admin; a link asked for on ``/forgot`` is
+emailed (``coach.services.people.forgot``).
 """
 from __future__ import annotations
 
@@ -71,7 +72,7 @@ def create_staff(name: str, email: str, role: str, password: str, send_link: boo
         user = create_user(email, password if not send_link else secrets.token_urlsafe(32), role, name)
         audit("user_create", "user", user.id, actor=creator, role=role, email=user.email,
               set_password_by="link" if send_link else "admin")
-        token = _new_reset(user, creator) if send_link else None
+        token = new_reset(user, creator) if send_link else None
     return user, token
 
 
@@ -114,10 +115,10 @@ def create_reset_link(user: User, by: User) -> str:
         raise AppError(409, "This account is deactivated. Reactivate it before resetting the password.",
                        code="user_inactive")
     with db.atomic():
-        return _new_reset(user, by)
+        return new_reset(user, by)
 
 
-def _new_reset(user: User, by: User) -> str:
+def new_reset(user: User, by: User) -> str:
     now = utcnow()
     # Only the newest link works: older unused ones expire now.
     (PasswordReset.update(expires_at=now)
@@ -140,12 +141,12 @@ def find_usable_reset(token: str) -> PasswordReset:
     reset = PasswordReset.get_or_none(PasswordReset.token_hash == hash_token(token or ""))
     if reset is None:
         raise AppError(404, "This reset link isn't one we know. Check it was copied whole, or ask "
-                            "an admin for a new one.", code="reset_unknown")
+                            "for a new one on the sign-in page.", code="reset_unknown")
     if reset.used_at is not None:
-        raise AppError(410, "This reset link has already been used. Ask an admin for a new one if "
-                            "you need it.", code="reset_used")
+        raise AppError(410, "This reset link has already been used. Ask for a new one on the "
+                            "sign-in page if you need it.", code="reset_used")
     if reset.expires_at <= utcnow() or not reset.user.active:
-        raise AppError(410, "This reset link has expired. Ask an admin for a new one.",
+        raise AppError(410, "This reset link has expired. Ask for a new one on the sign-in page.",
                        code="reset_expired")
     return reset
 

@@ -102,3 +102,36 @@ def attempt_succeeded(attempt: Attempt) -> None:
     """The password was right: the check no longer counts as a failure."""
     if attempt.recorded:
         LoginFailure.delete().where(LoginFailure.id.in_(attempt.recorded)).execute()
+
+
+# --- "Forgot your password?" ----------------------------------------------------------------------
+
+#: Reset emails one address may be sent per hour, and requests one network address may make.
+FORGOT_PER_EMAIL = 3
+FORGOT_WINDOW = timedelta(hours=1)
+
+
+def forgot_email_key(email: str) -> str:
+    """The throttle key of reset requests for an email address (also used by the privacy erase)."""
+    return f"forgot-email:{(email or '').strip().lower()}"
+
+
+def begin_forgot(email: str, ip: str) -> int:
+    """Record a reset request and return 0, or the minutes to wait when the address typed (at most
+    :data:`FORGOT_PER_EMAIL` an hour, so nobody can flood a mailbox) or the network address (the
+    sign-in limit per window) asked too often. Counted the same whether or not an account exists."""
+    per_ip = int(current_app.config["LOGIN_MAX_FAILURES"])
+    ip_window = timedelta(minutes=int(current_app.config["LOGIN_WINDOW_MINUTES"]))
+    email_key, ip_key = forgot_email_key(email), f"forgot-ip:{ip}"
+    with write_transaction():
+        if is_postgres():
+            db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (_PG_LOCK,))
+        now = utcnow()
+        wait = max(_wait_for_address(_recent(ip_key, now - ip_window), now, per_ip, ip_window),
+                   _wait_for_address(_recent(email_key, now - FORGOT_WINDOW), now, FORGOT_PER_EMAIL,
+                                     FORGOT_WINDOW))
+        if wait:
+            return wait
+        for key in (email_key, ip_key):
+            LoginFailure.create(key=key, created_at=now)
+    return 0

@@ -1,0 +1,55 @@
+"""Self-service password reset: "Forgot your password?" emails a one-time ``/reset/<token>`` link.
+
+The answer on the page is the same whether or not the address has an account, and the throttle counts
+the request the same way either way. A real, active account gets a reset row and an email put in the
+outbox (a few row writes); nothing talks to the mail server during the request (the mail tick sends
+it later), so the page's timing does not tell the two apart. The link is the admin's kind (:mod:`.staff`): it works once, for
+:data:`~.staff.RESET_HOURS` hours and :data:`~.staff.OPENED_MINUTES` minutes after opening, and
+using it signs every session of the account out.
+"""
+from __future__ import annotations
+
+from ...db import db
+from ...models import PasswordReset, User
+from ...security import audit
+from ..delivery.mail import queue_mail
+from .accounts import normalise_email
+from .invites import hash_token
+from .staff import RESET_HOURS, new_reset, reset_url
+from .throttle import begin_forgot
+
+SUBJECT = "Reset your Attune password"
+
+
+def reset_email(user: User, url: str) -> str:
+    """The email's plain-text body."""
+    name = (user.name or "").strip()
+    return (f"Hello{' ' + name if name else ''},\n\n"
+            "Someone, hopefully you, asked to reset the password of the Attune account for this "
+            "email address. To choose a new password, open this link:\n\n"
+            f"{url}\n\n"
+            f"It works once, within {RESET_HOURS} hours. Setting a new password signs you out on "
+            "every other phone and computer.\n\n"
+            "If you didn't ask, you can ignore this email: your password stays as it is.\n")
+
+
+def request_reset(email: str, ip: str) -> int:
+    """Ask for a reset link for ``email`` from network address ``ip``.
+
+    Returns 0 when the request was taken (whether or not an account exists), else the minutes to
+    wait before asking again."""
+    email = normalise_email(email)
+    wait = begin_forgot(email, ip)
+    if wait:
+        return wait
+    user = User.by_email(email)
+    if user is None or not user.active:
+        return 0
+    with db.atomic():
+        token = new_reset(user, user)
+        reset = PasswordReset.get(PasswordReset.user == user, PasswordReset.used_at.is_null(),
+                                  PasswordReset.token_hash == hash_token(token))
+        queue_mail(user.email, SUBJECT, reset_email(user, reset_url(token)), kind="password_reset",
+                   dedupe_key=f"password_reset:{reset.id}")
+        audit("password_reset_requested", "user", user.id, actor=user)
+    return 0
