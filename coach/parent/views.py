@@ -59,8 +59,7 @@ def _form_checkin(form, delivery: Delivery, prompt: dict | None) -> dict:
     return {
         "id": form.get("id", ""),
         "delivery_id": delivery.id,
-        "answer": answer,
-        "tried": answers[answer]["tried"] if answers[answer]["tried"] in ("yes", "not_yet") else "yes",
+        "answer": answer,  # tried comes from the answer itself (checkins.answer_tried)
         # A felt value that isn't 1-5 goes on as sent, so the check names it rather than dropping it.
         "felt": parse_int(form.get("felt", ""), 1, 5) or form.get("felt") or None,
         "note": form.get("note") or None,
