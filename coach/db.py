@@ -227,6 +227,22 @@ def _v7_down(migrator: SchemaMigrator) -> list:
             migrator.drop_index("check_in", "check_in_family_id_received_at_client_created_at")]
 
 
+def _v8_up(migrator: SchemaMigrator) -> list:
+    """v8, the parent app's second release: "Later" counts its snoozes on the delivery, and a
+    device turned off stays off (``push_opt_out``)."""
+    from .models import Delivery, PushOptOut
+
+    db.create_tables([PushOptOut], safe=True)
+    return [migrator.add_column("delivery", "snoozes", Delivery.snoozes)]
+
+
+def _v8_down(migrator: SchemaMigrator) -> list:
+    from .models import PushOptOut
+
+    db.drop_tables([PushOptOut], safe=True)
+    return [migrator.drop_column("delivery", "snoozes")]
+
+
 #: Ordered migrations. Version 1 is the first released schema. Append, never edit; every step
 #: has a downgrade so tests can rebuild the schema it started from.
 MIGRATIONS: list[Migration] = [
@@ -236,6 +252,7 @@ MIGRATIONS: list[Migration] = [
     Migration(5, _v5_up, _v5_down),
     Migration(6, _v6_up, _v6_down),
     Migration(7, _v7_up, _v7_down),
+    Migration(8, _v8_up, _v8_down),
 ]
 LATEST_VERSION = MIGRATIONS[-1].version if MIGRATIONS else 1
 

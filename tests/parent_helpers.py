@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from py_vapid import Vapid
 
-from coach.models import Delivery, Family, Prompt, PushSubscription, utcnow
+from coach.models import CheckIn, Delivery, Family, Prompt, PushSubscription, utcnow
 from coach.services.families.checkins import local_today
 
 from . import factories
@@ -67,7 +67,9 @@ def parent_params(app, family: Family) -> dict:
     # A push host outside PUSH_ALLOWED_HOSTS: the test push is refused without any network traffic.
     device = PushSubscription.create(user=family.user, endpoint="https://push.invalid/access-table",
                                      p256dh="B" + "A" * 86, auth="A" * 22)
-    return {"delivery_id": delivery.id, "device_id": device.id}
+    checkin = CheckIn.create(id=uuid.uuid4(), family=family, delivery=delivery, prompt=delivery.prompt,
+                             tried="yes", client_created_at=utcnow())  # for PATCH /api/checkins/<id>
+    return {"delivery_id": delivery.id, "device_id": device.id, "checkin_id": str(checkin.id)}
 
 
 class ParentClient:
