@@ -22,6 +22,7 @@ from ...models import (
     LoginFailure,
     MailMessage,
     PasswordReset,
+    PushOptOut,
     PushSubscription,
     SupportRequest,
     User,
@@ -110,6 +111,7 @@ def delete_account(user: User) -> None:
         else:
             family_id = None
         PushSubscription.delete().where(PushSubscription.user == user).execute()
+        PushOptOut.delete().where(PushOptOut.user == user).execute()
         PasswordReset.delete().where(PasswordReset.user == user).execute()
         LoginFailure.delete().where(LoginFailure.key == account_key(user.email)).execute()
         MailMessage.delete().where(MailMessage.to_address == user.email).execute()
