@@ -120,7 +120,7 @@ function notificationFromPayload(raw) {
   const canAck = Boolean(deliveryId && ackToken);
   const actions = canAck ? [
     { action: "tried", title: actionTitle(flat.actions, "tried", "I tried it") },
-    { action: "open", title: actionTitle(flat.actions, "open", "Open") },
+    { action: "later", title: actionTitle(flat.actions, "later", "Later") },
   ] : [];
   return {
     title: text(flat.title) || text(inner.title) || FALLBACK_TITLE,
@@ -178,8 +178,22 @@ async function handleNotificationClick(notification, action) {
     await acknowledge(data);
     return;
   }
+  if (action === "later" && data.delivery_id && data.ack_token) {
+    await snooze(data);
+    return;
+  }
   const opened = data.delivery_id && data.ack_token ? markOpened(data) : Promise.resolve();
   await Promise.all([openOrFocus(data.url || "/"), opened]);
+}
+
+/** A short notification that says what a tap on an action did (it replaces itself). */
+async function confirm(body, data) {
+  try {
+    await self.registration.showNotification(FALLBACK_TITLE, { body, tag: "attune-confirm", icon: ICON,
+      badge: BADGE, renotify: false, silent: true, data: { url: data.url || "/" } });
+  } catch {
+    // A platform without silent notifications: the action still happened.
+  }
 }
 
 async function acknowledge(data) {
@@ -189,7 +203,25 @@ async function acknowledge(data) {
     await self.AttuneOutbox.put(entry);
     await requestSync();
   }
+  await confirm(result === "retry" ? "Noted — it's saved when you're back online. Well done for trying."
+    : "Saved to your journal. Well done for trying it.", data);
   await tellClients({ type: "outbox-changed" });
+}
+
+/** "Later": the server pushes the same prompt again in an hour (at most twice, while the day
+    lasts); when it can't, its sentence says why. */
+async function snooze(data) {
+  let message = "You're offline, so we can't remind you later. It's in the app whenever you're ready.";
+  try {
+    const response = await fetch(`/api/deliveries/${data.delivery_id}/snooze`, {
+      method: "POST", headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify({ ack_token: data.ack_token }) });
+    const body = await response.json().catch(() => ({}));
+    message = body.message || (response.ok ? "We'll remind you again in an hour." : "It's in the app whenever you're ready.");
+  } catch {
+    // offline: the message above
+  }
+  await confirm(message, data);
 }
 
 async function markOpened(data) {

@@ -164,3 +164,23 @@ def test_the_window_is_measured_from_when_it_was_received(parent, delivery):
         update_checkin(parent.family, checkin_id, {"felt": 1}, now=received + timedelta(hours=49))
     assert refused.value.status == 409
     assert CheckIn.get_by_id(uuid.UUID(checkin_id)).felt == 5
+
+
+def test_no_javascript_two_steps(parent, delivery):
+    checkin_id = str(uuid.uuid4())
+    first = parent.form(f"/checkin/{delivery.id}", {"id": checkin_id, "answer": "2"})
+    assert first.status_code == 302 and first.headers["Location"].endswith(f"?saved={checkin_id}")
+    page = parent.get(first.headers["Location"]).get_data(as_text=True)
+    assert "Saved." in page and "Your next prompt comes" in page and f'value="{checkin_id}" data-more-id' in page
+    empty = parent.form(f"/checkin/{delivery.id}", {"checkin_id": checkin_id})
+    assert empty.status_code == 422
+    assert "Nothing to add yet" in empty.get_data(as_text=True)
+    more = parent.form(f"/checkin/{delivery.id}", {"checkin_id": checkin_id, "felt": "5", "note": "Giggles.",
+                                                    "shared_with_worker": "on"})
+    assert more.status_code == 302
+    row = CheckIn.get_by_id(uuid.UUID(checkin_id))
+    assert (row.tried, row.felt, row.note, row.shared_with_worker, row.wants_support) == (
+        "not_yet", 5, "Giggles.", True, False)
+    too_long = parent.form(f"/checkin/{delivery.id}", {"checkin_id": checkin_id, "note": "x" * 501})
+    assert too_long.status_code == 422 and "500 characters or fewer" in too_long.get_data(as_text=True)
+    assert CheckIn.get_by_id(uuid.UUID(checkin_id)).note == "Giggles."

@@ -1,5 +1,8 @@
-// Notifications: explain first, ask on a tap, help when blocked, guide iPhone users to the Home
-// Screen; and on every app open, send this device's subscription to the server (upsert).
+// "Reminders on this phone": one switch. Explain first, ask on a tap, help when blocked, guide
+// iPhone users to the Home Screen; on every app open, send this device's subscription to the server
+// (upsert) — unless the parent turned reminders off here. Off stays off: the phone remembers it
+// (per account, in localStorage, which a new service worker doesn't touch) and the server keeps the
+// endpoint as opted out, so even a phone that forgot gets {"opted_out": true} and stays off.
 export const SENT_KEY = "attune-subscription-sent";
 
 // Remembered per account: on a shared phone the next account must send its own subscription.
@@ -36,7 +39,18 @@ async function postJson(url, body, csrf) {
   });
 }
 
-/** Subscribe if needed and upsert the subscription on the server (once per app open). */
+const OFF_PREFIX = "attune-reminders-off:";
+const OFF_SENT = "attune-reminders-off-sent"; // this session already told the server
+const offKey = () => `${OFF_PREFIX}${self.AttuneOutbox?.pageAccount() || ""}`;
+export const remindersOff = () => localStorage.getItem(offKey()) === "1";
+function rememberOff(off) {
+  if (off) localStorage.setItem(offKey(), "1");
+  else localStorage.removeItem(offKey());
+}
+
+/** Subscribe if needed and upsert the subscription on the server (once per app open).
+    ``force`` is a tap on "Turn on": it also tells the server to take the device back
+    (``resubscribe: true``). Resolves to ``{subscription, optedOut}``. */
 export async function syncSubscription(registration, csrf, force = false) {
   let subscription = await registration.pushManager.getSubscription();
   if (!subscription) {
@@ -45,18 +59,42 @@ export async function syncSubscription(registration, csrf, force = false) {
     const { public_key: key } = await response.json();
     subscription = await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: keyBytes(key) });
   }
-  if (!force && sessionStorage.getItem(SENT_KEY) === sentMarker(subscription.endpoint)) return subscription;
-  const saved = await postJson("/api/push/subscriptions", subscription.toJSON(), csrf);
+  if (!force && sessionStorage.getItem(SENT_KEY) === sentMarker(subscription.endpoint)) {
+    return { subscription, optedOut: false };
+  }
+  const saved = await postJson("/api/push/subscriptions",
+    force ? { ...subscription.toJSON(), resubscribe: true } : subscription.toJSON(), csrf);
   if (!saved.ok) throw new Error("We couldn't save this device. Please try again.");
+  const body = await saved.json().catch(() => ({}));
+  if (body.opted_out) return { subscription, optedOut: true }; // turned off here: nothing stored
   sessionStorage.setItem(SENT_KEY, sentMarker(subscription.endpoint));
-  return subscription;
+  return { subscription, optedOut: false };
 }
 
-function show(card, state) {
+/** Tell the server this device is off (kept as opted out). Repeated once per app open while off,
+    so a switch flipped offline still reaches the server. */
+async function sendOff(registration, csrf) {
+  const subscription = await registration?.pushManager?.getSubscription().catch(() => null);
+  sessionStorage.removeItem(SENT_KEY);
+  if (!subscription) return;
+  await fetch("/api/push/subscriptions", { method: "DELETE", credentials: "same-origin",
+    headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrf() },
+    body: JSON.stringify({ endpoint: subscription.endpoint }) });
+}
+
+const ON_TEXT = "On";
+const OFF_TEXT = "Turn on reminders";
+
+/** Draw the card: the switch's state, and the help block this browser needs (if any). */
+function render(card, state, on) {
+  const toggle = card.querySelector("#reminders-switch");
+  const usable = state === "default" || state === "granted";
+  toggle.disabled = !usable;
+  toggle.setAttribute("aria-checked", String(usable && on));
+  toggle.querySelector("[data-switch-text]").textContent = usable && on ? ON_TEXT : OFF_TEXT;
   for (const block of card.querySelectorAll("[data-notify-state]")) {
-    block.hidden = block.dataset.notifyState !== state;
+    block.hidden = block.dataset.notifyState !== (usable ? (on ? "on" : "off") : state);
   }
-  card.hidden = state === "granted" && card.hasAttribute("data-hide-when-on");
 }
 
 function say(card, text) {
@@ -67,31 +105,53 @@ function say(card, text) {
 export function setupNotifications(registration, csrf) {
   const card = document.getElementById("notify-card");
   let state = notificationState();
+  if (state !== "ios" && !registration) state = "unsupported";
+  let on = state === "granted" && !remindersOff();
+  if (card) render(card, state, on);
   if (state === "granted" && registration) {
-    syncSubscription(registration, csrf).catch((error) => card && say(card, error.message));
+    const offSent = sessionStorage.getItem(OFF_SENT) === offKey();
+    const keep = remindersOff() ? (offSent ? Promise.resolve()
+      : sendOff(registration, csrf).then(() => sessionStorage.setItem(OFF_SENT, offKey())))
+      : syncSubscription(registration, csrf).then(({ optedOut }) => {
+        if (!optedOut) return;
+        rememberOff(true); // turned off on the server (this phone forgot, or settings' Remove)
+        on = false;
+        if (card) render(card, state, false);
+      });
+    keep.catch((error) => card && say(card, error.message || "You're offline. Reminders will catch up."));
   }
   if (!card) return;
-  if (state !== "ios" && !registration) state = "unsupported";
-  show(card, state);
-  card.querySelector('[data-action="enable-notifications"]')?.addEventListener("click", async (event) => {
-    const button = event.currentTarget;
-    const asked = Notification.requestPermission(); // first, inside the tap: Safari insists
-    button.disabled = true;
+  card.querySelector('[data-action="toggle-reminders"]').addEventListener("click", async (event) => {
+    const toggle = event.currentTarget;
+    if (on) {
+      on = false;
+      rememberOff(true); // at once: even if the server can't be reached now, this phone stays off
+      render(card, state, false);
+      say(card, "Reminders are off on this phone. Your prompt is still here each day.");
+      sendOff(registration, csrf).catch(() => {}); // sent again on the next open while off
+      return;
+    }
+    const asked = Notification.permission === "granted" ? Promise.resolve("granted")
+      : Notification.requestPermission(); // first, inside the tap: Safari insists
+    toggle.disabled = true;
     try {
       const permission = await asked;
       if (permission !== "granted") {
-        show(card, permission === "denied" ? "denied" : "default");
+        state = permission === "denied" ? "denied" : "default";
+        render(card, state, false);
         if (permission !== "denied") say(card, "No problem. You can turn reminders on whenever you like.");
         return;
       }
+      state = "granted";
       await syncSubscription(registration, csrf, true);
-      show(card, "granted");
-      card.hidden = false;
+      rememberOff(false);
+      on = true;
+      render(card, state, true);
       say(card, "Reminders are on. Your next prompt will arrive as a notification.");
     } catch (error) {
       say(card, error.message || "Something went wrong. Please try again.");
     } finally {
-      button.disabled = false;
+      toggle.disabled = !(state === "default" || state === "granted");
     }
   });
   card.querySelector('[data-action="test-push"]')?.addEventListener("click", async (event) => {
