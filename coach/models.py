@@ -12,6 +12,7 @@ import uuid
 from datetime import UTC, datetime
 
 from peewee import (
+    SQL,
     BooleanField,
     CharField,
     DateField,
@@ -214,7 +215,9 @@ class Delivery(BaseModel):
     last_status_code = IntegerField(null=True)
     last_error = CharField(max_length=300, null=True)
     created_at = DateTimeField(default=utcnow)
-    snoozes = SmallIntegerField(default=0)  # "Later" taps: each pushes it again an hour on (max 2)
+    # "Later" taps: each pushes it again an hour on (max 2). A database default too: planning
+    # inserts rows with its own column list (scheduling.INSERT_FIELDS).
+    snoozes = SmallIntegerField(default=0, constraints=[SQL("DEFAULT 0")])
 
     class Meta:
         indexes = (

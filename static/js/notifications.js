@@ -118,7 +118,10 @@ export function setupNotifications(registration, csrf) {
         on = false;
         if (card) render(card, state, false);
       });
-    keep.catch((error) => card && say(card, error.message || "You're offline. Reminders will catch up."));
+    keep.catch((error) => card && say(card, error.message || "You're offline. Reminders will catch up."))
+      .finally(() => card?.setAttribute("data-ready", "")); // the server has heard from this open
+  } else {
+    card?.setAttribute("data-ready", "");
   }
   if (!card) return;
   card.querySelector('[data-action="toggle-reminders"]').addEventListener("click", async (event) => {
