@@ -4,29 +4,13 @@
 // through the outbox when offline). Errors appear next to what they are about and take the focus.
 import { csrfToken, sendOutbox } from "./app.js";
 
-const form = document.getElementById("checkin-form");
-const done = document.getElementById("checkin-done");
-const saved = document.getElementById("checkin-saved");
-const waiting = document.getElementById("checkin-waiting");
-const support = document.getElementById("support-resources");
-const answerError = document.getElementById("answer-error");
-const more = document.getElementById("more-form");
-const moreError = document.getElementById("more-error");
-const moreStatus = document.getElementById("more-status");
-
-function uuid4() {
-  if (crypto.randomUUID) return crypto.randomUUID();
-  const b = crypto.getRandomValues(new Uint8Array(16));
-  b[6] = (b[6] & 0x0f) | 0x40;
-  b[8] = (b[8] & 0x3f) | 0x80;
-  const hex = [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
+const $ = (id) => document.getElementById(id);
+const [form, done, saved, waiting, support, answerError, more, moreError, moreStatus] = ["checkin-form",
+  "checkin-done", "checkin-saved", "checkin-waiting", "support-resources", "answer-error", "more-form",
+  "more-error", "more-status"].map($);
 
 function setupCounter() {
-  const note = more?.querySelector("#note");
-  const counter = more?.querySelector("#note-counter");
-  const live = more?.querySelector("#note-counter-live");
+  const [note, counter, live] = ["note", "note-counter", "note-counter-live"].map($);
   if (!note || !counter) return;
   const max = Number(counter.dataset.max || 500);
   let announced = false;
@@ -50,33 +34,15 @@ function showError(box, message) {
   if (message) box.focus();
 }
 
-function headers(owner) {
-  return { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken(),
-    // The account this page was made for: if another signed in since, the server answers 409.
-    ...(owner ? { "X-Attune-Account": owner } : {}) };
-}
-
-/** Send an outbox entry now: {sent, body} | {queued} | {message, fields} (a refusal to show). */
+/** Send an outbox entry now (the outbox's own rules): {sent} | {queued} | {message, fields}. */
 async function sendNow(entry) {
-  let response = null;
-  try {
-    response = await fetch(entry.url, { method: entry.method || "POST", credentials: "same-origin",
-      headers: headers(entry.owner), body: JSON.stringify(entry.body) });
-  } catch {
-    response = null; // offline
-  }
-  if (response && response.ok) return { sent: true, body: await response.json().catch(() => ({})) };
-  // 409 wrong_account: someone else signed in on this phone since the page loaded. Keep the
-  // check-in for its owner (the outbox sends it when they sign in again), never post it as theirs.
-  const problem = response ? await response.clone().json().catch(() => ({})) : {};
-  const keep = !response || problem.error === "wrong_account" || response.status >= 500
-    || response.status === 429 || response.status === 401
-    || (response.status === 404 && await self.AttuneOutbox.waitingFor(entry)); // its check-in isn't sent yet
-  if (!keep) return { message: problem.message || "That didn't save.", fields: problem.fields || {} };
+  const outcome = await self.AttuneOutbox.send(entry, csrfToken());
+  if (outcome === "sent") return { sent: true };
+  if (outcome === "drop") return { message: entry.problem?.message || "That didn't save.", fields: entry.problem?.fields || {} };
+  // Offline, busy, or another account signed in since: kept for its owner, sent later, never twice.
   await self.AttuneOutbox.put(entry);
   try {
-    const registration = await navigator.serviceWorker?.ready;
-    await registration?.sync?.register("checkins");
+    await (await navigator.serviceWorker?.ready)?.sync?.register("checkins");
   } catch {
     // No Background Sync here: app.js sends the outbox when the phone is back online.
   }
@@ -96,31 +62,18 @@ function showDone(queued, checkinId) {
 async function answer(event) {
   event.preventDefault();
   const button = event.submitter;
-  if (!button || button.name !== "answer" || !button.value) {
-    showError(answerError, "Choose the answer closest to your day.");
-    return;
-  }
+  if (button?.name !== "answer") return showError(answerError, "Choose the answer closest to your day.");
   showError(answerError, "");
-  const checkin = {
-    id: form.querySelector("[data-checkin-id]").value,
-    delivery_id: Number(form.dataset.deliveryId),
-    answer: Number(button.value),
-    client_created_at: new Date().toISOString(),
-  };
-  for (const other of form.querySelectorAll("button")) other.disabled = true;
-  button.setAttribute("aria-busy", "true");
-  try {
-    const outcome = await sendNow(self.AttuneOutbox.checkinEntry(checkin, csrfToken()));
-    if (outcome.sent || outcome.queued) {
-      showDone(Boolean(outcome.queued), checkin.id);
-      if (outcome.queued) watchUntilSent(checkin.id);
-    } else {
-      showError(answerError, `${outcome.message} ${Object.values(outcome.fields).join(" ")}`.trim());
-    }
-  } finally {
-    for (const other of form.querySelectorAll("button")) other.disabled = false;
-    button.removeAttribute("aria-busy");
-  }
+  const checkin = { id: form.querySelector("[data-checkin-id]").value, delivery_id: Number(form.dataset.deliveryId),
+    // A prompt no longer stored has no answers: its one button says only "tried".
+    ...(button.value ? { answer: Number(button.value) } : { tried: "yes" }), client_created_at: new Date().toISOString() };
+  const buttons = form.querySelectorAll("button");
+  for (const other of buttons) other.disabled = true;
+  const outcome = await sendNow(self.AttuneOutbox.checkinEntry(checkin, csrfToken()));
+  for (const other of buttons) other.disabled = false;
+  if (outcome.message) return showError(answerError, `${outcome.message} ${Object.values(outcome.fields).join(" ")}`);
+  showDone(Boolean(outcome.queued), checkin.id);
+  if (outcome.queued) watchUntilSent(checkin.id);
 }
 
 /** What the add-more form says, as a PATCH body: only what was filled in. */
@@ -135,23 +88,15 @@ function extras() {
   return body;
 }
 
-const FIELD_ERRORS = { note: "note-error", felt: "more-error", shared_with_worker: "more-error", wants_support: "more-error" };
-
+/** The note's problem shows under the note (which it describes, so a screen reader hears it when
+    the focus lands there); any other in the box at the top of the form. */
 function showFieldErrors(fields, message) {
-  const note = more.querySelector("#note");
-  const noteError = document.getElementById("note-error");
-  note.removeAttribute("aria-invalid");
-  noteError.hidden = true;
-  if (fields.note) {
-    noteError.textContent = fields.note;
-    note.setAttribute("aria-invalid", "true");
-    showError(noteError, fields.note);
-    showError(moreError, "");
-    note.focus(); // described by the error (aria-describedby), so a screen reader hears it too
-    return;
-  }
-  const other = Object.entries(fields).filter(([name]) => FIELD_ERRORS[name]).map(([, text]) => text);
-  showError(moreError, [message, ...other].join(" "));
+  const note = $("note");
+  const noteError = $("note-error");
+  note.toggleAttribute("aria-invalid", Boolean(fields.note));
+  showError(noteError, fields.note || "");
+  if (fields.note) note.focus();
+  else showError(moreError, [message, ...Object.values(fields)].join(" "));
 }
 
 async function addMore(event) {
@@ -167,22 +112,10 @@ async function addMore(event) {
   const entry = { ...self.AttuneOutbox.checkinEntry({ ...body, id }, csrfToken()), key: `more:${id}:${Date.now()}`,
     kind: "extras", method: "PATCH", url: `/api/checkins/${id}`, checkin: id };
   delete entry.body.id;
-  const button = more.querySelector("[data-more-submit]");
-  button.disabled = true;
-  try {
-    const outcome = await sendNow(entry);
-    if (outcome.sent) {
-      moreStatus.textContent = "Added to your check-in.";
-      if (outcome.body?.checkin?.wants_support && support) support.hidden = false;
-    } else if (outcome.queued) {
-      moreStatus.textContent = "Kept on this phone: it's added when you're online.";
-      if (body.wants_support && support) support.hidden = false;
-    } else {
-      showFieldErrors(outcome.fields, outcome.message);
-    }
-  } finally {
-    button.disabled = false;
-  }
+  const outcome = await sendNow(entry);
+  if (outcome.message) return showFieldErrors(outcome.fields, outcome.message);
+  moreStatus.textContent = outcome.sent ? "Added to your check-in." : "Kept on this phone: it's added when you're online.";
+  if (body.wants_support && support) support.hidden = false;
 }
 
 function watchUntilSent(id) {
@@ -199,11 +132,13 @@ function watchUntilSent(id) {
 }
 
 if (form) {
-  form.querySelector("[data-checkin-id]").value = uuid4(); // a fresh id even on a cached page
+  // A fresh id even on a cached page (randomUUID: every browser that can take Web Push has it).
+  form.querySelector("[data-checkin-id]").value = crypto.randomUUID();
   form.addEventListener("submit", answer);
 }
 if (more) {
   setupCounter();
   more.addEventListener("submit", addMore);
 }
-if (done && !done.hidden) saved.focus(); // the no-JavaScript save landed here
+// the no-JavaScript save landed here
+if (done && !done.hidden) saved.focus();

@@ -30,17 +30,13 @@ function keyBytes(base64url) {
   return Uint8Array.from(text, (ch) => ch.charCodeAt(0));
 }
 
-async function postJson(url, body, csrf) {
-  return fetch(url, {
-    method: "POST",
-    credentials: "same-origin",
-    headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrf() },
-    body: JSON.stringify(body),
-  });
-}
+const postJson = (url, body, csrf, method = "POST") => fetch(url, { method, credentials: "same-origin",
+  headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrf() },
+  body: JSON.stringify(body) });
 
 const OFF_PREFIX = "attune-reminders-off:";
-const OFF_SENT = "attune-reminders-off-sent"; // this session already told the server
+// this session already told the server
+const OFF_SENT = "attune-reminders-off-sent";
 const offKey = () => `${OFF_PREFIX}${self.AttuneOutbox?.pageAccount() || ""}`;
 export const remindersOff = () => localStorage.getItem(offKey()) === "1";
 function rememberOff(off) {
@@ -66,7 +62,8 @@ export async function syncSubscription(registration, csrf, force = false) {
     force ? { ...subscription.toJSON(), resubscribe: true } : subscription.toJSON(), csrf);
   if (!saved.ok) throw new Error("We couldn't save this device. Please try again.");
   const body = await saved.json().catch(() => ({}));
-  if (body.opted_out) return { subscription, optedOut: true }; // turned off here: nothing stored
+  // turned off here: nothing stored
+  if (body.opted_out) return { subscription, optedOut: true };
   sessionStorage.setItem(SENT_KEY, sentMarker(subscription.endpoint));
   return { subscription, optedOut: false };
 }
@@ -76,14 +73,8 @@ export async function syncSubscription(registration, csrf, force = false) {
 async function sendOff(registration, csrf) {
   const subscription = await registration?.pushManager?.getSubscription().catch(() => null);
   sessionStorage.removeItem(SENT_KEY);
-  if (!subscription) return;
-  await fetch("/api/push/subscriptions", { method: "DELETE", credentials: "same-origin",
-    headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrf() },
-    body: JSON.stringify({ endpoint: subscription.endpoint }) });
+  if (subscription) await postJson("/api/push/subscriptions", { endpoint: subscription.endpoint }, csrf, "DELETE");
 }
-
-const ON_TEXT = "On";
-const OFF_TEXT = "Turn on reminders";
 
 /** Draw the card: the switch's state, and the help block this browser needs (if any). */
 function render(card, state, on) {
@@ -91,15 +82,15 @@ function render(card, state, on) {
   const usable = state === "default" || state === "granted";
   toggle.disabled = !usable;
   toggle.setAttribute("aria-checked", String(usable && on));
-  toggle.querySelector("[data-switch-text]").textContent = usable && on ? ON_TEXT : OFF_TEXT;
+  toggle.querySelector("[data-switch-text]").textContent = usable && on ? "On" : "Turn on reminders";
   for (const block of card.querySelectorAll("[data-notify-state]")) {
-    block.hidden = block.dataset.notifyState !== (usable ? (on ? "on" : "off") : state);
+    const name = block.dataset.notifyState;
+    block.hidden = name !== (usable ? (on ? "on" : "off") : state) && !(name === "help" && !usable);
   }
 }
 
 function say(card, text) {
-  const status = card.querySelector("[data-notify-status]");
-  if (status) status.textContent = text;
+  card.querySelector("[data-notify-status]").textContent = text;
 }
 
 export function setupNotifications(registration, csrf) {
@@ -114,12 +105,14 @@ export function setupNotifications(registration, csrf) {
       : sendOff(registration, csrf).then(() => sessionStorage.setItem(OFF_SENT, offKey())))
       : syncSubscription(registration, csrf).then(({ optedOut }) => {
         if (!optedOut) return;
-        rememberOff(true); // turned off on the server (this phone forgot, or settings' Remove)
+        // turned off on the server (this phone forgot, or settings' Remove)
+        rememberOff(true);
         on = false;
         if (card) render(card, state, false);
       });
     keep.catch((error) => card && say(card, error.message || "You're offline. Reminders will catch up."))
-      .finally(() => card?.setAttribute("data-ready", "")); // the server has heard from this open
+      // the server has heard from this open
+      .finally(() => card?.setAttribute("data-ready", ""));
   } else {
     card?.setAttribute("data-ready", "");
   }
@@ -128,14 +121,17 @@ export function setupNotifications(registration, csrf) {
     const toggle = event.currentTarget;
     if (on) {
       on = false;
-      rememberOff(true); // at once: even if the server can't be reached now, this phone stays off
+      // at once: even if the server can't be reached now, this phone stays off
+      rememberOff(true);
       render(card, state, false);
       say(card, "Reminders are off on this phone. Your prompt is still here each day.");
-      sendOff(registration, csrf).catch(() => {}); // sent again on the next open while off
+      // sent again on the next open while off
+      sendOff(registration, csrf).catch(() => {});
       return;
     }
     const asked = Notification.permission === "granted" ? Promise.resolve("granted")
-      : Notification.requestPermission(); // first, inside the tap: Safari insists
+      // first, inside the tap: Safari insists
+      : Notification.requestPermission();
     toggle.disabled = true;
     try {
       const permission = await asked;

@@ -118,6 +118,8 @@
     if (problem.error === "csrf_failed" || problem.error === "wrong_account") return "retry";
     if (needsAccount(entry) && (response.status === 403 ||
         (entry.owner == null && (response.status === 404 || response.status === 409)))) return "retry";
+    // Why it was refused, for a page that sent it now and shows the sentence (checkin.js).
+    entry.problem = problem;
     return "drop";
   }
 
