@@ -330,6 +330,22 @@ def _v9_down(_migrator: SchemaMigrator) -> list:
     return []
 
 
+def _v10_up(migrator: SchemaMigrator) -> list:
+    """v10, the parent app's second release: "Later" counts its snoozes on the delivery, and a
+    device turned off stays off (``push_opt_out``)."""
+    from .models import Delivery, PushOptOut
+
+    db.create_tables([PushOptOut], safe=True)
+    return [migrator.add_column("delivery", "snoozes", Delivery.snoozes)]
+
+
+def _v10_down(migrator: SchemaMigrator) -> list:
+    from .models import PushOptOut
+
+    db.drop_tables([PushOptOut], safe=True)
+    return [migrator.drop_column("delivery", "snoozes")]
+
+
 #: Ordered migrations. Version 1 is the first released schema. Append, never edit; every step
 #: has a downgrade so tests can rebuild the schema it started from.
 MIGRATIONS: list[Migration] = [
@@ -341,6 +357,7 @@ MIGRATIONS: list[Migration] = [
     Migration(7, _v7_up, _v7_down),
     Migration(8, _v8_up, _v8_down),
     Migration(9, _v9_up, _v9_down),
+    Migration(10, _v10_up, _v10_down),
 ]
 LATEST_VERSION = MIGRATIONS[-1].version if MIGRATIONS else 1
 

@@ -12,6 +12,7 @@ import uuid
 from datetime import UTC, datetime
 
 from peewee import (
+    SQL,
     BooleanField,
     CharField,
     DateField,
@@ -172,6 +173,19 @@ class PushSubscription(BaseModel):
     first_error_at = DateTimeField(null=True)
 
 
+class PushOptOut(BaseModel):
+    """A device whose parent turned "Reminders on this phone" off: its endpoint (as a SHA-256, so
+    nothing that can be pushed to is kept) is never stored again by an app open, only by a tap on
+    "Turn on" (``"resubscribe": true``)."""
+
+    user = ForeignKeyField(User, backref="push_opt_outs", on_delete="CASCADE")
+    endpoint_hash = CharField(max_length=64)
+    created_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("user", "endpoint_hash"), True),)
+
+
 class Prompt(BaseModel):
     theme = CharField(max_length=10, choices=[(t, t) for t in THEMES], index=True)
     skill = CharField(max_length=40)
@@ -225,6 +239,9 @@ class Delivery(BaseModel):
     last_status_code = IntegerField(null=True)
     last_error = CharField(max_length=300, null=True)
     created_at = DateTimeField(default=utcnow)
+    # "Later" taps: each pushes it again an hour on (max 2). A database default too: planning
+    # inserts rows with its own column list (scheduling.INSERT_FIELDS).
+    snoozes = SmallIntegerField(default=0, constraints=[SQL("DEFAULT 0")])
 
     class Meta:
         indexes = (
@@ -429,6 +446,7 @@ ALL_MODELS = [
     User,
     Family,
     PushSubscription,
+    PushOptOut,
     Prompt,
     PromptRevision,
     Delivery,

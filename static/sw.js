@@ -5,14 +5,17 @@
 const VERSION = "__VERSION__";
 const SHELL = ["__SHELL__"];
 const SHELL_CACHE = `attune-shell-${VERSION}`;
-const PAGES_CACHE = "attune-pages-v1"; // pages and API reads, kept across versions for offline use
-const NETWORK_WAIT_MS = 6000; // slow network with a cached copy: show the copy
+// pages and API reads, kept across versions for offline use
+const PAGES_CACHE = "attune-pages-v1";
+// slow network with a cached copy: show the copy
+const NETWORK_WAIT_MS = 6000;
 const FALLBACK_TITLE = "Attune";
 const FALLBACK_BODY = "A small moment for today is waiting for you.";
 const ICON = "/static/icons/icon-192.png";
 const BADGE = "/static/icons/badge-72.png";
 
-importScripts("/static/js/outbox.js"); // self.AttuneOutbox, shared with the pages
+// self.AttuneOutbox, shared with the pages
+importScripts("/static/js/outbox.js");
 
 // --- install / activate: a versioned app shell, old versions deleted ---------------------------
 
@@ -43,7 +46,8 @@ self.addEventListener("fetch", (event) => {
   if (url.origin !== self.location.origin) return;
   if (request.method !== "GET") {
     if (request.mode === "navigate" && (url.pathname === "/logout" || url.pathname === "/settings/delete")) {
-      event.waitUntil(caches.delete(PAGES_CACHE)); // signing out or deleting: forget cached pages
+      // signing out or deleting: forget cached pages
+      event.waitUntil(caches.delete(PAGES_CACHE));
     }
     return;
   }
@@ -71,7 +75,8 @@ async function networkFirst(request, url) {
     if (response.ok && !response.redirected && url.pathname !== "/api/me/export") {
       await cache.put(request, response.clone());
     } else if (response.redirected && new URL(response.url).pathname === "/login") {
-      await caches.delete(PAGES_CACHE); // signed out elsewhere: personal pages must not linger
+      // signed out elsewhere: personal pages must not linger
+      await caches.delete(PAGES_CACHE);
     }
     return response;
   } catch (error) {
@@ -120,7 +125,7 @@ function notificationFromPayload(raw) {
   const canAck = Boolean(deliveryId && ackToken);
   const actions = canAck ? [
     { action: "tried", title: actionTitle(flat.actions, "tried", "I tried it") },
-    { action: "open", title: actionTitle(flat.actions, "open", "Open") },
+    { action: "later", title: actionTitle(flat.actions, "later", "Later") },
   ] : [];
   return {
     title: text(flat.title) || text(inner.title) || FALLBACK_TITLE,
@@ -178,8 +183,18 @@ async function handleNotificationClick(notification, action) {
     await acknowledge(data);
     return;
   }
+  if (action === "later" && data.delivery_id && data.ack_token) {
+    await snooze(data);
+    return;
+  }
   const opened = data.delivery_id && data.ack_token ? markOpened(data) : Promise.resolve();
   await Promise.all([openOrFocus(data.url || "/"), opened]);
+}
+
+/** A short notification saying what an action did (one at a time: each replaces the last). */
+function confirm(body, data) {
+  return self.registration.showNotification(FALLBACK_TITLE, { body, tag: "attune-confirm", icon: ICON,
+    badge: BADGE, silent: true, data: { url: data.url || "/" } }).catch(() => {});
 }
 
 async function acknowledge(data) {
@@ -189,7 +204,22 @@ async function acknowledge(data) {
     await self.AttuneOutbox.put(entry);
     await requestSync();
   }
+  await confirm(`${result === "retry" ? "Noted: it saves when you're online." : "Saved to your journal."} Well done for trying it.`, data);
   await tellClients({ type: "outbox-changed" });
+}
+
+/** "Later": the server pushes the same prompt again in an hour (at most twice, while the day
+    lasts); when it can't, its sentence says why. */
+async function snooze(data) {
+  let body = {};
+  try {
+    const response = await fetch(`/api/deliveries/${data.delivery_id}/snooze`, { method: "POST",
+      headers: { "Content-Type": "application/json" }, body: JSON.stringify({ ack_token: data.ack_token }) });
+    body = await response.json();
+  } catch {
+    // offline (or an answer that isn't ours): the sentence below
+  }
+  await confirm(body.message || "We can't remind you later right now. It's in the app whenever you're ready.", data);
 }
 
 async function markOpened(data) {
@@ -215,7 +245,8 @@ async function openOrFocus(path) {
   try {
     return await focused.navigate(target);
   } catch {
-    focused.postMessage({ type: "navigate", url: path }); // an uncontrolled window navigates itself
+    // an uncontrolled window navigates itself
+    focused.postMessage({ type: "navigate", url: path });
     return focused;
   }
 }
@@ -224,7 +255,8 @@ async function focusQuietly(client) {
   try {
     return (await client.focus()) || client;
   } catch {
-    return client; // focusing needs a user's click; the window is still ours to navigate
+    // focusing needs a user's click; the window is still ours to navigate
+    return client;
   }
 }
 
@@ -239,7 +271,8 @@ self.addEventListener("sync", (event) => {
 async function flushOutbox(throwIfLeft) {
   const left = await self.AttuneOutbox.flush();
   await tellClients({ type: "outbox-changed" });
-  if (left && throwIfLeft) throw new Error(`${left} check-ins still waiting`); // the browser retries later
+  // the browser retries later
+  if (left && throwIfLeft) throw new Error(`${left} check-ins still waiting`);
 }
 
 async function requestSync() {

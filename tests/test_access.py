@@ -79,10 +79,12 @@ ROUTES = [
     ("GET", "/api/today", expect(401, 200, 403, 403, 403)),
     ("POST", "/api/checkins", expect(401, 415, 403, 403, 403)),
     ("GET", "/api/checkins", expect(401, 200, 403, 403, 403)),
+    ("PATCH", "/api/checkins/<checkin_id>", expect(401, 415, 403, 403, 403)),  # a form, not JSON
     ("POST", "/api/support-requests", expect(401, 415, 403, 403, 403)),  # a form, not JSON
     ("GET", "/api/support-requests", expect(401, 200, 403, 403, 403)),
     ("POST", "/api/deliveries/<int:delivery_id>/opened", expect(401, 200, 403, 403, 403)),
     ("POST", "/api/deliveries/<int:delivery_id>/ack", expect(415, 415, 415, 415, 415)),  # token only
+    ("POST", "/api/deliveries/<int:delivery_id>/snooze", expect(415, 415, 415, 415, 415)),  # token only
     # --- worker dashboard ---
     ("GET", "/worker/export.csv", expect(302, 403, 200, 200, 200)),  # other_worker: header row only
     ("GET", "/worker/families/<int:family_id>", expect(302, 403, 200, 404, 200)),

@@ -29,6 +29,7 @@ ROLE_BY_RULE = {
     "/": "parent", "/login": "anonymous", "/logout": "spare_parent", "/healthz": "anonymous", "/metrics": "anonymous",
     "/offline": "anonymous", "/sw.js": "anonymous", "/manifest.webmanifest": "anonymous",
     "/api/deliveries/<int:delivery_id>/ack": "anonymous",
+    "/api/deliveries/<int:delivery_id>/snooze": "anonymous",
     "/join": "anonymous", "/reset": "anonymous", "/account/password": "worker", "/forgot": "anonymous",
 }
 ROLE_BY_PREFIX = {"/api/": "parent", "/checkin/": "parent", "/settings": "parent", "/journal": "parent",
@@ -109,6 +110,9 @@ def json_bases(world: dict) -> dict[str, dict]:
         "POST /api/deliveries/<int:delivery_id>/ack": {"ack_token": make_ack_token(world["delivery_id"]),
                                                        "id": str(uuid.uuid4())},
         "POST /api/deliveries/<int:delivery_id>/opened": {"ack_token": make_ack_token(world["delivery_id"])},
+        "POST /api/deliveries/<int:delivery_id>/snooze": {"ack_token": make_ack_token(world["delivery_id"])},
+        "PATCH /api/checkins/<checkin_id>": {"felt": 3, "note": "more", "shared_with_worker": True,
+                                             "wants_support": False},
         "POST /admin/prompts/check": {"title": "A title", "age": "0-3", "theme": "cues", "answer-0-label": "Yes"},
     }
 

@@ -11,6 +11,7 @@ import pytest
 
 from coach.models import CheckIn, Delivery, Family, PushSubscription, SupportRequest, SupportResource, User
 from coach.services.families.checkins import local_today
+from coach.services.families.upcoming import next_prompt, paused_until
 
 from . import factories
 from .parent_helpers import ParentClient, checkin_body, make_delivery, make_prompt
@@ -35,8 +36,10 @@ def test_home_shows_todays_prompt_even_without_a_push(parent):
 
 def test_home_without_a_prompt_says_when_the_next_comes(parent):
     page = html(parent.get("/"))
-    assert "Your next prompt is on its way" in page and "18:00" in page
+    upcoming = next_prompt(parent.family)  # later today, tomorrow or a weekday, by the real clock
+    assert f"Your next prompt comes {upcoming.words}" in page and "18:00" in page
     assert "Ready when you are" in page  # no streak yet: no shaming zero
+    assert "whenever you&#39;re ready" not in page  # no prompt today: nothing "is here"
 
 
 def test_home_shows_the_check_in_state_and_a_gentle_streak(parent):
@@ -53,7 +56,9 @@ def test_checkin_page_offers_the_prompts_answers_and_faces(parent):
     response = parent.get(f"/checkin/{delivery.id}")
     page = html(response)
     assert response.status_code == 200
-    assert "Yes, I waited for Sam" in page and 'data-tried="not_yet"' in page
+    # One button per answer (tried is taken from the answer on the server).
+    assert re.search(r'<button[^>]*name="answer" value="2">Not today</button>', page)
+    assert "Yes, I waited for Sam" in page
     assert page.count('class="face"') == 5 and "Very close" in page and "Far apart" in page
     assert 'maxlength="500"' in page and "0 / 500" in page
     assert "Share this note with my family worker" in page and "get in touch" in page
@@ -213,3 +218,20 @@ def test_service_worker_is_served_at_the_root_with_a_version(client):
 def test_offline_page_is_public(client):
     response = client.get("/offline")
     assert response.status_code == 200 and "You're offline" in html(response)
+
+
+def test_paused_home_says_paused_and_until_when(parent):
+    today = local_today(parent.family)
+    Family.update(paused_until=today + timedelta(days=9)).where(Family.id == parent.family.id).execute()
+    page = html(parent.get("/"))
+    until = paused_until(Family.get_by_id(parent.family.id))
+    assert f"Prompts are paused until {until:%A} {until.day} {until:%B}" in page
+    assert "Your next prompt comes on " in page
+
+
+def test_home_counts_days_with_a_check_in_in_the_last_30_days(parent):
+    for days_ago in (0, 3, 3, 40):
+        when = (datetime.now(UTC) - timedelta(days=days_ago)).isoformat()
+        parent.api("POST", "/api/checkins", json=checkin_body(client_created_at=when))
+    page = html(parent.get("/"))
+    assert re.search(r'stat-value">2</span><span class="stat-label">days with a check-in in the last 30 days', page)

@@ -92,7 +92,7 @@ def test_delivery_payload_on_the_wire(push_app, ps):
     assert data["tag"] == tag and len(tag) <= 32
     assert data["delivery_id"] == delivery.id
     assert verify_ack_token(delivery.id, data["ack_token"])
-    assert data["actions"] == [{"action": "tried", "title": "I tried it"}, {"action": "open", "title": "Open"}]
+    assert data["actions"] == [{"action": "tried", "title": "I tried it"}, {"action": "later", "title": "Later"}]
     assert data["web_push"] == 8030
     assert data["notification"] == {"title": data["title"], "body": data["body"], "tag": tag,
                                     "navigate": f"http://localhost/checkin/{delivery.id}"}

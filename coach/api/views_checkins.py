@@ -14,6 +14,7 @@ from ..inputs import parse_int, request_json
 from ..models import Delivery
 from ..security import access_denial, csrf, role_required
 from ..services.delivery.ack import verify_ack_token
+from ..services.delivery.snooze import snooze_delivery
 from ..services.families import checkins
 from .common import json_body, my_family
 
@@ -50,6 +51,22 @@ def create_checkin():
     if checkin.wants_support:
         body["support_resources"] = checkins.support_resources(checkin.family.country)
     return jsonify(body), 201 if created else 200
+
+
+@bp.patch("/checkins/<checkin_id>")
+@role_required("parent")
+def update_checkin(checkin_id: str):
+    """The "add more" step after a one-tap check-in: any of ``felt``, ``note``,
+    ``shared_with_worker``, ``wants_support`` on your own check-in, within 48 h → 200.
+
+    404 for an id that isn't yours, 409 after 48 h, 422 for bad or unknown fields (nothing written).
+    """
+    changes = checkins.parse_patch(json_body())
+    checkin = checkins.update_checkin(my_family(), checkin_id, changes)
+    body = {"checkin": checkins.checkin_view(checkin)}
+    if checkin.wants_support:
+        body["support_resources"] = checkins.support_resources(checkin.family.country)
+    return jsonify(body)
 
 
 @bp.get("/checkins")
@@ -107,3 +124,15 @@ def delivery_ack(delivery_id: int):
     body = json_body()
     checkin, created = checkins.ack_delivery(delivery_id, _token_in(body) or "", body.get("id"))
     return jsonify(checkin=checkins.checkin_view(checkin)), 201 if created else 200
+
+
+@bp.post("/deliveries/<int:delivery_id>/snooze")
+@csrf.exempt  # the HMAC ack token proves the request; no session is needed
+def delivery_snooze(delivery_id: int):
+    """The notification's "Later": ``{"ack_token"}`` → pushed again an hour on, at most twice, while
+    the family's day lasts; 409 with a sentence to show when it can't (already answered, a third
+    snooze, the day ends first)."""
+    delivery = snooze_delivery(delivery_id, _token_in(json_body()) or "")
+    again = delivery.next_attempt_at.isoformat() + "Z"
+    return jsonify(snoozed=True, next_push_at=again, snoozes=delivery.snoozes,
+                   message="We'll remind you again in an hour.")

@@ -32,19 +32,31 @@ def save_subscription():
     """Upsert this device's subscription by endpoint (sent on every app open); 201 when new.
 
     422 with ``fields`` when the sender could never use it; past the device cap the least recently
-    seen device is replaced and named in ``replaced``.
+    seen device is replaced and named in ``replaced``. A device the parent turned off answers 200
+    ``{"device": null, "opted_out": true}`` and nothing is stored, unless the body says
+    ``"resubscribe": true`` (sent only when the parent taps "Turn on").
     """
-    data = subscriptions.parse_subscription(json_body())
+    body = json_body()
+    data = subscriptions.parse_subscription(body)
+    resubscribe = body.get("resubscribe", False)
+    if not isinstance(resubscribe, bool):
+        raise AppError(422, "That push subscription isn't one we can use.",
+                       fields={"resubscribe": "Use true or false."})
+    if resubscribe:
+        subscriptions.opt_in(current_user, data.endpoint)
+    elif subscriptions.opted_out(current_user, data.endpoint):
+        return jsonify(device=None, opted_out=True)
     row, created, replaced = subscriptions.upsert_subscription(current_user, data,
                                                                request.headers.get("User-Agent", ""))
     device = {"id": row.id, "label": subscriptions.device_label(row.user_agent)}
-    return jsonify(device=device, created=created, replaced=replaced), 201 if created else 200
+    return jsonify(device=device, created=created, replaced=replaced, opted_out=False), 201 if created else 200
 
 
 @bp.delete("/subscriptions")
 @role_required(*DEVICE_ROLES)
 def delete_subscription():
-    """Forget one device: ``{"endpoint": ...}``; 204, or 404 when it isn't on this account."""
+    """Reminders off on one device: ``{"endpoint": ...}`` → 204, and it stays off (see
+    ``subscriptions.remove_subscription``); 404 when another account holds that endpoint."""
     subscriptions.remove_subscription(current_user, json_body().get("endpoint"))
     return "", 204
 

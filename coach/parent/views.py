@@ -15,10 +15,10 @@ from ..errors import AppError
 from ..help.status import status_lines
 from ..help.views import LOW_MOOD_DISMISSED
 from ..inputs import checks_own_text, parse_int
-from ..models import TRIED_CHOICES, CheckIn, Delivery, utcnow
+from ..models import CheckIn, Delivery, utcnow
 from ..security import audit, home_for, role_required
 from ..services.delivery import subscriptions
-from ..services.families import checkins, preferences, privacy, wellbeing
+from ..services.families import checkins, preferences, privacy, upcoming, wellbeing
 from ..services.families.checkins import FEELINGS, family_for
 from ..services.families.countries import country_name
 from ..services.families.journal import build_journal
@@ -44,7 +44,8 @@ def _home():
     delivery = checkins.today_delivery(family)
     today = checkins.delivery_view(delivery, family) if delivery is not None else None
     return render_template("parent/home.html", family=family, today=today,
-                           streak=family_streak(family), month_total=build_journal(family).month_total,
+                           streak=family_streak(family), noticed=upcoming.days_noticed(family),
+                           upcoming=upcoming.next_prompt(family), paused=upcoming.paused_until(family),
                            total=CheckIn.select().where(CheckIn.family == family).count(),
                            days_label=preferences.days_label(family.days_of_week),
                            statuses=status_lines(family, current_user, recent_only=True),
@@ -53,24 +54,34 @@ def _home():
 
 
 def _form_checkin(form, delivery: Delivery, prompt: dict | None) -> dict:
-    """The no-JavaScript form as a check-in body (same rules as the API)."""
+    """The no-JavaScript first tap as a check-in body (same rules as the API); a prompt that is
+    no longer stored has no answers to choose, so its one button says only "tried"."""
     answers = prompt["answers"] if prompt else []
-    answer = parse_int(form.get("answer", ""), 0, len(answers) - 1)
-    if answer is None:
+    answer = parse_int(form.get("answer", ""), 0, len(answers) - 1) if answers else None
+    if answers and answer is None:
         raise AppError(422, "Choose the answer closest to your day.",
                        fields={"answer": "Choose the answer closest to your day."})
-    return {
-        "id": form.get("id", ""),
-        "delivery_id": delivery.id,
-        "answer": answer,
-        "tried": answers[answer]["tried"] if answers[answer]["tried"] in TRIED_CHOICES else "yes",
+    body = {"id": form.get("id", ""), "delivery_id": delivery.id,
+            "client_created_at": utcnow().isoformat()}
+    # tried comes from the answer itself (checkins.answer_tried); extras posted with the first tap
+    # (an older page, or a browser that kept the form) are saved with it, as the API allows.
+    return body | _form_extras(form) | ({"answer": answer} if answer is not None else {"tried": "yes"})
+
+
+def _form_extras(form) -> dict:
+    """The no-JavaScript "add more" form as a PATCH body (same rules as the API): what was filled
+    in, so a form with nothing chosen is the API's empty PATCH (422, "Nothing to add yet")."""
+    body: dict = {}
+    if form.get("felt"):
         # A felt value that isn't 1-5 goes on as sent, so the check names it rather than dropping it.
-        "felt": parse_int(form.get("felt", ""), 1, 5) or form.get("felt") or None,
-        "note": form.get("note") or None,
-        "shared_with_worker": form.get("shared_with_worker") == "on",
-        "wants_support": form.get("wants_support") == "on",
-        "client_created_at": utcnow().isoformat(),
-    }
+        body["felt"] = parse_int(form["felt"], 1, 5) or form["felt"]
+    if (form.get("note") or "").strip():
+        body["note"] = form["note"]
+    if body.get("note") or form.get("shared_with_worker") == "on":
+        body["shared_with_worker"] = form.get("shared_with_worker") == "on"
+    if form.get("wants_support") == "on":
+        body["wants_support"] = True
+    return body
 
 
 def _saved_checkin(delivery: Delivery, value: str) -> CheckIn | None:
@@ -94,8 +105,21 @@ def checkin(delivery_id: int):
     delivery = checkins.own_delivery(family, delivery_id)
     prompt = checkins.prompt_view(delivery, family)
     errors: dict[str, str] = {}
+    more_errors: dict[str, str] = {}
+    saved_id = request.args.get("saved", "")
     status = 200
-    if request.method == "POST":
+    if request.method == "POST" and "checkin_id" in request.form:  # the "add more" step
+        saved_id = request.form.get("checkin_id", "")
+        try:
+            changes = checkins.parse_patch(_form_extras(request.form))
+            checkins.update_checkin(family, saved_id, changes)
+            flash("Added to your check-in.", "success")
+            return redirect(url_for(".checkin", delivery_id=delivery.id, saved=saved_id, more="1"))
+        except AppError as error:
+            more_errors, status = error.fields or {}, error.status
+            more_errors["form"] = ("Nothing to add yet: choose a feeling, write a note or tick a box, "
+                                   "or tap Done." if "body" in more_errors else error.message)
+    elif request.method == "POST":
         try:
             data = checkins.parse_checkin(_form_checkin(request.form, delivery, prompt))
             saved, _created = checkins.record_checkin(family, data)
@@ -104,10 +128,12 @@ def checkin(delivery_id: int):
             errors, status = error.fields or {"form": error.message}, error.status
     elif request.headers.get("Purpose") != "prefetch":  # home caches this page for offline use
         checkins.mark_opened(delivery)
-    saved = _saved_checkin(delivery, request.args.get("saved", ""))
+    saved = _saved_checkin(delivery, saved_id)
     earlier = CheckIn.select().where(CheckIn.delivery == delivery).exists()
     return render_template("parent/checkin.html", family=family, delivery=delivery, prompt=prompt,
-                           feelings=FEELINGS, errors=errors, form_data=request.form, saved=saved,
+                           feelings=FEELINGS, errors=errors, more_errors=more_errors,
+                           form_data=request.form, saved=saved,
+                           upcoming=upcoming.next_prompt(family, after_today=True),
                            earlier=earlier, new_id=str(uuid.uuid4()),
                            praise=repair_praise(delivery.prompt, "yes", family.child_name),
                            resources=checkins.support_resources(family.country),

@@ -20,7 +20,8 @@ async function showOutbox() {
   const status = document.getElementById("outbox-status");
   if (!status || !self.AttuneOutbox) return;
   const outbox = self.AttuneOutbox;
-  const waiting = (await outbox.entriesFor(outbox.pageAccount()).catch(() => [])).length; // not others'
+  // Not others', and a check-in's added extras don't count as one more.
+  const waiting = (await outbox.entriesFor(outbox.pageAccount()).catch(() => [])).filter((e) => e.kind !== "extras").length;
   status.hidden = waiting === 0;
   status.textContent = waiting === 1
     ? "1 check-in is waiting to send. It will send when you're online."

@@ -1,26 +1,16 @@
-// The check-in page: a live note counter, and saving with the page's own UUID — straight to the
-// server when online, into the outbox (sent later, never twice) when not.
+// The check-in page in two taps. Tap 1 (an answer button) saves the check-in with the page's own
+// UUID — straight to the server when online, into the outbox (sent later, never twice) when not —
+// and the page turns into the optional "add more" step, saved with PATCH /api/checkins/<id> (also
+// through the outbox when offline). Errors appear next to what they are about and take the focus.
 import { csrfToken, sendOutbox } from "./app.js";
 
-const form = document.getElementById("checkin-form");
-const saved = document.getElementById("checkin-saved");
-const waiting = document.getElementById("checkin-waiting");
-const support = document.getElementById("support-resources");
-const errorBox = document.getElementById("checkin-error");
-
-function uuid4() {
-  if (crypto.randomUUID) return crypto.randomUUID();
-  const b = crypto.getRandomValues(new Uint8Array(16));
-  b[6] = (b[6] & 0x0f) | 0x40;
-  b[8] = (b[8] & 0x3f) | 0x80;
-  const hex = [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
+const $ = (id) => document.getElementById(id);
+const [form, done, saved, waiting, support, answerError, more, moreError, moreStatus] = ["checkin-form",
+  "checkin-done", "checkin-saved", "checkin-waiting", "support-resources", "answer-error", "more-form",
+  "more-error", "more-status"].map($);
 
 function setupCounter() {
-  const note = form.querySelector("#note");
-  const counter = form.querySelector("#note-counter");
-  const live = form.querySelector("#note-counter-live");
+  const [note, counter, live] = ["note", "note-counter", "note-counter-live"].map($);
   if (!note || !counter) return;
   const max = Number(counter.dataset.max || 500);
   let announced = false;
@@ -36,100 +26,98 @@ function setupCounter() {
   update();
 }
 
-function body() {
-  const data = new FormData(form);
-  const answer = form.querySelector('input[name="answer"]:checked');
-  const felt = data.get("felt");
-  const note = (data.get("note") || "").trim();
-  return {
-    id: form.querySelector("[data-checkin-id]").value,
-    delivery_id: Number(form.dataset.deliveryId),
-    answer: answer ? Number(answer.value) : null,
-    tried: answer ? answer.dataset.tried || "yes" : "skip",
-    felt: felt ? Number(felt) : null,
-    note: note || null,
-    shared_with_worker: data.get("shared_with_worker") === "on",
-    wants_support: data.get("wants_support") === "on",
-    client_created_at: new Date().toISOString(),
-  };
+/** Show ``message`` in ``box`` (next to what it is about) and move the focus there; "" hides it. */
+function showError(box, message) {
+  if (!box) return;
+  box.textContent = message;
+  box.hidden = !message;
+  if (message) box.focus();
 }
 
-function showError(message) {
-  errorBox.textContent = message;
-  errorBox.hidden = !message;
-  if (message) errorBox.focus?.();
-}
-
-function finish(panel, wantsSupport, tried) {
-  form.hidden = true;
-  const praise = document.getElementById("checkin-praise");  // a repair tried: a word of praise
-  if (praise) praise.hidden = tried !== "yes";
-  waiting.hidden = panel !== waiting;
-  saved.hidden = panel !== saved;
-  if (wantsSupport && support) support.hidden = false;
-  panel.focus();
-}
-
-async function submit(event) {
-  event.preventDefault();
-  showError("");
-  if (form.querySelector('input[name="answer"]') && !form.querySelector('input[name="answer"]:checked')) {
-    showError("Choose the answer closest to your day.");
-    return;
-  }
-  const checkin = body();
-  const button = form.querySelector("[data-submit]");
-  button.disabled = true;
-  button.textContent = "Saving…";
-  const entry = self.AttuneOutbox.checkinEntry(checkin, csrfToken());
-  try {
-    const outcome = await sendNow(entry);
-    if (outcome.sent) {
-      finish(saved, checkin.wants_support, checkin.tried);
-    } else if (outcome.queued) {
-      finish(waiting, checkin.wants_support);
-      watchUntilSent(checkin.id);
-    } else {
-      showError(outcome.message);
-    }
-  } finally {
-    button.disabled = false;
-    button.textContent = "Save check-in";
-  }
-}
-
+/** Send an outbox entry now (the outbox's own rules): {sent} | {queued} | {message, fields}. */
 async function sendNow(entry) {
-  let response = null;
-  try {
-    response = await fetch(entry.url, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken(),
-        // The account this page was made for: if another signed in since, the server answers 409.
-        ...(entry.owner ? { "X-Attune-Account": entry.owner } : {}) },
-      body: JSON.stringify(entry.body),
-    });
-  } catch {
-    response = null; // offline
-  }
-  if (response && response.ok) return { sent: true };
-  // 409 wrong_account: someone else signed in on this phone since the page loaded. Keep the
-  // check-in for its owner (the outbox sends it when they sign in again), never post it as theirs.
-  const wrongAccount = response && response.status === 409
-    && (await response.clone().json().catch(() => ({}))).error === "wrong_account";
-  if (response && !wrongAccount && response.status < 500 && response.status !== 429 && response.status !== 401) {
-    const problem = await response.json().catch(() => ({}));
-    const details = problem.fields ? Object.values(problem.fields).join(" ") : "";
-    return { message: `${problem.message || "That didn't save."} ${details}`.trim() };
-  }
+  const outcome = await self.AttuneOutbox.send(entry, csrfToken());
+  if (outcome === "sent") return { sent: true };
+  if (outcome === "drop") return { message: entry.problem?.message || "That didn't save.", fields: entry.problem?.fields || {} };
+  // Offline, busy, or another account signed in since: kept for its owner, sent later, never twice.
   await self.AttuneOutbox.put(entry);
   try {
-    const registration = await navigator.serviceWorker?.ready;
-    await registration?.sync?.register("checkins");
+    await (await navigator.serviceWorker?.ready)?.sync?.register("checkins");
   } catch {
     // No Background Sync here: app.js sends the outbox when the phone is back online.
   }
   return { queued: true };
+}
+
+/** Tap 1 done: the answers give way to "Saved" (or "Waiting to send") and the add-more step. */
+function showDone(queued, checkinId) {
+  form.hidden = true;
+  done.hidden = false;
+  saved.hidden = queued;
+  waiting.hidden = !queued;
+  more.querySelector("[data-more-id]").value = checkinId;
+  (queued ? waiting : saved).focus();
+}
+
+async function answer(event) {
+  event.preventDefault();
+  const button = event.submitter;
+  if (button?.name !== "answer") return showError(answerError, "Choose the answer closest to your day.");
+  showError(answerError, "");
+  const checkin = { id: form.querySelector("[data-checkin-id]").value, delivery_id: Number(form.dataset.deliveryId),
+    // A prompt no longer stored has no answers: its one button says only "tried".
+    ...(button.value ? { answer: Number(button.value) } : { tried: "yes" }), client_created_at: new Date().toISOString() };
+  const buttons = form.querySelectorAll("button");
+  for (const other of buttons) other.disabled = true;
+  const outcome = await sendNow(self.AttuneOutbox.checkinEntry(checkin, csrfToken()));
+  for (const other of buttons) other.disabled = false;
+  if (outcome.message) return showError(answerError, `${outcome.message} ${Object.values(outcome.fields).join(" ")}`);
+  const praise = document.getElementById("checkin-praise");  // a repair tried: a word of praise
+  if (praise) praise.hidden = button.dataset.tried !== "yes";
+  showDone(Boolean(outcome.queued), checkin.id);
+  if (outcome.queued) watchUntilSent(checkin.id);
+}
+
+/** What the add-more form says, as a PATCH body: only what was filled in. */
+function extras() {
+  const data = new FormData(more);
+  const body = {};
+  if (data.get("felt")) body.felt = Number(data.get("felt"));
+  const note = (data.get("note") || "").trim();
+  if (note) body.note = note;
+  if (note || data.get("shared_with_worker") === "on") body.shared_with_worker = data.get("shared_with_worker") === "on";
+  if (data.get("wants_support") === "on") body.wants_support = true;
+  return body;
+}
+
+/** The note's problem shows under the note (which it describes, so a screen reader hears it when
+    the focus lands there); any other in the box at the top of the form. */
+function showFieldErrors(fields, message) {
+  const note = $("note");
+  const noteError = $("note-error");
+  note.toggleAttribute("aria-invalid", Boolean(fields.note));
+  showError(noteError, fields.note || "");
+  if (fields.note) note.focus();
+  else showError(moreError, [message, ...Object.values(fields)].join(" "));
+}
+
+async function addMore(event) {
+  event.preventDefault();
+  showError(moreError, "");
+  moreStatus.textContent = "";
+  const body = extras();
+  if (!Object.keys(body).length) {
+    showError(moreError, "Nothing to add yet: choose a feeling, write a note or tick a box, or tap Done.");
+    return;
+  }
+  const id = more.querySelector("[data-more-id]").value;
+  const entry = { ...self.AttuneOutbox.checkinEntry({ ...body, id }, csrfToken()), key: `more:${id}:${Date.now()}`,
+    kind: "extras", method: "PATCH", url: `/api/checkins/${id}`, checkin: id };
+  delete entry.body.id;
+  const outcome = await sendNow(entry);
+  if (outcome.message) return showFieldErrors(outcome.fields, outcome.message);
+  moreStatus.textContent = outcome.sent ? "Added to your check-in." : "Kept on this phone: it's added when you're online.";
+  if (body.wants_support && support) support.hidden = false;
 }
 
 function watchUntilSent(id) {
@@ -137,7 +125,8 @@ function watchUntilSent(id) {
     const left = await self.AttuneOutbox.all().catch(() => []);
     if (!left.some((entry) => entry.key === id)) {
       document.removeEventListener("attune:outbox", check);
-      finish(saved, !support?.hidden);
+      waiting.hidden = true;
+      saved.hidden = false;
     }
   };
   document.addEventListener("attune:outbox", check);
@@ -145,7 +134,13 @@ function watchUntilSent(id) {
 }
 
 if (form) {
-  form.querySelector("[data-checkin-id]").value = uuid4(); // a fresh id even on a cached page
-  setupCounter();
-  form.addEventListener("submit", submit);
+  // A fresh id even on a cached page (randomUUID: every browser that can take Web Push has it).
+  form.querySelector("[data-checkin-id]").value = crypto.randomUUID();
+  form.addEventListener("submit", answer);
 }
+if (more) {
+  setupCounter();
+  more.addEventListener("submit", addMore);
+}
+// the no-JavaScript save landed here
+if (done && !done.hidden) saved.focus();

@@ -59,6 +59,11 @@
 
   const needsAccount = (entry) => entry.kind !== "ack";
 
+  /** Extras ("add more", a PATCH) whose check-in still waits here: they go after it, never before. */
+  async function waitingFor(entry) {
+    return entry.kind === "extras" && (await all()).some((other) => other.key === entry.checkin);
+  }
+
   /** May ``account`` send this entry? One saved before owners were recorded may be anyone's. */
   const belongsTo = (entry, account) => !needsAccount(entry) ||
     (Boolean(account) && (entry.owner == null || String(entry.owner) === account));
@@ -98,13 +103,14 @@
     if (entry.owner != null) headers[ACCOUNT_HEADER] = String(entry.owner);
     let response;
     try {
-      response = await fetch(entry.url, { method: "POST", headers, credentials: "same-origin",
+      response = await fetch(entry.url, { method: entry.method || "POST", headers, credentials: "same-origin",
         body: JSON.stringify(entry.body) });
     } catch {
       return "retry";
     }
     if (response.ok) return "sent";
     if (response.status === 401 || response.status === 429 || response.status >= 500) return "retry";
+    if (response.status === 404 && await waitingFor(entry)) return "retry"; // extras before their check-in
     const problem = await response.json().catch(() => ({}));
     // Keep what may mean only "not now" or "not this account": a stale CSRF token (a page sends a
     // fresh one), another account signed in since we asked, a staff session, or, for an entry with
@@ -112,6 +118,8 @@
     if (problem.error === "csrf_failed" || problem.error === "wrong_account") return "retry";
     if (needsAccount(entry) && (response.status === 403 ||
         (entry.owner == null && (response.status === 404 || response.status === 409)))) return "retry";
+    // Why it was refused, for a page that sent it now and shows the sentence (checkin.js).
+    entry.problem = problem;
     return "drop";
   }
 
@@ -138,5 +146,5 @@
   }
 
   root.AttuneOutbox = { put, remove, all, count, entriesFor, removeFor, send, flush, checkinEntry,
-    ackEntry, pageAccount, signedInAccount };
+    ackEntry, pageAccount, signedInAccount, waitingFor };
 })(self);

@@ -71,7 +71,7 @@ export async function signOut(form, workerReady) {
   if (deleting && !(await confirmsDeletion(form))) return true; // the server explains what to type
   if (!deleting && account) {
     await within(4000, sendOutbox()); // one last try, so the warning covers only what can't go now
-    const waiting = (await outbox.entriesFor(account, true).catch(() => [])).length;
+    const waiting = (await outbox.entriesFor(account, true).catch(() => [])).filter((e) => e.kind === "checkin").length;
     if (waiting && !(await confirmSignOut(waiting, form.querySelector('[type="submit"]')))) return false;
   }
   if (deleting && account) await outbox.removeFor(account).catch(() => {}); // erased with the account

@@ -99,9 +99,9 @@ def test_a_parents_request_reaches_the_workers_browser_and_the_follow_up_comes_b
     # 1. From the check-in: "I'd like my family worker to get in touch".
     sign_in(page, family)
     page.goto(f"/checkin/{delivery.id}")
-    page.get_by_label("Yes, I waited for Ada").check()
+    page.get_by_role("button", name="Yes, I waited for Ada").click()
     page.get_by_label("I'd like my family worker to get in touch").check()
-    page.get_by_role("button", name="Save check-in").click()
+    page.get_by_role("button", name="Save", exact=True).click()
     support = page.locator("#support-resources")
     support.get_by_role("link", name="999", exact=True).wait_for()
     assert support.get_by_text("Samaritans", exact=True).is_visible()

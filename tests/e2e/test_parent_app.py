@@ -56,10 +56,10 @@ def enrol(page, live) -> str:
 
 def test_enrol_allow_notifications_push_click_check_in_journal(page, context, live, push_service, device):
     email = enrol(page, live)
-    card = page.locator("#notify-card")
-    card.get_by_text("Get today's idea as a notification").wait_for()  # explained before asking
+    card = page.locator("#notify-card[data-ready]")
+    card.get_by_text("One small idea a day").wait_for()  # explained before asking
     allow_notifications(context, live)  # what the parent will answer when the browser asks
-    card.get_by_role("button", name="Turn on reminders").click()
+    card.get_by_role("switch", name="Reminders on this phone").click()
     page.get_by_text("Reminders are on.").wait_for()
     with live.context():
         stored = PushSubscription.get(PushSubscription.endpoint == device.endpoint)
@@ -70,20 +70,19 @@ def test_enrol_allow_notifications_push_click_check_in_journal(page, context, li
     assert payload["url"] == f"/checkin/{delivery.id}" and payload["web_push"] == 8030
     deliver_push(page, live, payload)
     shown = wait_until(lambda: shown_notifications(page))
-    assert shown[0]["title"] == payload["title"] and shown[0]["actions"] == ["tried", "open"]
+    assert shown[0]["title"] == payload["title"] and shown[0]["actions"] == ["tried", "later"]
     assert shown[0]["data"]["delivery_id"] == delivery.id
 
     click_notification(page, shown[0]["tag"])
     page.wait_for_url(f"**/checkin/{delivery.id}")
     wait_until(lambda: _opened(live, delivery.id))
-    assert page.get_by_role("heading", name="Check in").is_visible()
-
-    page.locator("label.choice").first.click()
+    page.locator(".answer-btn").first.click()
+    page.locator("#checkin-saved").wait_for()
     page.get_by_text("Close", exact=True).click()
     page.get_by_label("A note for yourself").fill("She looked back and smiled.")
     assert page.locator("#note-counter").inner_text() == "27 / 500"
-    page.get_by_role("button", name="Save check-in").click()
-    page.locator("#checkin-saved").wait_for()
+    page.get_by_role("button", name="Save", exact=True).click()
+    page.get_by_text("Added to your check-in.").wait_for()
     assert count_checkins(live, delivery=delivery.id, felt=4) == 1
 
     page.get_by_role("link", name="Journal", exact=True).click()
@@ -110,6 +109,8 @@ def test_i_tried_it_from_the_notification(page, context, live, push_service, dev
     click_notification(page, shown["tag"], "tried")
     click_notification(page, shown["tag"], "tried")  # a second tap finds it closed: no second check-in
     wait_until(lambda: count_checkins(live, delivery=delivery.id, tried="yes"))
+    confirmed = wait_until(lambda: [n for n in shown_notifications(page) if n["tag"] == "attune-confirm"])
+    assert confirmed[0]["body"] == "Saved to your journal. Well done for trying it."  # a short confirmation
     assert count_checkins(live, family=family.id) == 1
     assert page.url.endswith("/")  # the check-in happened without opening the app
     page.reload()
@@ -126,11 +127,11 @@ def test_offline_checkin_is_stored_once_after_reconnecting(page, context, live):
     page.goto(f"/checkin/{delivery.id}")
 
     context.set_offline(True)
-    page.locator("label.choice").nth(1).click()
+    page.locator(".answer-btn").nth(1).click()
+    page.locator("#checkin-waiting").wait_for()
     page.get_by_text("Very close").click()
     page.get_by_label("A note for yourself").fill("Offline on the bus.")
-    page.get_by_role("button", name="Save check-in").click()
-    page.locator("#checkin-waiting").wait_for()
+    page.get_by_role("button", name="Save", exact=True).click()
     assert "Waiting to send" in page.locator("#checkin-waiting").inner_text()
     assert count_checkins(live, family=family.id) == 0
 
@@ -153,8 +154,7 @@ def test_background_sync_sends_the_outbox_with_no_page_open(page, context, live)
     wait_for_worker(page)
     page.goto(f"/checkin/{delivery.id}")
     context.set_offline(True)
-    page.locator("label.choice").first.click()
-    page.get_by_role("button", name="Save check-in").click()
+    page.locator(".answer-btn").first.click()
     page.locator("#checkin-waiting").wait_for()
     page.close()  # nobody left to send it but the service worker's "sync" event
     context.set_offline(False)

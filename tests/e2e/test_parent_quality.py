@@ -93,10 +93,11 @@ def test_nothing_scrolls_sideways_at_360_px_or_shifts(page, live):
 def test_blocked_notifications_explain_how_to_allow_them(page, context, live):
     context.grant_permissions(["background-sync"], origin=live.url)  # so notifications are denied
     sign_in(page, make_parent(live))
+    page.get_by_role("link", name="How to turn reminders on in this browser").click()  # home links to the steps
     card = page.locator("#notify-card")
     card.get_by_text("Notifications are blocked").wait_for()
     assert card.get_by_text("Site settings").is_visible()
-    assert card.get_by_role("button", name="Turn on reminders").is_hidden()
+    assert card.get_by_role("switch", name="Reminders on this phone").is_disabled()
 
 
 def test_iphone_safari_gets_the_add_to_home_screen_guide(browser, live):
@@ -104,9 +105,11 @@ def test_iphone_safari_gets_the_add_to_home_screen_guide(browser, live):
     try:
         page = context.new_page()
         sign_in(page, make_parent(live))
+        page.get_by_role("link", name="How to turn reminders on in this browser").wait_for()
+        page.goto("/settings")
         card = page.locator("#notify-card")
         card.get_by_text("Add to Home Screen").wait_for()
-        assert card.get_by_role("button", name="Turn on reminders").is_hidden()
+        assert card.get_by_role("switch", name="Reminders on this phone").is_disabled()
     finally:
         context.close()
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from coach.models import Prompt
+from coach.models import CheckIn, Prompt
 from coach.services.families.checkins import parse_checkin, record_checkin
 from tests.parent_helpers import checkin_body, make_delivery
 
@@ -54,20 +54,32 @@ def test_screenshots_of_the_parent_pages(page, live, tmp_path):
     folder.mkdir(parents=True, exist_ok=True)
     family, today = screenshot_family(live)
     sign_in(page, family)
-    page.locator("#notify-card").wait_for()
-    page.screenshot(path=folder / "parent-home.png")
+    names = []
+    for scheme, suffix in (("light", ""), ("dark", "-dark")):
+        page.emulate_media(color_scheme=scheme)
+        page.goto("/")
+        page.locator("#notify-card[data-ready]").wait_for()  # home with "Reminders on this phone"
+        page.screenshot(path=folder / f"parent-home{suffix}.png")
 
-    page.goto(f"/checkin/{today.id}")
-    page.locator("label.choice").first.click()
-    page.locator("label.face").nth(3).click()
-    page.get_by_label("A note for yourself").fill("She looked away twice and came back to me.")
-    page.locator("fieldset.choices").nth(1).scroll_into_view_if_needed()
-    page.screenshot(path=folder / "parent-checkin.png")
+        with live.context():  # a fresh check-in each time: step 1 is the answers
+            CheckIn.delete().where(CheckIn.delivery == today.id).execute()
+        page.goto(f"/checkin/{today.id}")
+        page.locator(".answer-btn").first.wait_for()
+        page.screenshot(path=folder / f"parent-checkin{suffix}.png")
+        page.locator(".answer-btn").first.click()  # one tap: saved, and the optional step
+        page.locator("#checkin-saved").wait_for()
+        page.screenshot(path=folder / f"parent-checkin-saved{suffix}.png")
+        page.locator("label.face").nth(3).click()
+        page.get_by_label("A note for yourself").fill("She looked away twice and came back to me.")
+        page.get_by_role("button", name="Save", exact=True).scroll_into_view_if_needed()
+        page.screenshot(path=folder / f"parent-checkin-more{suffix}.png")
+        names += [f"home{suffix}", f"checkin{suffix}", f"checkin-saved{suffix}", f"checkin-more{suffix}"]
+    page.emulate_media(color_scheme="light")
 
     page.goto("/journal")
     page.screenshot(path=folder / "parent-journal.png")
 
     page.goto("/settings")
     page.screenshot(path=folder / "parent-settings.png")
-    for name in ("home", "checkin", "journal", "settings"):
+    for name in (*names, "journal", "settings"):
         assert (folder / f"parent-{name}.png").stat().st_size > 10_000

@@ -95,22 +95,23 @@ def flush_everywhere(page) -> int:
 
 
 def turn_on_reminders(page, context, live) -> None:
-    button = page.get_by_role("button", name="Turn on reminders")
-    button.wait_for()  # asked on a tap, after the card explains
+    page.locator("#notify-card[data-ready]").wait_for()  # asked on a tap, after the card explains
     allow_notifications(context, live)  # what the parent will answer when the browser asks
-    button.click()
+    page.get_by_role("switch", name="Reminders on this phone").click()
     page.get_by_text("Reminders are on.").wait_for()
 
 
 def check_in_while_failing(page, flaky, delivery) -> str:
+    """One tap, then a feeling and the private note added: both wait on the phone."""
     flaky.failing = True
     page.goto(f"/checkin/{delivery.id}")
     checkin_id = page.locator("[data-checkin-id]").input_value()
-    page.locator("label.choice").first.click()
+    page.locator(".answer-btn").first.click()
+    page.locator("#checkin-waiting").wait_for()
     page.get_by_text("Very close").click()
     page.get_by_label("A note for yourself").fill(NOTE)
-    page.get_by_role("button", name="Save check-in").click()
-    page.locator("#checkin-waiting").wait_for()
+    page.get_by_role("button", name="Save", exact=True).click()
+    page.get_by_text("Kept on this phone: it's added when you're online.").wait_for()
     return checkin_id
 
 
@@ -119,6 +120,10 @@ def open_sign_out(page):
     if not page.url.endswith("/settings"):
         page.goto("/settings")
     return page.get_by_role("button", name="Sign out", exact=True)
+
+
+def checkins_waiting(page) -> list[dict]:
+    return [e for e in outbox(page) if e["kind"] == "checkin"]
 
 
 def sign_out_anyway(page) -> None:
@@ -154,9 +159,10 @@ def test_a_shared_phone_keeps_each_parents_checkins_and_prompts_apart(page, cont
     wait_for_worker(page)
     assert devices_of(live, parent_a) == 1
     checkin_id = check_in_while_failing(page, flaky, delivery)
-    (entry,) = outbox(page)
+    entry, extras = outbox(page)
     assert entry["key"] == checkin_id and entry["owner"] == str(parent_a.user_id)
-    assert entry["body"]["note"] == NOTE
+    assert extras["checkin"] == checkin_id and extras["owner"] == str(parent_a.user_id)
+    assert extras["body"]["note"] == NOTE
     wait_until(lambda: flaky.posted("A", checkin_id))  # it was tried, and refused by the failing server
 
     # A signs out: warned first, and "Stay signed in" is a real choice.
@@ -171,7 +177,8 @@ def test_a_shared_phone_keeps_each_parents_checkins_and_prompts_apart(page, cont
     wait_for_worker(page)
     assert flush_everywhere(page) == 0  # nothing of B's is waiting
     assert flaky.posted("B", checkin_id) == []  # never posted under B's session
-    assert [e["key"] for e in outbox(page)] == [checkin_id]  # and not dropped either
+    assert [e["key"] for e in checkins_waiting(page)] == [checkin_id]  # and not dropped either
+    assert len(outbox(page)) == 2  # nor its note
     assert page.locator("#outbox-status").is_hidden()  # B isn't shown A's waiting check-in
     page.goto("/journal")
     assert page.get_by_text(NOTE).count() == 0
@@ -221,7 +228,7 @@ def test_the_warning_fits_360_px_light_and_dark_and_escape_stays(page, context, 
             assert page.evaluate("document.activeElement.textContent") == "Sign out"
     finally:
         page.set_viewport_size(PHONE)
-    assert len(outbox(page)) == 2
+    assert len(checkins_waiting(page)) == 2
 
 
 SEND_AS = """async ([id, deliveryId, owner]) => {
@@ -266,13 +273,13 @@ def test_deleting_the_account_erases_its_waiting_checkins_from_the_phone(page, c
     turn_on_reminders(page, context, live)
     wait_for_worker(page)
     check_in_while_failing(page, flaky, delivery)
-    assert len(outbox(page)) == 1
+    assert len(outbox(page)) == 2  # the check-in and its note
 
     page.goto("/settings/delete")
     page.get_by_label(re.compile("email address", re.I)).fill("not-my-email@example.org")
     page.get_by_role("button", name="Delete my account and data").click()
     page.locator(".field-error").wait_for()  # a wrong confirmation erases nothing, here or there
-    assert len(outbox(page)) == 1 and page.evaluate("localStorage.getItem('e2e-subscribed')") == "1"
+    assert len(outbox(page)) == 2 and page.evaluate("localStorage.getItem('e2e-subscribed')") == "1"
 
     page.get_by_label(re.compile("email address", re.I)).fill(email.upper())
     page.get_by_role("button", name="Delete my account and data").click()
@@ -301,8 +308,7 @@ def test_a_check_in_page_left_open_by_a_does_not_save_as_b(page, context, live, 
     sign_in(other, parent_b)
     other.close()
 
-    page.locator("label.choice").first.click()
-    page.get_by_role("button", name="Save check-in").click()
+    page.locator(".answer-btn").first.click()
     page.locator("#checkin-waiting").wait_for()  # kept on the phone, not shown as an error
     assert [p["account"] for p in flaky.posted("B signed in", checkin_id)] == [str(parent_a.user_id)]
     assert checkins_of(live, parent_b) == [] and checkins_of(live, parent_a) == []

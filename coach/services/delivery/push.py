@@ -46,7 +46,8 @@ FALLBACK_TITLE = "Today's moment"
 FALLBACK_BODY = "Open Attune for today's prompt."
 DISCREET_TITLE = "Attune"  # Family.discreet: the notification says only this …
 DISCREET_BODY = "A moment for today is ready"  # … and the prompt shows once the app opens
-ACTIONS = [{"action": "tried", "title": "I tried it"}, {"action": "open", "title": "Open"}]
+# Two actions (most browsers show no more); a tap on the notification itself opens the check-in.
+ACTIONS = [{"action": "tried", "title": "I tried it"}, {"action": "later", "title": "Later"}]
 KEPT_HEADERS = ("retry-after", "location")
 LOOPBACK_NAMES = ("localhost",)
 RECORD_SIZE = 4096  # RFC 8188 record size, as pywebpush/http_ece send it; one record fits 3 KB

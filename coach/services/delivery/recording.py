@@ -129,7 +129,18 @@ def retry_delay(result: SubscriptionResult, attempts: int) -> timedelta:
 
 def decide(delivery: Delivery, results: list[SubscriptionResult], now: datetime,
            error: str | None = None) -> tuple[str, dict]:
-    """The tick count and the delivery's new fields, from all its subscriptions' answers."""
+    """The tick count and the delivery's new fields, from all its subscriptions' answers.
+
+    A snoozed delivery's second push that goes nowhere leaves it ``sent``: its first push arrived.
+    """
+    key, fields = _decide(delivery, results, now, error)
+    if fields["status"] in ("failed", "no_device", "expired") and getattr(delivery, "sent_at", None):
+        fields["status"] = "sent"
+    return key, fields
+
+
+def _decide(delivery: Delivery, results: list[SubscriptionResult], now: datetime,
+            error: str | None = None) -> tuple[str, dict]:
     if error:
         return "failed", {"status": "failed", "last_status_code": None, "last_error": error[:300]}
     ok = [r for r in results if r.kind == "ok"]

@@ -23,7 +23,7 @@ from flask import current_app
 from peewee import JOIN
 
 from ...db import db, is_postgres, write_transaction
-from ...models import Delivery, Family, Prompt, PushSubscription, User, utcnow
+from ...models import CheckIn, Delivery, Family, Prompt, PushSubscription, User, utcnow
 from .push import (
     PushMessage,
     PushSender,
@@ -71,6 +71,7 @@ def _for_sending():
     """Deliveries with just what sending and recording read: half the cost of whole rows."""
     return (Delivery.select(Delivery.id, Delivery.family, Delivery.local_date, Delivery.prompt,
                             Delivery.status, Delivery.attempts, Delivery.expires_at, Delivery.lease_until,
+                            Delivery.snoozes, Delivery.sent_at,
                             Family.id, Family.user, Family.child_name, Family.discreet,
                             Prompt.id, Prompt.title, Prompt.body)
             .join(Family).switch(Delivery).join(Prompt, JOIN.LEFT_OUTER))
@@ -88,8 +89,14 @@ def claim_with_expired(now: datetime, size: int, lease_seconds: int) -> tuple[li
         due = list(_locking(_for_sending()
                             .where((Delivery.status == "pending") & (Delivery.next_attempt_at <= now))
                             .order_by(Delivery.next_attempt_at, Delivery.id).limit(size)))
-        late = [d.id for d in due if d.expires_at <= now]
-        live = [d for d in due if d.expires_at > now]
+        # A snoozed prompt ("Later") was sent once already: past its day, or answered since the
+        # snooze, it goes back to "sent" instead of being pushed again or counted as expired.
+        answered = _answered_snoozes([d.id for d in due if d.snoozes and d.expires_at > now])
+        done = [d.id for d in due if d.sent_at is not None and (d.expires_at <= now or d.id in answered)]
+        late = [d.id for d in due if d.expires_at <= now and d.sent_at is None]
+        live = [d for d in due if d.expires_at > now and d.id not in answered]
+        if done:
+            Delivery.update(status="sent", lease_until=None).where(Delivery.id.in_(done)).execute()
         if late:
             Delivery.update(status="expired", lease_until=None).where(Delivery.id.in_(late)).execute()
         if live:
@@ -98,6 +105,13 @@ def claim_with_expired(now: datetime, size: int, lease_seconds: int) -> tuple[li
     for delivery in live:  # what the UPDATE wrote, so the lease check at record time matches
         delivery.status, delivery.lease_until, delivery.attempts = "sending", lease_until, delivery.attempts + 1
     return live, len(late)
+
+
+def _answered_snoozes(ids: list[int]) -> set[int]:
+    """Which of these snoozed deliveries have a check-in now (one query; none when none snoozed)."""
+    if not ids:
+        return set()
+    return {row[0] for row in CheckIn.select(CheckIn.delivery).where(CheckIn.delivery.in_(ids)).tuples()}
 
 
 def claim_batch(now: datetime, size: int, lease_seconds: int) -> list[Delivery]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import re
 from dataclasses import dataclass
 from datetime import timedelta
@@ -20,9 +21,9 @@ from functools import lru_cache
 from flask import current_app
 from peewee import IntegrityError
 
-from ...db import is_postgres, write_transaction
+from ...db import db, is_postgres, write_transaction
 from ...errors import AppError
-from ...models import AuditEvent, PushSubscription, User, utcnow
+from ...models import AuditEvent, PushOptOut, PushSubscription, User, utcnow
 from .push import AUTH_SECRET_BYTES, host_allowed, receiver_public_key
 
 MAX_ENDPOINT = 1000
@@ -171,23 +172,56 @@ def reserve_test_push(user: User) -> int:
     return 0
 
 
+def endpoint_hash(endpoint: str) -> str:
+    """How an opted-out endpoint is kept: enough to recognise it, useless for pushing to it."""
+    return hashlib.sha256(endpoint.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def opted_out(user: User, endpoint: str) -> bool:
+    """Did ``user`` turn reminders off on the device with this endpoint?"""
+    return PushOptOut.select().where(PushOptOut.user == user,
+                                     PushOptOut.endpoint_hash == endpoint_hash(endpoint)).exists()
+
+
+def _opt_out(user: User, endpoint: str) -> None:
+    try:
+        with db.atomic():
+            PushOptOut.create(user=user, endpoint_hash=endpoint_hash(endpoint))
+    except IntegrityError:
+        pass  # already off
+
+
+def opt_in(user: User, endpoint: str) -> None:
+    """The parent tapped "Turn on" on this device: it may be stored again."""
+    PushOptOut.delete().where(PushOptOut.user == user,
+                              PushOptOut.endpoint_hash == endpoint_hash(endpoint)).execute()
+
+
 def remove_subscription(user: User, endpoint: object) -> None:
-    """Forget one of the user's devices by endpoint; AppError 404 when it isn't theirs."""
-    if not isinstance(endpoint, str) or not endpoint:
+    """Turn reminders off on one device: forget its subscription and keep its endpoint as opted
+    out, so the next app open doesn't store it again (only ``"resubscribe": true`` does).
+
+    Idempotent for the user's own devices (a device already forgotten is still marked off);
+    AppError 404, with nothing written, when the endpoint is stored for another account.
+    """
+    if not isinstance(endpoint, str) or not endpoint or len(endpoint) > MAX_ENDPOINT:
         raise AppError(422, "Send the endpoint of the device to remove.",
                        fields={"endpoint": "Send the subscription's endpoint URL."})
-    deleted = (PushSubscription.delete()
-               .where(PushSubscription.user == user, PushSubscription.endpoint == endpoint).execute())
-    if not deleted:
-        raise AppError(404, "That device isn't on your account.", code="device_not_found")
+    with write_transaction():
+        row = PushSubscription.get_or_none(PushSubscription.endpoint == endpoint)
+        if row is not None and row.user_id != user.id:
+            raise AppError(404, "That device isn't on your account.", code="device_not_found")
+        if row is not None:
+            row.delete_instance()
+        _opt_out(user, endpoint)
 
 
 def remove_device(user: User, device_id: int) -> None:
-    """Forget one of the user's devices by id (the settings page's Remove button)."""
-    deleted = (PushSubscription.delete()
-               .where(PushSubscription.user == user, PushSubscription.id == device_id).execute())
-    if not deleted:
+    """Forget one of the user's devices by id (the settings page's Remove button); it stays off."""
+    row = PushSubscription.get_or_none(PushSubscription.user == user, PushSubscription.id == device_id)
+    if row is None:
         raise AppError(404, "That device isn't on your account.", code="device_not_found")
+    remove_subscription(user, row.endpoint)
 
 
 def device_label(user_agent: str) -> str:

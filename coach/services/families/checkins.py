@@ -43,7 +43,7 @@ class CheckInData:
 
     id: uuid.UUID
     delivery_id: int | None
-    tried: str
+    tried: str | None  # None: taken from the chosen answer
     felt: int | None
     note: str | None
     shared_with_worker: bool
@@ -98,8 +98,9 @@ def parse_checkin(body: object, now: datetime | None = None) -> CheckInData:
     if delivery_id is not None and parse_id(delivery_id, text=False) is None:
         fields["delivery_id"] = "Use the number of a prompt you received, or null."
     tried = body.get("tried")
-    if tried not in TRIED_CHOICES:
-        fields["tried"] = f"Choose one of: {', '.join(TRIED_CHOICES)}."
+    # The two-tap body sends only the answer: ``tried`` then comes from that answer (record_checkin).
+    if tried not in TRIED_CHOICES and not (tried is None and body.get("answer") is not None):
+        fields["tried"] = f"Choose one of: {', '.join(TRIED_CHOICES)}, or send the answer."
     felt = body.get("felt")
     if felt is not None and parse_int(felt, 1, 5, text=False) is None:
         fields["felt"] = "Choose how connected you felt from 1 to 5, or leave it out."
@@ -159,11 +160,12 @@ def record_checkin(family: Family, data: CheckInData) -> tuple[CheckIn, bool]:
     if data.answer is not None and (prompt is None or data.answer >= len(prompt.answers or [])):
         raise AppError(422, "That answer isn't one of this prompt's choices.",
                        fields={"answer": "Choose one of the prompt's answers."})
+    tried = answer_tried(prompt, data.answer) if data.answer is not None else data.tried
     try:
         with db.atomic():
             checkin = CheckIn.create(
                 id=data.id, family=family, delivery=delivery, prompt=prompt, answer=data.answer,
-                tried=data.tried, felt=data.felt, note=data.note,
+                tried=tried, felt=data.felt, note=data.note,
                 shared_with_worker=data.shared_with_worker and data.note is not None,
                 wants_support=data.wants_support, client_created_at=data.client_created_at)
             if data.wants_support:  # the check-in's note stays private: the request carries none
@@ -175,6 +177,91 @@ def record_checkin(family: Family, data: CheckInData) -> tuple[CheckIn, bool]:
             raise
         return existing, False
     return checkin, True
+
+
+def answer_tried(prompt, answer: int) -> str:
+    """What a chosen answer says about trying the idea: the answer's own ``tried`` value, whatever
+    kinds the library has (``yes``, ``not_yet``, ``no_chance`` …); ``yes`` when it names none."""
+    tried = (prompt.answers or [])[answer].get("tried") if prompt is not None else None
+    return tried if isinstance(tried, str) and tried else "yes"
+
+
+#: A check-in's extras may be added or changed this long after it was received.
+EDIT_WINDOW = timedelta(hours=48)
+PATCH_FIELDS = ("felt", "note", "shared_with_worker", "wants_support")
+
+
+def parse_patch(body: object) -> dict:
+    """Validate ``PATCH /api/checkins/<id>``: any of ``PATCH_FIELDS``; 422 with ``fields`` otherwise."""
+    if not isinstance(body, dict):
+        raise AppError(400, "Send the changes as a JSON object.", code="bad_request")
+    fields: dict[str, str] = {}
+    for name in body:
+        if name not in PATCH_FIELDS:
+            fields[str(name)[:40]] = "This can't be changed after a check-in is saved."
+    changes: dict = {}
+    if "felt" in body:
+        felt = body["felt"]
+        if felt is not None and parse_int(felt, 1, 5, text=False) is None:
+            fields["felt"] = "Choose how connected you felt from 1 to 5, or null."
+        changes["felt"] = felt
+    if "note" in body:
+        note = body["note"]
+        if note is not None and not isinstance(note, str):
+            fields["note"] = "The note must be text."
+        else:
+            note = (note or "").strip() or None
+            if note and len(note) > NOTE_MAX:
+                fields["note"] = f"Keep the note to {NOTE_MAX} characters or fewer (it has {len(note)})."
+            elif note and text_problem(note):
+                fields["note"] = text_problem(note)
+        changes["note"] = note
+    for flag in ("shared_with_worker", "wants_support"):
+        if flag in body:
+            changes[flag] = _check_flag(body, flag, fields)
+    if not fields and not changes:
+        raise AppError(422, "Send at least one of: felt, note, shared_with_worker, wants_support.",
+                       fields={"body": "Nothing to change."})
+    if fields:
+        raise AppError(422, "Some of the check-in details need another look.", fields=fields)
+    return changes
+
+
+def update_checkin(family: Family, checkin_id: str, changes: dict,
+                   now: datetime | None = None) -> CheckIn:
+    """The "add more" step: change a check-in's extras (felt, note, sharing, asking for support).
+
+    Only the family's own check-in (404 for anyone else's, with no hint it exists), only within
+    ``EDIT_WINDOW`` of when it was received (409 after). ``wants_support`` can be asked for, not
+    taken back (the worker has been told); asking goes through ``ask_for_support`` exactly as a
+    POST does, once, however often the PATCH is repeated. A note is shared only while there is one.
+    """
+    now = now or utcnow()
+    try:
+        key = uuid.UUID(checkin_id) if UUID4_RE.fullmatch(checkin_id or "") else None
+    except ValueError:
+        key = None
+    checkin = CheckIn.get_or_none(CheckIn.id == key, CheckIn.family == family) if key else None
+    if checkin is None:
+        raise AppError(404, "We couldn't find that check-in among yours.", code="checkin_not_found")
+    if now - checkin.received_at > EDIT_WINDOW:
+        raise AppError(409, "This check-in is more than two days old, so it can't be changed now.",
+                       code="too_late")
+    if changes.get("wants_support") is False and checkin.wants_support:
+        raise AppError(422, "Your family worker has already been asked to get in touch.",
+                       fields={"wants_support": "Already asked; it can't be taken back here."})
+    note = changes.get("note", checkin.note)
+    shared = changes.get("shared_with_worker", checkin.shared_with_worker) and note is not None
+    values = {CheckIn.note: note, CheckIn.shared_with_worker: shared}
+    if "felt" in changes:
+        values[CheckIn.felt] = changes["felt"]
+    with db.atomic():
+        CheckIn.update(values).where(CheckIn.id == checkin.id).execute()
+        # Conditional, so two PATCHes at once make one request (and one alert), never two.
+        if changes.get("wants_support") and CheckIn.update(wants_support=True).where(
+                CheckIn.id == checkin.id, CheckIn.wants_support == False).execute():  # noqa: E712
+            ask_for_support(family, family.user, source="checkin", checkin=checkin)
+    return CheckIn.get_by_id(checkin.id)
 
 
 def ack_delivery(delivery_id: int, token: str, checkin_id: str | None = None) -> tuple[CheckIn, bool]:

@@ -20,6 +20,7 @@ from ...models import (
     LoginFailure,
     MailMessage,
     PasswordReset,
+    PushOptOut,
     PushSubscription,
     SupportRequest,
     User,
@@ -124,6 +125,7 @@ def delete_account(user: User) -> None:
         else:
             family_id = None
         PushSubscription.delete().where(PushSubscription.user == user).execute()
+        PushOptOut.delete().where(PushOptOut.user == user).execute()
         PasswordReset.delete().where(PasswordReset.user == user).execute()
         LoginFailure.delete().where(LoginFailure.key.in_(
             [account_key(user.email), forgot_email_key(user.email)])).execute()
