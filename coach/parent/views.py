@@ -21,7 +21,6 @@ from ..services.delivery import subscriptions
 from ..services.families import checkins, preferences, privacy, upcoming, wellbeing
 from ..services.families.checkins import FEELINGS, family_for
 from ..services.families.countries import country_name
-from ..services.families.journal import build_journal
 from ..services.families.phones import display_phone
 from ..services.families.streaks import family_streak
 from ..services.programme.coaching import programme_place, repair_praise
