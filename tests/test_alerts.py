@@ -4,18 +4,16 @@ never contacted), a worker with no device recorded as ``no_device``, a crashed s
 once its lease runs out."""
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
-from coach.models import PushSubscription, StaffAlert, utcnow
+from coach.models import PushSubscription, StaffAlert
 from coach.services.delivery.alerts import run_alert_tick
 from coach.services.delivery.outbox import claim_due
 from coach.services.families.support import ask_for_support
 from tests import factories
 from tests.delivery_helpers import subscribe
 
-# Tomorrow at 19:42 UTC: after every row's real created_at, so age-based rules (give up after a
-# day, escalate after 24 hours) see the same ages whatever day the tests run.
-NOW = datetime.combine(utcnow().date() + timedelta(days=1), time(19, 42))
+NOW = datetime(2026, 12, 1, 19, 42)  # rows made with now=NOW take it as their created_at too
 
 
 def ask(worker=None, safe="yes"):

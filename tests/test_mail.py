@@ -8,7 +8,7 @@ import json
 import socket
 import ssl
 import threading
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from cryptography import x509
@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from coach.models import MailMessage, utcnow
+from coach.models import MailMessage
 from coach.services.delivery.mail import (
     MailConfigError,
     mail_problem,
@@ -27,9 +27,7 @@ from coach.services.delivery.mail import (
 from coach.services.delivery.outbox import claim_due, finish
 from tests.mailserver import MailServer
 
-# Tomorrow at 19:42 UTC: after every row's real created_at, so age-based rules (give up after a
-# day, escalate after 24 hours) see the same ages whatever day the tests run.
-NOW = datetime.combine(utcnow().date() + timedelta(days=1), time(19, 42))
+NOW = datetime(2026, 12, 1, 19, 42)  # rows made with now=NOW take it as their created_at too
 
 
 def queue(n: int = 1, **fields) -> list[MailMessage]:

@@ -12,14 +12,14 @@ import re
 import subprocess
 import sys
 from collections import Counter
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from coach import create_app
 from coach.db import db, init_db
-from coach.models import Family, MailMessage, PushSubscription, StaffAlert, User, utcnow
+from coach.models import Family, MailMessage, PushSubscription, StaffAlert, User
 from coach.services.families.support import ask_for_support
 from tests.conftest import PG_URL, postgres_schema
 from tests.delivery_helpers import VAPID_PEM
@@ -32,9 +32,7 @@ pytestmark = [pytest.mark.slow,
 ROOT = Path(__file__).resolve().parent.parent
 WORKERS = 40
 FAMILIES = 400
-# Tomorrow at 19:42 UTC: after every row's real created_at, so age-based rules (give up after a
-# day, escalate after 24 hours) see the same ages whatever day the tests run.
-NOW = datetime.combine(utcnow().date() + timedelta(days=1), time(19, 42))
+NOW = datetime(2026, 12, 1, 19, 42)  # rows made with now=NOW take it as their created_at too
 LINK = re.compile(rb"/worker/families/(\d+)")
 
 

@@ -114,8 +114,9 @@ def queue_mail(to: str, subject: str, body: str, kind: str, dedupe_key: str | No
     to = to.strip()
     if not to or "\n" in to or "\r" in to or "\n" in subject or "\r" in subject:
         raise ValueError("An email needs one address and a one-line subject.")
+    now = now or utcnow()  # its age (give up after two days) counts from the cause's own time
     inserted = (MailMessage.insert(to_address=to, subject=subject[:200], body=body, kind=kind[:20],
-                                   dedupe_key=dedupe_key, next_attempt_at=now or utcnow())
+                                   dedupe_key=dedupe_key, created_at=now, next_attempt_at=now)
                 .on_conflict_ignore().as_rowcount().execute())
     # A row count, not an id: SQLite's INSERT OR IGNORE leaves lastrowid at an earlier row.
     return inserted == 1

@@ -162,7 +162,7 @@ def queue_support_alerts(request: SupportRequest, family: Family) -> int:
         log.error("support request %s reaches nobody: no worker, no admin and no COACH_DUTY_EMAIL",
                   request.id)
     for user_id in sorted(pushed):
-        StaffAlert.insert(user=user_id, support_request=request.id, kind=kind,
+        StaffAlert.insert(user=user_id, support_request=request.id, kind=kind, created_at=request.created_at,
                           next_attempt_at=request.created_at).on_conflict_ignore().execute()
     return queued + len(pushed)
 
@@ -253,7 +253,7 @@ def _queue_escalation(request: SupportRequest, addresses: list[str], pushed: set
         queue_mail(address, ESCALATION_SUBJECT, _escalation_body(request), "escalation",
                    f"escalation:{request.id}:{address_key(address)}", now=now)
     for user_id in sorted(pushed):
-        StaffAlert.insert(user=user_id, support_request=request.id, kind="escalation",
+        StaffAlert.insert(user=user_id, support_request=request.id, kind="escalation", created_at=now,
                           next_attempt_at=now).on_conflict_ignore().execute()
     if not addresses and not pushed:
         log.error("support request %s is overdue and there is no duty address, worker or admin to tell",
