@@ -163,7 +163,7 @@ export function setupNotifications(registration, csrf) {
       const body = await response.json().catch(() => ({}));
       say(card, body.message || "Sent.");
     } catch (error) {
-      say(card, navigator.onLine ? (error.message || "That didn't work. Please try again.") : "You're offline. Try again when you're connected.");
+      say(card, navigator.onLine ? error.message || "That didn't work. Please try again." : "You're offline. Try again when you're connected.");
     } finally {
       button.disabled = false;
     }
