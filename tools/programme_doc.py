@@ -224,6 +224,20 @@ def render(prompts):
         "this time) or `no_chance` (the moment didn't come up, which never counts as not "
         "trying). Rupture prompts mark one answer `hard`.",
         "",
+        "## Rules the data tests hold",
+        "",
+        "- Depth: at least 30 prompts for 0–3 and 3–6 months, 45 for 6–12, 60 for each "
+        "band from 12 months; all twelve strands in every band.",
+        "- Every week of every arc has at least 7 prompts that fit the 18:00–20:00 window "
+        "(10 from 12 months), and at least 70 % of each band fits it.",
+        "- A strand sits in its week; a rupture's `pairs_with` names a repair skill of its "
+        "band; prompts that hinge on \"if\", \"after\" or \"when\" have a `no_chance` answer.",
+        "- Plain words (reading grade 6 or below), no \"should\" or jargon, no guess that a "
+        "parent shouted or hit, no title that orders a wrong, words that fit the age.",
+        "- Every crying prompt for 0–6 months carries the safe step-away line.",
+        "- No near-copies: a word-sequence similarity over title and body above 0.28 in a "
+        "band (0.33 across bands) fails; the check finds the first library's clusters.",
+        "",
     ]
     return "\n".join(parts)
 
