@@ -26,7 +26,6 @@ def seed(env: dict) -> None:
     from coach import create_app
     from coach.db import db, init_db
     from coach.models import CheckIn, Delivery, Family, Prompt
-    from coach.services.families import resources
     from coach.services.people.accounts import create_user
     from coach.services.programme import library
 
@@ -59,10 +58,6 @@ def seed(env: dict) -> None:
         gap = list(Prompt.select().where(Prompt.theme == "repair", Prompt.age_min_months == 36).limit(2))
         for prompt in gap:
             library.set_status(prompt, "retired", admin)
-        for name, phone, url in (("Parent helpline", "0808 800 2222", "https://example.org/parents"),
-                                 ("Out-of-hours family support", "0300 123 4567", "")):
-            resources.create_resource({"name": name, "phone": phone, "url": url, "hours": "Every day, 9am–9pm",
-                                       "region": "UK-wide", "description": "Someone to talk to."}, admin)
         db.close()
 
 
@@ -83,6 +78,7 @@ def shoot(base: str) -> None:
         page.evaluate("window.scrollTo(0, document.querySelector('.page-head').offsetTop - 16)")
         page.screenshot(path=str(OUT / "admin-library.png"))
         page.locator("#coverage").screenshot(path=str(OUT / "admin-coverage.png"))
+        page.locator("#strand-coverage").screenshot(path=str(OUT / "admin-strands.png"))
 
         page.goto(f"{base}/admin/prompts?theme=rupture&age=6-12")
         page.locator("table.library tbody a").first.click()
