@@ -1,11 +1,13 @@
 """Self-service password reset: "Forgot your password?" emails a one-time ``/reset/<token>`` link.
 
-The answer on the page is the same whether or not the address has an account, and the throttle counts
-the request the same way either way. A real, active account gets a reset row and an email put in the
-outbox (a few row writes); nothing talks to the mail server during the request (the mail tick sends
-it later), so the page's timing does not tell the two apart. The link is the admin's kind (:mod:`.staff`): it works once, for
-:data:`~.staff.RESET_HOURS` hours and :data:`~.staff.OPENED_MINUTES` minutes after opening, and
-using it signs every session of the account out.
+The page gives the same answer whether or not the address has an account, and the request does the
+same kind of work either way: the throttle counts it, and one email goes into the outbox (a real,
+active account's holds the reset link; any other address is told that no account uses it, which
+also helps someone who signed up with another address). Nothing talks to the mail server during the
+request (the mail tick sends it later), so the page's timing does not tell the two apart. The link
+is the admin's kind (:mod:`.staff`): it works once, for :data:`~.staff.RESET_HOURS` hours and
+:data:`~.staff.OPENED_MINUTES` minutes after opening, and using it signs every session of the
+account out.
 """
 from __future__ import annotations
 
@@ -33,6 +35,15 @@ def reset_email(user: User, url: str) -> str:
             "If you didn't ask, you can ignore this email: your password stays as it is.\n")
 
 
+def no_account_email() -> str:
+    """The email to an address without an (active) account: no link, nothing to act on."""
+    return ("Hello,\n\n"
+            "Someone asked to reset the password of an Attune account for this email address, but no "
+            "account uses it. If it was you, you may have joined with another address: try that one, "
+            "or ask your family worker.\n\n"
+            "If you didn't ask, you can ignore this email.\n")
+
+
 def request_reset(email: str, ip: str) -> int:
     """Ask for a reset link for ``email`` from network address ``ip``.
 
@@ -44,6 +55,7 @@ def request_reset(email: str, ip: str) -> int:
         return wait
     user = User.by_email(email)
     if user is None or not user.active:
+        queue_mail(email, SUBJECT, no_account_email(), kind="password_reset")
         return 0
     with db.atomic():
         token = new_reset(user, user)
