@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from flask import Flask, Response, abort, current_app, request
-from peewee import IntegrityError, fn
+from peewee import IntegrityError, PeeweeException, fn
 
 from ...db import db, is_postgres, write_transaction
 from ...models import DELIVERY_STATUSES, Delivery, Family, MailMessage, SchedulerJob, SupportRequest, utcnow
@@ -72,16 +72,25 @@ def did_something(result: dict | int | None) -> bool:
     return bool(result)
 
 
+def _record_quietly(name: str, *args, **kwargs) -> None:
+    """Record a run; if the database refuses (e.g. SQLite locked by a long import for longer than
+    the busy timeout), say so in one line: the job's own work is done and the next run records."""
+    try:
+        record_run(name, *args, **kwargs)
+    except PeeweeException as error:
+        log.warning("%s: could not record the run (%s: %s)", name, type(error).__name__, error)
+
+
 def timed_run(name: str, work: Callable[[], dict], latency: Callable[[], dict | None] = lambda: None) -> dict:
     """Run one job, record it (failed too) and return its result; the error is re-raised."""
     started_at, started = utcnow(), time.perf_counter()
     try:
         result = work()
     except Exception as error:
-        record_run(name, started_at, time.perf_counter() - started,
-                   error=f"{type(error).__name__}: {error}", latency=latency())
+        _record_quietly(name, started_at, time.perf_counter() - started,
+                        error=f"{type(error).__name__}: {error}", latency=latency())
         raise
-    record_run(name, started_at, time.perf_counter() - started, result=result, latency=latency())
+    _record_quietly(name, started_at, time.perf_counter() - started, result=result, latency=latency())
     return result
 
 
