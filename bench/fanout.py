@@ -15,6 +15,9 @@ exp, sub, aes128gcm decryption) one request in ``--sample``; the client's work i
    (pywebpush's ``WebPusher.encode`` + ``Vapid.sign``), and Attune's encryption alone (it signs
    once per push-service origin).
 
+``--side-by-side 128,512`` instead measures only (1) and pywebpush's own ``webpush_async`` on one
+aiohttp session at the same numbers in flight, interleaved for ``--rounds``, in one run.
+
 ``--phases`` adds client CPU per push by phase (claim, payload, encryption, record …, timed again
 without the network); ``--profile`` prints a cProfile of the Attune run to stderr.
 """
@@ -236,6 +239,58 @@ def bench_plain(subs, base_url: str, pem: str, n: int, families: int) -> dict:
             "extrapolated_s_for_all": round(families / rate)}
 
 
+def bench_webpush_async(subs, base_url: str, pem: str, concurrency: int) -> dict:
+    """pywebpush's own ``webpush_async`` on one aiohttp session, ``concurrency`` in flight: what a
+    well-written sender gets from the library (no database: the messages are ready)."""
+    import aiohttp
+    from py_vapid import Vapid
+    from pywebpush import webpush_async
+
+    vapid = Vapid.from_pem(pem.encode())
+    data = json.dumps({"title": "Notice Sam's cues", "body": "x" * 60, "delivery_id": 1})
+    work = iter(subs)
+    statuses: dict[int, int] = {}
+
+    async def worker(session) -> None:
+        for name, p256dh, auth in work:
+            response = await webpush_async(
+                {"endpoint": f"{base_url}/push/{name}", "keys": {"p256dh": p256dh, "auth": auth}}, data,
+                vapid_private_key=vapid, vapid_claims={"sub": SUBJECT}, ttl=3600, timeout=10,
+                headers={"Urgency": "normal", "Topic": "attune-bench"}, aiohttp_session=session)
+            statuses[response.status] = statuses.get(response.status, 0) + 1
+
+    async def run() -> None:
+        connector = aiohttp.TCPConnector(limit=concurrency)
+        async with aiohttp.ClientSession(connector=connector) as session:
+            await asyncio.gather(*(worker(session) for _ in range(concurrency)))
+
+    started, cpu = time.perf_counter(), time.process_time()
+    asyncio.run(run())
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+    return {"statuses": statuses, "wall_s": round(wall, 2), "pushes_per_s": round(len(subs) / wall),
+            "client_cpu_us_per_push": round(cpu / len(subs) * 1e6)}
+
+
+def side_by_side(app, subs, base_url: str, pem: str, concurrencies: list[int], rounds: int) -> list[dict]:
+    """Attune's ``run_send_tick`` (claim, build, encrypt, send, record on SQLite) and ``webpush_async``
+    at the same numbers in flight, interleaved in one run against the same push service."""
+    from coach.models import Delivery, utcnow
+
+    rows = []
+    for _round in range(rounds):
+        for concurrency in concurrencies:
+            now = utcnow() - dt.timedelta(minutes=1)
+            Delivery.update(status="pending", attempts=0, lease_until=None, sent_at=None, next_attempt_at=now,
+                            due_at=now, expires_at=now + dt.timedelta(hours=4)).execute()
+            app.config["PUSH_CONCURRENCY"] = concurrency
+            attune = bench_attune(app, len(subs), profile=False)
+            library = bench_webpush_async(subs, base_url, pem, concurrency)
+            rows.append({"in_flight": concurrency, "attune": attune, "webpush_async": library,
+                         "ratio": round(attune["pushes_per_s"] / library["pushes_per_s"], 2),
+                         "ceiling": round(concurrency / float(app.config.get("BENCH_DELAY", 0.05)))})
+    return rows
+
+
 def bench_crypto(subs, pem: str, n: int) -> dict:
     """Encryption + ES256 signing per message, one core, no I/O: pywebpush's way and Attune's."""
     from py_vapid import Vapid
@@ -277,6 +332,9 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=50, help="fully verify one request in N")
     parser.add_argument("--profile", action="store_true", help="cProfile the Attune run")
     parser.add_argument("--phases", action="store_true", help="also time each phase without network")
+    parser.add_argument("--side-by-side", default="", metavar="N,M",
+                        help="only Attune and pywebpush's webpush_async at these numbers in flight, interleaved")
+    parser.add_argument("--rounds", type=int, default=2, help="rounds of --side-by-side")
     args = parser.parse_args()
 
     from py_vapid import Vapid
@@ -304,6 +362,15 @@ def main() -> None:
         init_db()
         with app.app_context(), db.connection_context():
             fill_database(subs, base_url, dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(minutes=1))
+            if args.side_by_side:
+                app.config["BENCH_DELAY"] = args.delay
+                levels = [int(n) for n in args.side_by_side.split(",")]
+                print(json.dumps({"machine": machine(), "families": args.families, "delay_ms": args.delay * 1000,
+                                  "load": os.getloadavg(),
+                                  "side_by_side": side_by_side(app, subs, base_url, pem, levels, args.rounds),
+                                  "service": server_stats(base_url)}, indent=2))
+                server.terminate()
+                return
             report["attune"] = bench_attune(app, args.families, args.profile)
             if args.phases:
                 phases = bench_phases(app, dt.datetime.now(dt.UTC).replace(tzinfo=None))

@@ -174,3 +174,18 @@ def test_the_heartbeat_speaks_every_ten_minutes_however_idle(caplog):
     heartbeat.ran(start + HEARTBEAT_EVERY + timedelta(seconds=5))
     (record,) = caplog.records
     assert record.getMessage() == "heartbeat: alive, 120 job runs in the last 10 minutes"
+
+
+def test_a_run_that_cannot_be_recorded_still_returns_its_result(app, caplog, monkeypatch):
+    from peewee import OperationalError
+
+    from coach.services.delivery import operations
+
+    def locked(*_args, **_kwargs):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(operations, "record_run", locked)
+    caplog.set_level(logging.INFO, logger="coach.scheduler")
+    assert operations.timed_run("send", lambda: {"sent": 2}) == {"sent": 2}
+    (record,) = caplog.records
+    assert record.levelname == "WARNING" and "could not record the run" in record.getMessage()

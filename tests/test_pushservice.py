@@ -209,7 +209,7 @@ def test_hold_keeps_one_endpoints_answers_until_released(ps: PushService, vapid:
         waiting = pool.submit(send, held, vapid, {"n": 1})
         ps.wait_in_flight(1)
         assert send(free, vapid, {"n": 2}).status_code == 201
-        assert not waiting.done() and [r.endpoint for r in ps.received] == [free.endpoint]
+        assert [r.endpoint for r in ps.wait_for(1)] == [free.endpoint] and not waiting.done()
         ps.release()
         assert waiting.result().status_code == 201
     assert ps.peak_in_flight == 2

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from flask import Flask, Response, abort, current_app, request
-from peewee import IntegrityError, fn
+from peewee import IntegrityError, PeeweeException, fn
 
 from ...db import db, is_postgres, write_transaction
 from ...models import DELIVERY_STATUSES, Delivery, Family, MailMessage, SchedulerJob, SupportRequest, utcnow
@@ -72,16 +72,25 @@ def did_something(result: dict | int | None) -> bool:
     return bool(result)
 
 
+def _record_quietly(name: str, *args, **kwargs) -> None:
+    """Record a run; if the database refuses (e.g. SQLite locked by a long import for longer than
+    the busy timeout), say so in one line: the job's own work is done and the next run records."""
+    try:
+        record_run(name, *args, **kwargs)
+    except PeeweeException as error:
+        log.warning("%s: could not record the run (%s: %s)", name, type(error).__name__, error)
+
+
 def timed_run(name: str, work: Callable[[], dict], latency: Callable[[], dict | None] = lambda: None) -> dict:
     """Run one job, record it (failed too) and return its result; the error is re-raised."""
     started_at, started = utcnow(), time.perf_counter()
     try:
         result = work()
     except Exception as error:
-        record_run(name, started_at, time.perf_counter() - started,
-                   error=f"{type(error).__name__}: {error}", latency=latency())
+        _record_quietly(name, started_at, time.perf_counter() - started,
+                        error=f"{type(error).__name__}: {error}", latency=latency())
         raise
-    record_run(name, started_at, time.perf_counter() - started, result=result, latency=latency())
+    _record_quietly(name, started_at, time.perf_counter() - started, result=result, latency=latency())
     return result
 
 
@@ -131,19 +140,11 @@ def _text_outbox() -> dict:
     return {"present": True, "backlog": model.select().where(model.status.in_(("pending", "sending"))).count()}
 
 
-def status_report(now: datetime | None = None) -> dict:
-    """Everything ``flask --app coach status`` prints (see docs/operations.md)."""
-    now = now or utcnow()
-    jobs = {row.name: {"last_at": _iso(row.finished_at), "age_s": _age(row.finished_at, now),
-                       "seconds": round(row.seconds, 3), "runs": row.runs, "failures": row.failures,
-                       "last_error": row.last_error}
-            for row in SchedulerJob.select().order_by(SchedulerJob.name)}
+def backlogs(now: datetime) -> dict:
+    """What waits: due deliveries and families to plan, the mail and text outboxes, open support
+    requests. Each an indexed count or seek, so ``/metrics`` can ask on every scrape."""
     due = Delivery.select().where((Delivery.status == "pending") & (Delivery.next_attempt_at <= now))
     oldest_due = due.select(fn.MIN(Delivery.next_attempt_at)).scalar()
-    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    today = dict(Delivery.select(Delivery.status, fn.COUNT(Delivery.id))
-                 .where((Delivery.due_at >= midnight) & (Delivery.due_at < midnight + timedelta(days=1)))
-                 .group_by(Delivery.status).tuples())
     mail = dict(MailMessage.select(MailMessage.status, fn.COUNT(MailMessage.id))
                 .where(MailMessage.status.in_(("pending", "sending", "failed")))
                 .group_by(MailMessage.status).tuples())
@@ -152,12 +153,9 @@ def status_report(now: datetime | None = None) -> dict:
     open_requests = SupportRequest.select().where(SupportRequest.followed_up_at.is_null())
     oldest = open_requests.order_by(SupportRequest.created_at, SupportRequest.id).first()
     return {
-        "now": _iso(now),
-        "scheduler": {**scheduler_health(now), "jobs": jobs},
         "due_backlog": {
             "deliveries": due.count(), "oldest_due_age_s": _age(_naive(oldest_due), now),
             "families_to_plan": Family.select().where(Family.next_due_at <= now).count()},
-        "deliveries_today_utc": {status: today.get(status, 0) for status in DELIVERY_STATUSES},
         "mail_outbox": {"backlog": mail.get("pending", 0) + mail.get("sending", 0), "failed": mail.get("failed", 0),
                         "oldest_age_s": _age(_naive(oldest_mail), now)},
         "text_outbox": _text_outbox(),
@@ -166,6 +164,22 @@ def status_report(now: datetime | None = None) -> dict:
                         "id": oldest.id, "created_at": _iso(oldest.created_at), "age_s": _age(oldest.created_at, now),
                         "urgent": oldest.urgent, "escalated": oldest.escalated_at is not None}},
     }
+
+
+def status_report(now: datetime | None = None) -> dict:
+    """Everything ``flask --app coach status`` prints (see docs/operations.md)."""
+    now = now or utcnow()
+    jobs = {row.name: {"last_at": _iso(row.finished_at), "age_s": _age(row.finished_at, now),
+                       "seconds": round(row.seconds, 3), "runs": row.runs, "failures": row.failures,
+                       "last_error": row.last_error}
+            for row in SchedulerJob.select().order_by(SchedulerJob.name)}
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    today = dict(Delivery.select(Delivery.status, fn.COUNT(Delivery.id))
+                 .where((Delivery.due_at >= midnight) & (Delivery.due_at < midnight + timedelta(days=1)))
+                 .group_by(Delivery.status).tuples())
+    return {"now": _iso(now), "scheduler": {**scheduler_health(now), "jobs": jobs},
+            "deliveries_today_utc": {status: today.get(status, 0) for status in DELIVERY_STATUSES},
+            **backlogs(now)}
 
 
 def _naive(value: datetime | str | None) -> datetime | None:
@@ -224,7 +238,7 @@ class _DatabaseCollector:
             histogram.add_metric([], buckets, sum_value=latency["sum"])
             yield histogram
 
-        report = status_report(now)
+        report = backlogs(now)
         gauges = (
             ("attune_due_deliveries", "Deliveries due and not yet sent", report["due_backlog"]["deliveries"]),
             ("attune_families_to_plan", "Families whose next delivery is due to be planned",
