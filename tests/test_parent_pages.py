@@ -57,7 +57,7 @@ def test_checkin_page_offers_the_prompts_answers_and_faces(parent):
     page = html(response)
     assert response.status_code == 200
     # One button per answer (tried is taken from the answer on the server).
-    assert re.search(r'<button[^>]*name="answer" value="2">Not today</button>', page)
+    assert re.search(r'<button[^>]*name="answer" value="2"[^>]*>Not today</button>', page)
     assert "Yes, I waited for Sam" in page
     assert page.count('class="face"') == 5 and "Very close" in page and "Far apart" in page
     assert 'maxlength="500"' in page and "0 / 500" in page

@@ -11,7 +11,7 @@ from coach.models import CheckIn, Prompt
 from coach.services.families.streaks import family_streak
 from coach.services.programme import library, library_transfer
 
-from . import admin_helpers, factories
+from . import admin_helpers, factories, parent_helpers
 from .admin_helpers import CUES, RUPTURE, csrf_for, make_prompt, sample
 from .parent_helpers import ParentClient, checkin_body, make_delivery
 
@@ -149,9 +149,10 @@ def test_live_check_names_a_paired_repair_on_a_cues_prompt(admin_client):
 
 def test_a_no_chance_check_in_is_saved_and_keeps_the_streak(app):
     parent = ParentClient(app, factories.make_family(child_name="Sam"))
-    delivery = make_delivery(parent.family)
-    response = parent.api("POST", "/api/checkins",
-                          json=checkin_body(delivery_id=delivery.id, answer=2, tried="no_chance"))
+    answers = [{"label": "Yes, we did", "tried": "yes"}, {"label": "Not yet", "tried": "not_yet"},
+               {"label": "It didn't come up today", "tried": "no_chance"}]
+    delivery = make_delivery(parent.family, prompt=parent_helpers.make_prompt(answers=answers))
+    response = parent.api("POST", "/api/checkins", json=checkin_body(delivery_id=delivery.id, answer=2))
     assert response.status_code == 201, response.get_data(as_text=True)
     assert CheckIn.get().tried == "no_chance"
     assert family_streak(parent.family).days == 1  # a day that didn't come up still counts

@@ -40,6 +40,9 @@ ACTION_LABELS = {
     "data_exported": "Downloaded their data",
     "account_deleted": "Deleted their account",
     "password_changed": "Changed their password",
+    "password_reset_requested": "Asked for a password reset email",
+    "checkin_edited": "Changed a journal entry",
+    "checkin_deleted": "Deleted a journal entry",
     "push.test": "Sent a test notification",
 }
 
