@@ -10,6 +10,12 @@ rules are deliberately line-based and conservative:
   code on the same line stays (``"https://…"`` in a string looks the same); leading indentation
   goes, except inside a template literal that spans lines, which is kept byte for byte.
 
+HTML templates get the same treatment once, when Jinja compiles them (:class:`CompactHtml`): each
+line of template source loses its indentation and blank lines go, and a line holding only a
+``{% … %}`` or ``{# … #}`` leaves no blank line behind, except between ``<textarea>`` or ``<pre>``
+and their end tag, where white space is content. What a user typed is never touched:
+only the template's own text is trimmed, before anything is rendered into it.
+
 Everything else (``/static/icons/…``) is served by Flask as usual. ``ETag`` is a hash of what is
 sent, and ``Cache-Control: no-cache`` keeps revalidation cheap (304), as Flask does for the rest.
 """
@@ -21,6 +27,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from flask import Flask, Response, request, send_from_directory
+from jinja2.ext import Extension
 from werkzeug.security import safe_join
 
 _CSS_COMMENT = re.compile(r"/\*.*?\*/", re.S)
@@ -60,6 +67,53 @@ def compact_js(text: str) -> str:
     return "\n".join(out) + "\n"
 
 
+_VERBATIM_OPEN = re.compile(r"<(textarea|pre)\b", re.I)
+
+
+_TAG_LINE = re.compile(r"(\{%|\{#)(?![-+]).*(%\}|#\})")
+
+
+def _trim_before_tag(line: str) -> str:
+    """A line that is only a Jinja statement or comment renders as nothing, so it also takes the
+    line break before it (``{%-``): no blank line is left where it stood, and the break after it
+    still separates what comes before from what comes after."""
+    return line[:2] + "-" + line[2:] if _TAG_LINE.fullmatch(line) else line
+
+
+def compact_html(source: str) -> str:
+    """Template ``source`` without indentation or blank lines, keeping ``<textarea>``/``<pre>``
+    content byte for byte (see the module notes)."""
+    out: list[str] = []
+    verbatim: str | None = None  # the tag whose content is being kept as written
+    for line in source.splitlines():
+        if verbatim:
+            out.append(line)
+        elif line.strip():
+            out.append(_trim_before_tag(line.strip()))
+        else:
+            continue
+        rest = line
+        while True:  # follow opening and closing tags along the line
+            if verbatim:
+                end = rest.lower().find(f"</{verbatim}")
+                if end < 0:
+                    break
+                rest, verbatim = rest[end + 2:], None
+            else:
+                match = _VERBATIM_OPEN.search(rest)
+                if not match:
+                    break
+                rest, verbatim = rest[match.end():], match.group(1).lower()
+    return "\n".join(out) + "\n"
+
+
+class CompactHtml(Extension):
+    """Jinja extension: ``.html`` templates compiled without their indentation."""
+
+    def preprocess(self, source: str, name: str | None, filename: str | None = None) -> str:
+        return compact_html(source) if name and name.endswith(".html") else source
+
+
 @lru_cache(maxsize=64)
 def _compacted(path: str, mtime_ns: int, size: int) -> tuple[bytes, str]:
     """The trimmed file and its ETag, rebuilt when the file changes (``mtime_ns``, ``size``)."""
@@ -69,7 +123,9 @@ def _compacted(path: str, mtime_ns: int, size: int) -> tuple[bytes, str]:
 
 
 def init_app(app: Flask) -> None:
-    """Serve ``/static/*.css`` and ``*.js`` trimmed; every other static file as Flask would."""
+    """Serve ``/static/*.css`` and ``*.js`` trimmed; every other static file as Flask would; and
+    compile HTML templates without their indentation."""
+    app.jinja_env.add_extension(CompactHtml)
     folder = app.static_folder
 
     def static(filename: str):

@@ -6,12 +6,9 @@ deletion asks for confirmation on its own page first.
 """
 from __future__ import annotations
 
-import re
-
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from markupsafe import Markup
 from wtforms import BooleanField, StringField, TextAreaField
 
 from ..errors import AppError, error_response
@@ -23,16 +20,6 @@ from ..services.families import journal as journal_service
 from ..services.families.checkins import FEELINGS, family_for
 from ..services.families.streaks import family_streak
 from .views import bp
-
-_INDENT = re.compile(r"\n[ \t]+")
-
-
-@bp.app_template_filter("tight")
-def tight(html: Markup) -> Markup:
-    """A rendered block without its template's indentation (the journal and settings are part of
-    the 100 KB first visit). Only for blocks without ``<pre>`` or ``<textarea>``: elsewhere leading
-    white space never shows (notes use ``pre-line``, which collapses it)."""
-    return Markup(_INDENT.sub("\n", str(html)))
 
 
 class EntryForm(CheckedForm):
