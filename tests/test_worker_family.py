@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from coach.models import AuditEvent, Prompt, SupportRequest, utcnow
+from coach.models import AuditEvent, Delivery, Prompt, SupportRequest, utcnow
 
 from . import factories
 from .conftest import Auth
@@ -70,6 +70,15 @@ def test_timeline_tells_what_happened(app, story):
     assert 'class="chip chip-support">Asked for support' in html
     assert '<svg class="strip strip-big" viewBox="0 0 278 24" role="group"' in html
     assert " style=" not in html
+
+
+def test_a_snoozed_prompt_says_later_not_due(app, story):
+    today = add_delivery(story["family"], utcnow().date(), status="pending")
+    Delivery.update(snoozes=1, sent_at=today.due_at, next_attempt_at=today.due_at + timedelta(hours=1)).where(
+        Delivery.id == today.id).execute()
+    html = page(login(app, story["worker"]), story["family"])
+    assert "Sent 18:00; Hana Family tapped Later, so it comes again at 19:00" in html
+    assert "Due at 18:00" not in html
 
 
 def test_notes_are_escaped_and_private_ones_never_shown(app, story):

@@ -212,6 +212,11 @@ def _delivery_event(delivery: Delivery, tz: str, linked: set[int], parent: str) 
     if status == "sent":
         event.headline = "Delivered"
         event.detail = f"Sent {event.sent_at:%H:%M}" if event.sent_at else "Sent"
+    elif status == "pending" and delivery.snoozes and delivery.sent_at:
+        # "Later" on the notification: sent once, and pushed again at next_attempt_at.
+        event.headline, event.tone = "Later", "wait"
+        event.detail = (f"Sent {event.sent_at:%H:%M}; {parent} tapped Later, so it comes again at "
+                        f"{at(delivery.next_attempt_at):%H:%M}")
     elif status == "pending":
         event.headline, event.tone = "Due", "wait"
         event.detail = f"Due at {at(delivery.due_at):%H:%M}"
