@@ -12,7 +12,8 @@ import pytest
 
 from coach.models import CheckIn, Delivery, utcnow
 from coach.services.families.checkins import local_today
-from coach.services.families.journal import build_journal, rolling_days
+from coach.services.families.journal import build_journal
+from coach.services.families.upcoming import rolling_days
 
 from . import factories
 from .parent_helpers import ParentClient, make_delivery, make_prompt

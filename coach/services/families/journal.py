@@ -16,13 +16,13 @@ from ...models import THEME_NAMES, THEMES, CheckIn, Delivery, Family, Prompt, ut
 from ...security import audit
 from ..programme.library import fill_child
 from .checkins import FEELINGS, NOTE_MAX, local_today, made_at, to_local
+from .upcoming import ROLLING_DAYS
 
 TRIED_LABELS = {"yes": "Tried it", "not_yet": "Not yet", "skip": "Skipped",
                 "no_chance": "The moment didn't come up"}
 JOURNAL_LIMIT = 300
 #: An entry can be changed or deleted for this long after it was made.
 EDIT_DAYS = 7
-ROLLING_DAYS = 30
 CALENDAR_WEEKS = 5
 #: Each theme's dot also has its own shape, so the calendar doesn't rely on colour alone.
 THEME_SHAPES = {"cues": "circle", "rupture": "square", "repair": "diamond"}
@@ -145,16 +145,6 @@ def reflection(counts: dict[str, int], repairs: int, total: int, child: str) -> 
         return (f"You checked in {'once' if total == 1 else f'{total} times'} in the last 30 days. "
                 "Every moment counts.")
     return "Your check-ins will gather here. There's no right amount."
-
-
-def rolling_days(family: Family, today: date, days: int = ROLLING_DAYS) -> int:
-    """How many of the ``days`` local days ending with ``today`` have at least one check-in."""
-    first = today - timedelta(days=days - 1)
-    since = datetime.combine(first - timedelta(days=1), datetime.min.time())  # any time-zone offset
-    rows = CheckIn.select(CheckIn.client_created_at, CheckIn.received_at).where(
-        CheckIn.family == family, CheckIn.received_at >= since)
-    local = {to_local(family, made_at(c)).date() for c in rows}
-    return sum(1 for day in local if first <= day <= today)
 
 
 def parse_theme(value: str | None) -> str | None:

@@ -70,6 +70,11 @@ def paused_until(family: Family, now: datetime | None = None) -> date | None:
 
 def days_noticed(family: Family, now: datetime | None = None, window: int = ROLLING_DAYS) -> int:
     """Local days with at least one check-in in the last ``window`` days, today included."""
-    today = local_today(family, now or utcnow())
-    start = today - timedelta(days=window - 1)
+    return rolling_days(family, local_today(family, now or utcnow()), window)
+
+
+def rolling_days(family: Family, today: date, days: int = ROLLING_DAYS) -> int:
+    """How many of the ``days`` local days ending with ``today`` have at least one check-in (home
+    and the journal both count this way)."""
+    start = today - timedelta(days=days - 1)
     return sum(1 for day in checkin_dates(family, since=start) if start <= day <= today)
