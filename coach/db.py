@@ -346,6 +346,17 @@ def _v10_down(migrator: SchemaMigrator) -> list:
     return [migrator.drop_column("delivery", "snoozes")]
 
 
+def _v11_up(migrator: SchemaMigrator) -> list:
+    """v11: each person's language (``User.language``, "en" for everyone already here)."""
+    from .models import User
+
+    return [migrator.add_column("user", "language", User.language)]
+
+
+def _v11_down(migrator: SchemaMigrator) -> list:
+    return [migrator.drop_column("user", "language")]
+
+
 #: Ordered migrations. Version 1 is the first released schema. Append, never edit; every step
 #: has a downgrade so tests can rebuild the schema it started from.
 MIGRATIONS: list[Migration] = [
@@ -358,6 +369,7 @@ MIGRATIONS: list[Migration] = [
     Migration(8, _v8_up, _v8_down),
     Migration(9, _v9_up, _v9_down),
     Migration(10, _v10_up, _v10_down),
+    Migration(11, _v11_up, _v11_down),
 ]
 LATEST_VERSION = MIGRATIONS[-1].version if MIGRATIONS else 1
 

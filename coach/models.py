@@ -83,6 +83,10 @@ def new_session_token() -> str:
     return secrets.token_hex(16)
 
 
+#: The languages Attune speaks (DESIGN "Reach → Languages"); the first is the default.
+LANGUAGES = ("en", "es")
+
+
 class User(BaseModel):
     email = CharField(max_length=254, unique=True)
     password_hash = CharField(max_length=255)
@@ -96,6 +100,9 @@ class User(BaseModel):
     phone = CharField(max_length=20, default="")
     # Staff only: the IANA zone their pages show times in ("" = the family's own zone / UTC).
     timezone = CharField(max_length=64, default="")
+    # "en" or "es" (LANGUAGES): the language of this person's pages, pushes, emails and texts.
+    # Each caregiver, worker and admin chooses their own.
+    language = CharField(max_length=5, default="en")
 
     # Flask-Login protocol
     @property
