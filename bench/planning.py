@@ -54,7 +54,7 @@ def build(path: Path, families: int, seed: int = 1) -> None:
         with conn:
             conn.executemany(
                 "INSERT INTO user (id, email, password_hash, role, name, active, created_at,"
-                " session_token, phone, timezone) VALUES (?, ?, 'x', 'parent', '', 1, ?, 'x', '', '')",
+                " session_token, phone, timezone, language) VALUES (?, ?, 'x', 'parent', '', 1, ?, 'x', '', '', 'en')",
                 ((i, f"parent{i}@bench.example", created) for i in ids))
             conn.executemany(
                 "INSERT INTO family (id, user_id, display_name, child_birth_month, timezone,"
