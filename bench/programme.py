@@ -82,7 +82,8 @@ def report(sent: list[tuple[date, Prompt]], answers: set[date], age: int, window
             gaps.append((day - last[prompt.id]).days)
             paired += day in answers and gaps[-1] < 42
         last[prompt.id] = day
-    print(f"{len(sent)} days, child {age} months at the start, window from {window} "
+    print(f"{len(sent)} prompt days (the other days were weekly reflections), child {age} months "
+          f"at the start, window from {window} "
           f"(moments {', '.join(moments)}): pool {pool} prompts")
     print(f"  distinct prompts sent: {len(counts)}; times each came: max {max(counts.values())}, "
           f"median {statistics.median(counts.values()):.0f}, min {min(counts.values())}")
