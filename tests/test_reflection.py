@@ -151,6 +151,15 @@ def test_the_summary_tells_the_week_in_the_parents_own_answers(app):
     assert week.place == "Week 1 · Watching cues"
 
 
+def test_a_low_feeling_on_a_rupture_is_met_without_putting_words_in_the_parents_mouth(app):
+    family, delivery = week_with_answers()
+    rupture = make_prompt("rupture", title="Out of step at dinner", answers=RUPTURE_ANSWERS)
+    made = datetime.combine(local_today(family), datetime.min.time()) + timedelta(hours=8)
+    check_in(family, rupture, made, answer=1, felt=1)  # "A small one", but it felt far apart
+    text = " ".join(build_reflection(family, delivery).sentences)
+    assert f"On {weekday(0, family)} a moment felt hard. Noticing it is where coming back begins." in text
+
+
 def test_a_quiet_week_is_met_kindly():
     assert summary([], "Sam") == ["This week was a quiet one here, and that's fine. Looking back is enough."]
 

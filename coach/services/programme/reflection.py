@@ -120,6 +120,7 @@ class Moment:
     tried: str
     repair: bool
     hard: bool
+    hard_answer: bool = False  # the answer chosen was the prompt's "hard" one (not only a low feeling)
 
 
 @dataclass
@@ -173,7 +174,8 @@ def week_moments(family: Family, start: date, end: date) -> list[Moment]:
                               title=fill_child(prompt.title, family.child_name),
                               answer=fill_child(label, family.child_name), tried=checkin.tried,
                               repair=prompt.theme == "repair" and checkin.tried == "yes",
-                              hard=_hard(prompt, checkin.answer, checkin.felt)))
+                              hard=_hard(prompt, checkin.answer, checkin.felt),
+                              hard_answer=_hard(prompt, checkin.answer, None)))
     return moments
 
 
@@ -190,8 +192,9 @@ def summary(moments: list[Moment], child: str) -> list[str]:
                              f"You said “{moment.answer}”. That is the repair that matters.")
     for moment in moments:
         if moment.hard:
-            sentences.append(f"On {moment.weekday} a moment felt hard, and you said so: "
-                             f"“{moment.answer}”. Noticing it is where coming back begins.")
+            said = f", and you said so: “{moment.answer}”" if moment.hard_answer else ""
+            sentences.append(f"On {moment.weekday} a moment felt hard{said}. "
+                             "Noticing it is where coming back begins.")
     tried = [m for m in moments if m.tried == "yes" and not m.repair]
     if tried:
         names = ", ".join(f"“{m.title}” on {m.weekday}" for m in tried[:3])
