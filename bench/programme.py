@@ -34,8 +34,9 @@ START = date(2027, 1, 1)
 
 
 def simulate(days: int, age: int, window: str) -> tuple[list[tuple[date, Prompt]], set[date]]:
-    """Plan and check in for ``days`` days; the prompts sent, in order, and the days after a hard
-    rupture (when the paired repair comes even if it was sent lately)."""
+    """Plan and check in for ``days`` days; the prompts sent, in order (the weekly reflection days
+    send none), and the prompt days after a hard rupture (when the paired repair comes even if it
+    was sent lately)."""
     month = START.year * 12 + START.month - 1 - age
     user = User.create(email="bench@programme.example", password_hash="x", role="parent")
     end = f"{(int(window[:2]) + 2) % 24:02d}{window[2:]}"
@@ -43,18 +44,24 @@ def simulate(days: int, age: int, window: str) -> tuple[list[tuple[date, Prompt]
                            timezone="Europe/London", window_start=window, window_end=end,
                            next_due_at=datetime.combine(START, datetime.min.time()),
                            created_at=datetime.combine(START, datetime.min.time()))
-    sent, ruptures, answers = [], 0, set()
+    sent, ruptures, answers, owed = [], 0, set(), False
     for offset in range(days):
         day = START + timedelta(days=offset)
         plan_due_deliveries(now=datetime.combine(day, datetime.min.time()) + timedelta(hours=1))
-        prompt = Delivery.get(Delivery.family == family.id, Delivery.local_date == day).prompt
+        delivery = Delivery.get(Delivery.family == family.id, Delivery.local_date == day)
+        if delivery.kind == "reflection":  # the week's look back: no prompt that day
+            continue
+        prompt = delivery.prompt
         sent.append((day, prompt))
+        if owed:  # the paired repair comes on the next prompt day
+            answers.add(day)
+            owed = False
         tried, answer = "yes", 0
         if prompt.theme == "rupture":
             ruptures += 1
             if ruptures % 3 == 1:
                 answer = next(i for i, a in enumerate(prompt.answers) if a.get("hard"))
-                answers.add(day + timedelta(days=1))
+                owed = True
         elif offset % 5 == 2:
             tried = "not_yet"
             answer = next(i for i, a in enumerate(prompt.answers) if a["tried"] == "not_yet")
@@ -75,7 +82,8 @@ def report(sent: list[tuple[date, Prompt]], answers: set[date], age: int, window
             gaps.append((day - last[prompt.id]).days)
             paired += day in answers and gaps[-1] < 42
         last[prompt.id] = day
-    print(f"{len(sent)} days, child {age} months at the start, window from {window} "
+    print(f"{len(sent)} prompt days (the other days were weekly reflections), child {age} months "
+          f"at the start, window from {window} "
           f"(moments {', '.join(moments)}): pool {pool} prompts")
     print(f"  distinct prompts sent: {len(counts)}; times each came: max {max(counts.values())}, "
           f"median {statistics.median(counts.values()):.0f}, min {min(counts.values())}")

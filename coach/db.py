@@ -357,6 +357,17 @@ def _v11_down(migrator: SchemaMigrator) -> list:
     return [migrator.drop_column("user", "language")]
 
 
+def _v12_up(migrator: SchemaMigrator) -> list:
+    """v12: a delivery is a ``prompt`` or the week's ``reflection`` (every existing one: a prompt)."""
+    from .models import Delivery
+
+    return [migrator.add_column("delivery", "kind", Delivery.kind)]
+
+
+def _v12_down(migrator: SchemaMigrator) -> list:
+    return [migrator.drop_column("delivery", "kind")]
+
+
 #: Ordered migrations. Version 1 is the first released schema. Append, never edit; every step
 #: has a downgrade so tests can rebuild the schema it started from.
 MIGRATIONS: list[Migration] = [
@@ -370,6 +381,7 @@ MIGRATIONS: list[Migration] = [
     Migration(9, _v9_up, _v9_down),
     Migration(10, _v10_up, _v10_down),
     Migration(11, _v11_up, _v11_down),
+    Migration(12, _v12_up, _v12_down),
 ]
 LATEST_VERSION = MIGRATIONS[-1].version if MIGRATIONS else 1
 

@@ -34,8 +34,14 @@ THEMES = ("cues", "rupture", "repair")
 THEME_NAMES = {"cues": "Noticing cues", "rupture": "Out of sync", "repair": "Coming back together"}
 PROMPT_STATUSES = ("draft", "published", "retired")
 DELIVERY_STATUSES = ("pending", "sending", "sent", "no_device", "failed", "expired")
+#: A delivery carries the day's prompt, or (the last prompt day of the family's week) the weekly
+#: reflection: a look back at the week in the parent's own answers (services/programme/reflection.py).
+DELIVERY_KINDS = ("prompt", "reflection")
 # "no_chance": the moment didn't come up today — never counted as not trying (CONTENT.md).
 TRIED_CHOICES = ("yes", "not_yet", "no_chance", "skip")
+#: ``CheckIn.tried`` of the parent's answer to a weekly reflection's question (never a prompt's
+#: answer, so not one of TRIED_CHOICES: the check-in API doesn't take it).
+REFLECTED = "reflected"
 #: The programme's strands (CONTENT.md "Second release"), each taught in one week of the six-week arc.
 STRAND_WEEKS = {"watching-cues": 1, "presence": 1, "delight": 2, "mirroring": 2, "wondering": 3,
                 "noticing-rupture": 4, "own-state": 4, "repair-moves": 5, "co-regulation": 5,
@@ -249,6 +255,8 @@ class Delivery(BaseModel):
     # "Later" taps: each pushes it again an hour on (max 2). A database default too: planning
     # inserts rows with its own column list (scheduling.INSERT_FIELDS).
     snoozes = SmallIntegerField(default=0, constraints=[SQL("DEFAULT 0")])
+    # DELIVERY_KINDS; a reflection has no prompt. A database default too, as for ``snoozes``.
+    kind = CharField(max_length=10, default="prompt", constraints=[SQL("DEFAULT 'prompt'")])
 
     class Meta:
         indexes = (

@@ -40,6 +40,8 @@ ROUTES = [
     # --- parent app (pages, /api/*, /manifest.webmanifest, /sw.js) ---
     ("GET", "/checkin/<int:delivery_id>", expect(302, 200, 403, 403, 403)),
     ("POST", "/checkin/<int:delivery_id>", expect(302, 422, 403, 403, 403)),  # no answer chosen
+    ("GET", "/reflection/<int:reflection_id>", expect(302, 200, 403, 403, 403)),
+    ("POST", "/reflection/<int:reflection_id>", expect(302, 422, 403, 403, 403)),  # no answer written
     ("GET", "/journal", expect(302, 200, 403, 403, 403)),
     ("GET", "/journal/print", expect(302, 200, 403, 403, 403)),
     ("GET", "/journal/prompts/<int:delivery_id>", expect(302, 200, 403, 403, 403)),

@@ -20,6 +20,7 @@ from ..services.families import journal as journal_service
 from ..services.families.checkins import FEELINGS, family_for
 from ..services.families.streaks import family_streak
 from ..services.programme.coaching import programme_place
+from ..services.programme.reflection import latest_reflection
 from .views import bp
 
 
@@ -48,7 +49,8 @@ def journal():
                            journal=journal_service.build_journal(family, theme=theme),
                            streak=family_streak(family), theme_error=theme_error,
                            shapes=journal_service.THEME_SHAPES, edit_days=journal_service.EDIT_DAYS,
-                           programme_place=programme_place(family, checkins.local_today(family))), status
+                           programme_place=programme_place(family, checkins.local_today(family)),
+                           latest_reflection=latest_reflection(family, checkins.local_today(family))), status
 
 
 @bp.get("/journal/print")

@@ -102,6 +102,8 @@ def checkin(delivery_id: int):
     no-JavaScript fallback and follows the same rules."""
     family = family_for(current_user)
     delivery = checkins.own_delivery(family, delivery_id)
+    if delivery.kind == "reflection":  # the week's look back has its own page
+        return redirect(url_for(".reflection", reflection_id=delivery.id))
     prompt = checkins.prompt_view(delivery, family)
     errors: dict[str, str] = {}
     more_errors: dict[str, str] = {}
@@ -258,4 +260,4 @@ def delete_account():
 
 
 # The journal's and onboarding's pages live in their own modules; importing them adds their routes.
-from . import journal, onboarding, timezone  # noqa: E402,F401
+from . import journal, onboarding, reflection, timezone  # noqa: E402,F401

@@ -116,7 +116,9 @@ def family_csv(family_id: int):
     for entry in reversed(timeline):
         event = entry.delivery
         prompt = event.delivery.prompt if event and event.delivery.prompt_id else None
-        base = [entry.day, prompt.title if prompt else "", event.delivery.theme if event else "",
+        title = prompt.title if prompt else ("Weekly reflection" if event and event.delivery.kind == "reflection"
+                                             else "")
+        base = [entry.day, title, event.delivery.theme if event else "",
                 event.headline if event else "", event.detail if event else "",
                 event.sent_at.replace(tzinfo=None) if event and event.sent_at else None,
                 event.opened_at.replace(tzinfo=None) if event and event.opened_at else None]

@@ -71,7 +71,7 @@ def _for_sending():
     """Deliveries with just what sending and recording read: half the cost of whole rows."""
     return (Delivery.select(Delivery.id, Delivery.family, Delivery.local_date, Delivery.prompt,
                             Delivery.status, Delivery.attempts, Delivery.expires_at, Delivery.lease_until,
-                            Delivery.snoozes, Delivery.sent_at,
+                            Delivery.snoozes, Delivery.sent_at, Delivery.kind,
                             Family.id, Family.user, Family.child_name, Family.discreet,
                             Prompt.id, Prompt.title, Prompt.body)
             .join(Family).switch(Delivery).join(Prompt, JOIN.LEFT_OUTER))

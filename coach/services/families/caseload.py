@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from peewee import JOIN, Case, ModelSelect
 
 from ...errors import AppError
-from ...models import CheckIn, Delivery, Family, Prompt, SupportRequest, User, utcnow
+from ...models import REFLECTED, CheckIn, Delivery, Family, Prompt, SupportRequest, User, utcnow
 from .activity import caseload_index
 from .engagement import (
     FamilyEngagement,
@@ -26,7 +26,8 @@ from .engagement import (
 )
 
 FOLLOW_UP_NOTE_MAX = 500
-TRIED_WORDS = {"yes": "Tried it", "not_yet": "Not yet", "no_chance": "Didn't come up", "skip": "Skipped today"}
+TRIED_WORDS = {"yes": "Tried it", "not_yet": "Not yet", "no_chance": "Didn't come up", "skip": "Skipped today",
+               REFLECTED: "Answered the weekly reflection"}
 FELT_WORDS = {1: "really hard", 2: "hard", 3: "okay", 4: "good", 5: "really good"}
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 

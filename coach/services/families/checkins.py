@@ -156,6 +156,8 @@ def record_checkin(family: Family, data: CheckInData) -> tuple[CheckIn, bool]:
     if existing is not None:
         return existing, False
     delivery = own_delivery(family, data.delivery_id) if data.delivery_id is not None else None
+    if delivery is not None and delivery.kind == "reflection":
+        raise _reflection_is_not_a_prompt(delivery)
     prompt = delivery.prompt if delivery is not None else None
     if data.answer is not None and (prompt is None or data.answer >= len(prompt.answers or [])):
         raise AppError(422, "That answer isn't one of this prompt's choices.",
@@ -273,6 +275,8 @@ def ack_delivery(delivery_id: int, token: str, checkin_id: str | None = None) ->
         raise AppError(404, "That prompt is no longer stored.", code="delivery_not_found")
     if checkin_id is not None and (not isinstance(checkin_id, str) or not UUID4_RE.fullmatch(checkin_id)):
         raise AppError(422, "Send a version 4 UUID, or leave the id out.", fields={"id": "Not a UUID4."})
+    if delivery.kind == "reflection":
+        raise _reflection_is_not_a_prompt(delivery)
     earlier = CheckIn.select().where(CheckIn.delivery == delivery).order_by(CheckIn.received_at).first()
     if earlier is not None:
         return earlier, False
@@ -290,6 +294,12 @@ def ack_delivery(delivery_id: int, token: str, checkin_id: str | None = None) ->
             raise
         return earlier, False
     return checkin, True
+
+
+def _reflection_is_not_a_prompt(delivery: Delivery) -> AppError:
+    return AppError(409, "This is your weekly look back, not a prompt to try. Open it to answer its "
+                    "question.", code="reflection",
+                    fields={"delivery_id": "A weekly reflection takes an answer on its page, not a check-in."})
 
 
 def mark_opened(delivery: Delivery) -> bool:
@@ -346,7 +356,8 @@ def delivery_view(delivery: Delivery, family: Family) -> dict:
         "id": delivery.id,
         "local_date": delivery.local_date.isoformat(),
         "status": delivery.status,
-        "url": f"/checkin/{delivery.id}",
+        "kind": delivery.kind,  # "prompt", or "reflection": the week's look back (no prompt)
+        "url": f"/{'reflection' if delivery.kind == 'reflection' else 'checkin'}/{delivery.id}",
         "opened": delivery.opened_at is not None,
         "checked_in": CheckIn.select().where(CheckIn.delivery == delivery).exists(),
         "prompt": prompt_view(delivery, family),

@@ -12,14 +12,15 @@ from peewee import JOIN
 from ...db import db
 from ...errors import AppError
 from ...inputs import parse_int, text_problem
-from ...models import THEME_NAMES, THEMES, CheckIn, Delivery, Family, Prompt, utcnow
+from ...models import REFLECTED, THEME_NAMES, THEMES, CheckIn, Delivery, Family, Prompt, utcnow
 from ...security import audit
 from ..programme.library import fill_child
+from ..programme.reflection import question_for
 from .checkins import FEELINGS, NOTE_MAX, local_today, made_at, to_local
 from .upcoming import ROLLING_DAYS
 
 TRIED_LABELS = {"yes": "Tried it", "not_yet": "Not yet", "skip": "Skipped",
-                "no_chance": "The moment didn't come up"}
+                "no_chance": "The moment didn't come up", REFLECTED: "Your weekly reflection"}
 JOURNAL_LIMIT = 300
 #: An entry can be changed or deleted for this long after it was made.
 EDIT_DAYS = 7
@@ -48,6 +49,7 @@ class JournalEntry:
     delivery_id: int | None
     editable: bool
     made: datetime
+    reflection_id: int | None = None  # the answer to a weekly reflection: its delivery
 
 
 @dataclass
@@ -104,6 +106,8 @@ def can_change(checkin: CheckIn, now: datetime | None = None) -> bool:
 
 
 def _entry(checkin: CheckIn, prompt: Prompt | None, family: Family, now: datetime) -> JournalEntry:
+    if checkin.tried == REFLECTED and checkin.delivery_id is not None:
+        return _reflection_entry(checkin, family, now)
     answer_label = None
     if prompt is not None and checkin.answer is not None and checkin.answer < len(prompt.answers or []):
         answer_label = fill_child(prompt.answers[checkin.answer].get("label", ""), family.child_name)
@@ -126,6 +130,18 @@ def _entry(checkin: CheckIn, prompt: Prompt | None, family: Family, now: datetim
         editable=can_change(checkin, now),
         made=made_at(checkin),
     )
+
+
+def _reflection_entry(checkin: CheckIn, family: Family, now: datetime) -> JournalEntry:
+    """The answer to a weekly reflection: its question as the title, the answer as the note."""
+    local_date = checkin.delivery.local_date
+    return JournalEntry(
+        id=str(checkin.id), day=to_local(family, made_at(checkin)).date(), theme=None,
+        theme_name="Your week", title=question_for(family, local_date), question="",
+        answer_label=None, tried_label=TRIED_LABELS[REFLECTED], felt=None, felt_value=None,
+        note=checkin.note, shared=checkin.shared_with_worker, wants_support=False,
+        delivery_id=checkin.delivery_id, editable=can_change(checkin, now), made=made_at(checkin),
+        reflection_id=checkin.delivery_id)
 
 
 def reflection(counts: dict[str, int], repairs: int, total: int, child: str) -> str:
@@ -183,7 +199,8 @@ def build_journal(family: Family, now: datetime | None = None, theme: str | None
     now = now or utcnow()
     today = local_today(family, now)
     first = today - timedelta(days=ROLLING_DAYS - 1)
-    rows = (CheckIn.select(CheckIn, Prompt).join(Prompt, JOIN.LEFT_OUTER)
+    rows = (CheckIn.select(CheckIn, Prompt, Delivery.id, Delivery.local_date)
+            .join(Prompt, JOIN.LEFT_OUTER).join_from(CheckIn, Delivery, JOIN.LEFT_OUTER)
             .where(CheckIn.family == family)
             .order_by(CheckIn.client_created_at.desc()).limit(JOURNAL_LIMIT))
     weeks: dict[date, JournalWeek] = {}

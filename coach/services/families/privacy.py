@@ -97,7 +97,8 @@ def export_family(user: User) -> dict:
     } for e in entries]
     export["prompts_received"] = [{
         "date": _plain(d.local_date),
-        "prompt": fill_child(d.prompt.title, family.child_name) if d.prompt_id else None,
+        "prompt": fill_child(d.prompt.title, family.child_name) if d.prompt_id else (
+            "Your weekly reflection" if d.kind == "reflection" else None),
         "status": DELIVERY_WORDS.get(d.status, d.status), "sent_at": _plain(d.sent_at),
         "opened_at": _plain(d.opened_at),
     } for d in Delivery.select().where(Delivery.family == family).order_by(Delivery.local_date)]

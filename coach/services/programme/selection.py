@@ -59,7 +59,7 @@ from flask import current_app, has_app_context
 from peewee import SQL
 
 from ...db import db
-from ...models import STRAND_WEEKS, CheckIn, Delivery, Family, Prompt, utcnow
+from ...models import REFLECTED, STRAND_WEEKS, CheckIn, Delivery, Family, Prompt, utcnow
 from ..families.wellbeing import LOW_COUNT, is_low
 from ..families.wellbeing import WINDOW as MOOD_WINDOW
 
@@ -339,7 +339,8 @@ def _recent_checkins(ids: Iterable[int], since: datetime) -> dict[int, list[tupl
     query = (CheckIn
              .select(CheckIn.family, CheckIn.received_at, CheckIn.client_created_at, CheckIn.prompt,
                      CheckIn.answer, CheckIn.tried, CheckIn.felt)
-             .where(CheckIn.family.in_(id_list(ids)), CheckIn.received_at >= since))
+             .where(CheckIn.family.in_(id_list(ids)), CheckIn.received_at >= since,
+                    CheckIn.tried != REFLECTED))  # a reflection's answer is no prompt's check-in
     found: dict[int, list[tuple]] = defaultdict(list)
     for family_id, received_at, created_at, prompt_id, answer, tried, felt in db.execute(query):
         found[family_id].append((as_datetime(received_at), as_datetime(created_at), prompt_id,
