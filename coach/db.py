@@ -357,6 +357,21 @@ def _v11_down(migrator: SchemaMigrator) -> list:
     return [migrator.drop_column("user", "language")]
 
 
+def _v15_up(migrator: SchemaMigrator) -> list:
+    """v15, Attune in Spanish: prompt translations, and the languages a support resource answers in."""
+    from .models import PromptTranslation, SupportResource
+
+    db.create_tables([PromptTranslation], safe=True)
+    return [migrator.add_column("support_resource", "languages", SupportResource.languages)]
+
+
+def _v15_down(migrator: SchemaMigrator) -> list:
+    from .models import PromptTranslation
+
+    db.drop_tables([PromptTranslation], safe=True)
+    return [migrator.drop_column("support_resource", "languages")]
+
+
 #: Ordered migrations. Version 1 is the first released schema. Append, never edit; every step
 #: has a downgrade so tests can rebuild the schema it started from.
 MIGRATIONS: list[Migration] = [
@@ -370,6 +385,7 @@ MIGRATIONS: list[Migration] = [
     Migration(9, _v9_up, _v9_down),
     Migration(10, _v10_up, _v10_down),
     Migration(11, _v11_up, _v11_down),
+    Migration(15, _v15_up, _v15_down),
 ]
 LATEST_VERSION = MIGRATIONS[-1].version if MIGRATIONS else 1
 

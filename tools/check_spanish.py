@@ -6,9 +6,11 @@
 Each file ``coach/data/translations/es/<band>.json`` is a list of
 ``{"skill", "age_min_months", "title", "body", "question", "answers": [label, …], "why"}``, one
 per published English prompt of that band, matched on ``(skill, age_min_months)``; ``answers``
-has the English prompt's answers in the same order. Rules: the English limits on lengths (with
-``{child}`` read as "tu peque"), ``{child}`` kept wherever the English uses it and no other
-braces, and Fernández-Huerta reading ease ≥ 80 for the title, body, question and why.
+has the English prompt's answers in the same order. The rules are the library's own
+(``coach.services.programme.translations.validate_translation``, which the editor and init-db
+use too): the English limits on lengths (with ``{child}`` read as "tu peque"), ``{child}`` kept
+wherever the English uses it and no other braces, and Fernández-Huerta reading ease ≥ 80 for the
+title, body, question and why.
 """
 from __future__ import annotations
 
@@ -19,17 +21,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from coach.services.programme.library import LABEL_LIMIT, TEXT_LIMITS  # noqa: E402
-from coach.services.programme.readability import (  # noqa: E402
-    MIN_EASE_ES,
-    PLACEHOLDER,
-    as_read_es,
-    reading_ease_es,
-)
+from coach.services.programme.translations import validate_translation  # noqa: E402
 
 ENGLISH = ROOT / "coach" / "data" / "prompts.json"
 SPANISH = ROOT / "coach" / "data" / "translations" / "es"
-FIELDS = ("title", "body", "question", "why")
 
 
 def band_name(age_min: int, age_max: int) -> str:
@@ -37,33 +32,9 @@ def band_name(age_min: int, age_max: int) -> str:
 
 
 def problems_of(entry: dict, english: dict) -> list[str]:
-    found = []
-    for name in FIELDS:
-        text = entry.get(name)
-        if not isinstance(text, str) or not text.strip():
-            found.append(f"{name} is missing")
-            continue
-        if len(as_read_es(text)) > TEXT_LIMITS[name]:
-            found.append(f"{name} is {len(as_read_es(text))} characters (limit {TEXT_LIMITS[name]})")
-        if "{" in text.replace(PLACEHOLDER, "") or "}" in text.replace(PLACEHOLDER, ""):
-            found.append(f"{name} has braces other than {PLACEHOLDER}")
-        if PLACEHOLDER in (english.get(name) or "") and PLACEHOLDER not in text:
-            found.append(f"{name} drops {PLACEHOLDER}")
-        ease = reading_ease_es(text)
-        if ease is not None and ease < MIN_EASE_ES:
-            found.append(f"{name} reading ease {ease:.0f} (< {MIN_EASE_ES:.0f}): {text}")
-    answers = entry.get("answers")
-    if not isinstance(answers, list) or len(answers) != len(english["answers"]):
-        found.append(f"answers must be {len(english['answers'])} labels in the English order")
-    else:
-        for index, label in enumerate(answers, 1):
-            if not isinstance(label, str) or not label.strip():
-                found.append(f"answer {index} is empty")
-            elif len(label) > LABEL_LIMIT:
-                found.append(f"answer {index} is {len(label)} characters (limit {LABEL_LIMIT})")
-            elif "{" in label or "}" in label:
-                found.append(f"answer {index} uses braces")
-    return found
+    """Each problem of one entry, as the editor and init-db would name it (the library's check)."""
+    _, problems = validate_translation(entry, english)
+    return list(problems.values())
 
 
 def main(bands: list[str]) -> int:

@@ -41,7 +41,7 @@ def home():
 def _home():
     family = family_for(current_user)
     delivery = checkins.today_delivery(family)
-    today = checkins.delivery_view(delivery, family) if delivery is not None else None
+    today = checkins.delivery_view(delivery, family, current_user.language) if delivery is not None else None
     return render_template("parent/home.html", family=family, today=today,
                            streak=family_streak(family), noticed=upcoming.days_noticed(family),
                            upcoming=upcoming.next_prompt(family), paused=upcoming.paused_until(family),
@@ -102,7 +102,7 @@ def checkin(delivery_id: int):
     no-JavaScript fallback and follows the same rules."""
     family = family_for(current_user)
     delivery = checkins.own_delivery(family, delivery_id)
-    prompt = checkins.prompt_view(delivery, family)
+    prompt = checkins.prompt_view(delivery, family, current_user.language)
     errors: dict[str, str] = {}
     more_errors: dict[str, str] = {}
     saved_id = request.args.get("saved", "")

@@ -94,14 +94,15 @@ def upgrade_starter_library(path: Path = STARTER_FILE) -> dict[str, int]:
     any more is retired. Prompts an admin edited, imported or created are never changed. Items
     with no prompt yet are added as published. Idempotent: a second run changes nothing.
     Returns counts ``seeded`` (into an empty library), ``added``, ``updated``, ``retired`` and
-    ``kept`` (edited, left alone).
+    ``kept`` (edited, left alone), and ``translated``: prompts given their translation from
+    ``coach/data/translations/`` (only those with none yet: ``translations.load_translation_files``).
     """
-    counts = {"seeded": 0, "added": 0, "updated": 0, "retired": 0, "kept": 0}
+    counts = {"seeded": 0, "added": 0, "updated": 0, "retired": 0, "kept": 0, "translated": 0}
     if not path.exists():
         return counts
     if not Prompt.select().exists():
         counts["seeded"] = seed_library_if_empty(path)
-        return counts
+        return counts | {"translated": _load_translations(path)}
     items = json.loads(path.read_text(encoding="utf-8"))
     revisions = PromptRevision.select(PromptRevision.prompt, PromptRevision.editor,
                                       PromptRevision.summary).tuples()
@@ -138,7 +139,13 @@ def upgrade_starter_library(path: Path = STARTER_FILE) -> dict[str, int]:
                 _starter_update(prompt, prompt_data(prompt) | {"status": "retired"}, now,
                                 f"{UPGRADE_SUMMARY}: no longer in the starter library")
                 counts["retired"] += 1
-    return counts
+    return counts | {"translated": _load_translations(path)}
+
+
+def _load_translations(path: Path) -> int:
+    from .translations import load_translation_files  # it builds on this module
+
+    return load_translation_files(starter=path)["added"]
 
 
 def _create_starter(fields: dict) -> Prompt:
