@@ -411,10 +411,18 @@ def save_prompt(prompt: Prompt | None, item: dict, editor: User | None, *, statu
                                 "their changes, then make yours again.", code="prompt_conflict")
         summary = summary or summarise_change(old, new)
         PromptRevision.create(prompt=prompt, version=version, editor=editor, created_at=now,
-                              summary=summary[:200], data=new)
+                              summary=summary[:200], data=new | _translations_kept(prompt.id))
         audit(action or "prompt_update", "prompt", prompt.id, actor=editor, version=version,
               summary=summary[:200])
         return Prompt.get_by_id(prompt.id), True
+
+
+def _translations_kept(prompt_id: int) -> dict:
+    """``{"translations": …}`` when the prompt has any, so each revision holds the words it sent."""
+    from .translations import translations_of  # it builds on this module
+
+    found = translations_of(prompt_id)
+    return {"translations": found} if found else {}
 
 
 def _create(data: dict, status: str, editor: User | None, summary: str | None,

@@ -356,3 +356,25 @@ def delivery_text(delivery) -> PromptText | None:
         language = (needs_translation(family_languages(delivery.family)) or ("en",))[0]
         text = prompt_for_reader(delivery.prompt, language, delivery.family.child_name)
     return text
+
+
+# --- revision diffs -------------------------------------------------------------------------------
+
+def translation_diff(old: dict | None, new: dict) -> list:
+    """What a revision changed in its translations (those revisions that carry them), as the
+    library's ``FieldChange`` rows: "Spanish title" and so on."""
+    from .library import FieldChange, word_diff
+
+    if "translations" not in new:
+        return []
+    before_all, changes = (old or {}).get("translations") or {}, []
+    for language, after in sorted(new["translations"].items()):
+        before = before_all.get(language) or {}
+        for name in TRANSLATION_FIELDS:
+            a, b = before.get(name), after.get(name)
+            a = "\n".join(a) if isinstance(a, list) else (a or "")
+            b = "\n".join(b) if isinstance(b, list) else (b or "")
+            if a != b:
+                label = f"{LANGUAGE_NAMES.get(language, language)} {'why it matters' if name == 'why' else name}"
+                changes.append(FieldChange(label, a, b, word_diff(a, b)))
+    return changes
