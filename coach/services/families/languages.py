@@ -12,11 +12,26 @@ from collections.abc import Iterable
 from ...models import LANGUAGES, Family, User
 
 DEFAULT_LANGUAGE = LANGUAGES[0]
+#: How each language is named on staff pages.
+LANGUAGE_NAMES = {"en": "English", "es": "Spanish"}
+
+
+def language_words(languages: Iterable[str] | None) -> str:
+    """"Spanish", or "English and Spanish" for a household that needs both."""
+    names = [LANGUAGE_NAMES.get(language, language) for language in (languages or (DEFAULT_LANGUAGE,))]
+    return " and ".join(names)
 
 
 def family_languages(family: Family) -> tuple[str, ...]:
     """The languages this family's prompts go out in (sorted; English when nobody chose)."""
     return languages_by_family([family.id]).get(family.id, (DEFAULT_LANGUAGE,))
+
+
+def loaded_family_languages(family: Family) -> tuple[str, ...]:
+    """``family_languages`` from a family whose parent row is already loaded (the caseload's join):
+    no query."""
+    language = family.user.language
+    return (language if language in LANGUAGES else DEFAULT_LANGUAGE,)
 
 
 def languages_by_family(family_ids: Iterable[int], *,
