@@ -378,3 +378,55 @@ def translation_diff(old: dict | None, new: dict) -> list:
                 label = f"{LANGUAGE_NAMES.get(language, language)} {'why it matters' if name == 'why' else name}"
                 changes.append(FieldChange(label, a, b, word_diff(a, b)))
     return changes
+
+
+# --- checking the files (tools/check_spanish.py and the data test) ----------------------------------
+
+@dataclass
+class BandCheck:
+    """One band's file: how many prompts it translates, its problems and the skills it lacks."""
+
+    band: str
+    translated: int
+    problems: list[str]
+    missing: list[str]
+
+
+def band_name(age_min: int, age_max: int) -> str:
+    """A band's file name without ``.json``: ``0-3``."""
+    return f"{age_min}-{age_max}"
+
+
+def check_translation_files(bands: Iterable[str] = (), language: str = "es", directory: Path | None = None,
+                            starter: Path = STARTER_FILE) -> list[BandCheck]:
+    """Check ``<directory>/<language>/<band>.json`` against every prompt of ``starter`` (all of them
+    are published by init-db): each entry must match an English prompt of its band by ``(skill,
+    age_min_months)``, once, and pass :func:`validate_translation`; each English prompt needs one."""
+    english = {(p["skill"], p["age_min_months"]): p for p in json.loads(starter.read_text(encoding="utf-8"))}
+    by_band: dict[str, list[dict]] = {}
+    for prompt in english.values():
+        by_band.setdefault(band_name(prompt["age_min_months"], prompt["age_max_months"]), []).append(prompt)
+    folder = (directory or TRANSLATIONS_DIR) / language
+    results = []
+    for band in list(bands) or sorted(by_band, key=lambda b: int(b.split("-")[0])):
+        path = folder / f"{band}.json"
+        entries = json.loads(path.read_text(encoding="utf-8")) if path.exists() else []
+        problems, seen = [], set()
+        for entry in entries if isinstance(entries, list) else [None]:
+            if not isinstance(entry, dict):
+                problems.append(f"{band}: each entry must be an object")
+                continue
+            key = (entry.get("skill"), entry.get("age_min_months"))
+            where = f"{band} {key[0]}"
+            item = english.get(key)
+            if item is None or band_name(item["age_min_months"], item["age_max_months"]) != band:
+                problems.append(f"{where}: no English prompt of this band has that skill")
+                continue
+            if key in seen:
+                problems.append(f"{where}: translated twice")
+            seen.add(key)
+            _, found = validate_translation(entry, item)
+            problems.extend(f"{where}: {message}" for message in found.values())
+        missing = [p["skill"] for p in by_band.get(band, []) if (p["skill"], p["age_min_months"]) not in seen]
+        results.append(BandCheck(band, len(seen), problems, missing))
+    return results
