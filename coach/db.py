@@ -362,14 +362,17 @@ def _v15_up(migrator: SchemaMigrator) -> list:
     from .models import PromptTranslation, SupportResource
 
     db.create_tables([PromptTranslation], safe=True)
-    return [migrator.add_column("support_resource", "languages", SupportResource.languages)]
+    return [migrator.add_column("support_resource", "languages", SupportResource.languages),
+            migrator.add_column("support_resource", "languages_source_url",
+                                SupportResource.languages_source_url)]
 
 
 def _v15_down(migrator: SchemaMigrator) -> list:
     from .models import PromptTranslation
 
     db.drop_tables([PromptTranslation], safe=True)
-    return [migrator.drop_column("support_resource", "languages")]
+    return [migrator.drop_column("support_resource", "languages"),
+            migrator.drop_column("support_resource", "languages_source_url")]
 
 
 #: Ordered migrations. Version 1 is the first released schema. Append, never edit; every step

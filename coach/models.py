@@ -366,9 +366,10 @@ class SupportResource(BaseModel):
     kind = CharField(max_length=14, default="other")  # RESOURCE_KINDS
     text = CharField(max_length=120, default="")  # how to reach them by text message, if they offer it
     source_url = CharField(max_length=300, default="")  # the organisation's page the number came from
-    # Languages the service answers in besides English ("es"), as its own page says: a
-    # Spanish-speaking parent sees those first.
+    # Languages the service answers in besides English ("es"), as its own page says (that page in
+    # languages_source_url): a Spanish-speaking parent sees those first.
     languages = CharField(max_length=20, default="")
+    languages_source_url = CharField(max_length=300, default="")
     checked_on = DateField(null=True)  # when that page was last checked
 
 

@@ -374,3 +374,36 @@ def test_the_library_says_how_many_published_prompts_lack_spanish(app, admin):
     make_prompt(status="draft", skill="draft-one", title="A draft")
     page = client.get("/admin/prompts").get_data(as_text=True)
     assert "1 of 2 published prompts lack Spanish." in page and "No Spanish here" in page
+
+
+# --- support resources in Spanish ---------------------------------------------------------------------
+
+def test_help_lists_resources_that_answer_in_spanish_first_for_a_spanish_reader(app):
+    from coach.models import SupportResource
+
+    common = {"country": "US", "source_url": "https://example.org/source"}
+    SupportResource.create(name="Emergency services", kind="emergency", phone="911", position=1, **common)
+    SupportResource.create(name="English line", kind="crisis", phone="111", position=2, **common)
+    SupportResource.create(name="Bilingual line", kind="crisis", phone="222", position=3, languages="es",
+                           languages_source_url="https://example.org/es", **common)
+    english = ParentClient(app, factories.make_family(country="US")).get("/help").get_data(as_text=True)
+    spanish_page = ParentClient(app, spanish_family(country="US")).get("/help").get_data(as_text=True)
+
+    assert english.index("English line") < english.index("Bilingual line")
+    assert spanish_page.index("Emergency services") < spanish_page.index("Bilingual line") \
+        < spanish_page.index("English line")  # the emergency number stays first, always
+    assert "Atienden en español" in spanish_page
+
+
+def test_a_resources_languages_need_a_known_code_and_the_page_that_says_so(app, admin):
+    from coach.services.families import resources
+
+    base = {"name": "Line", "kind": "crisis", "country": "US", "phone": "111"}
+    assert "isn't one" in resources.validate_resource(base | {"languages": "fr"})[1]["languages"]
+    assert "own page" in resources.validate_resource(base | {"languages": "es"})[1]["languages_source_url"]
+    data, problems = resources.validate_resource(base | {"languages": " ES ",
+                                                         "languages_source_url": "https://example.org/es"})
+    assert problems == {} and data["languages"] == "es"
+    seeded = {item["name"]: item for item in resources.load_seed_file()}
+    assert seeded["988 Suicide & Crisis Lifeline"]["languages"] == "es"
+    assert seeded["988 Suicide & Crisis Lifeline"]["languages_source_url"].startswith("https://988lifeline.org/")
