@@ -407,3 +407,25 @@ def test_a_resources_languages_need_a_known_code_and_the_page_that_says_so(app, 
     seeded = {item["name"]: item for item in resources.load_seed_file()}
     assert seeded["988 Suicide & Crisis Lifeline"]["languages"] == "es"
     assert seeded["988 Suicide & Crisis Lifeline"]["languages_source_url"].startswith("https://988lifeline.org/")
+
+
+def test_an_english_edit_that_changes_the_answers_leaves_the_spanish_out_of_date(app, admin):
+    from tests.test_admin_prompts import editor_form
+
+    client = sign_in(app, admin)
+    prompt = make_prompt(status="published")
+    save_translation(prompt, "es", CUES_ES, admin)
+    assert translations.untranslated_published() == []
+    fewer = sample(answers=CUES["answers"][1:])  # one answer dropped from the English
+
+    response = client.post(f"/admin/prompts/{prompt.id}", follow_redirects=True,
+                           data=editor_form(fewer, csrf_for(client, f"/admin/prompts/{prompt.id}"),
+                                            base_version="2"))
+
+    page = html.unescape(response.get_data(as_text=True))
+    assert f"The Spanish still has {len(CUES['answers'])} answer labels" in page
+    assert [p.id for p in translations.untranslated_published()] == [prompt.id]
+    assert prompt.id not in translations.usable_translations().get("es", set())
+    fixing = html.unescape(client.get(f"/admin/prompts/{prompt.id}/translations/es").get_data(as_text=True))
+    assert f"the translation needs {len(CUES['answers']) - 1} labels" in fixing
+    assert prompt_in(Prompt.get_by_id(prompt.id), "es") is None  # a parent never sees mismatched answers

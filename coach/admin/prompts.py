@@ -118,6 +118,8 @@ def save_prompt(prompt_id: int):
         return render_editor(prompt, values, problems_by_row(error.fields or {}, rows), error.status)
     if changed:
         flash(f"Saved as version {saved.version}.", "success")
+        for message in translations.out_of_date(saved):
+            flash(message, "error")
     else:
         flash("Nothing had changed, so there is no new version.", "info")
     return redirect(url_for("admin.edit_prompt", prompt_id=prompt.id))

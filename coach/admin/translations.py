@@ -60,8 +60,12 @@ def edit_translation(prompt_id: int, language: str):
     """The prompt in ``language`` beside its English, with its own preview and checks."""
     prompt = get_prompt(prompt_id)
     translations.check_language(language)
-    return render_translation(prompt, language, values_from(translations.translations_of(prompt.id)
-                                                            .get(language)))
+    saved = translations.translations_of(prompt.id).get(language)
+    problems = {}
+    if saved is not None:  # an English edit since may have left it out of date: say what to fix
+        _, found = translations.validate_translation(saved, prompt_data(prompt))
+        problems = row_problems(found)
+    return render_translation(prompt, language, values_from(saved), problems)
 
 
 @bp.post("/prompts/<int:prompt_id>/translations/<language>")

@@ -65,10 +65,11 @@ from flask import current_app, has_app_context
 from peewee import SQL
 
 from ...db import db
-from ...models import STRAND_WEEKS, CheckIn, Delivery, Family, Prompt, PromptTranslation, utcnow
+from ...models import STRAND_WEEKS, CheckIn, Delivery, Family, Prompt, utcnow
 from ..families.languages import languages_by_family, needs_translation
 from ..families.wellbeing import LOW_COUNT, is_low
 from ..families.wellbeing import WINDOW as MOOD_WINDOW
+from .translations import usable_translations
 
 DEFAULT_REPEAT_DAYS = 60
 ARC_WEEKS = 6
@@ -262,13 +263,8 @@ class PromptCache:
 
     @classmethod
     def load(cls) -> PromptCache:
-        """Read every published prompt, and which have translations, in two queries."""
-        translated: dict[str, set[int]] = defaultdict(set)
-        for prompt_id, language in (PromptTranslation.select(PromptTranslation.prompt,
-                                                             PromptTranslation.language)
-                                    .join(Prompt).where(Prompt.status == "published").tuples()):
-            translated[language].add(prompt_id)
-        return cls(Prompt.published().order_by(Prompt.id), dict(translated))
+        """Read every published prompt, and which have translations that fit them, in two queries."""
+        return cls(Prompt.published().order_by(Prompt.id), usable_translations())
 
     def all(self) -> Iterable[Prompt]:
         """Every published prompt."""

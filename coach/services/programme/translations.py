@@ -255,6 +255,13 @@ class PromptText:
     why: str
 
 
+def fits(translation: PromptTranslation, answers: list | None) -> bool:
+    """Whether a translation still matches its prompt's answers: one label each (an English edit
+    that adds or drops an answer leaves the Spanish out of date until it is saved again).
+    ``answers`` None (not loaded, as when sending reads only the title and body) is not checked."""
+    return answers is None or len(translation.answers or ()) == len(answers)
+
+
 def fill_child_in(text: str, child_name: str | None, language: str) -> str:
     """``{child}`` as the child's name, else "your child" / "tu peque"."""
     return (text or "").replace(PLACEHOLDER, child_name or CHILD_FALLBACKS.get(language, FALLBACK))
@@ -284,7 +291,7 @@ def prompt_in(prompt: Prompt, language: str, child_name: str | None = None, *,
     if language in TRANSLATED:
         if translation is _UNSET:
             translation = translations_for([prompt.id], language).get(prompt.id)
-        if translation is not None:
+        if translation is not None and fits(translation, prompt.answers):
             labels = tuple(translation.answers or ())
             return _text_of(language, translation, labels, child_name)
         if not staff_preview:
@@ -311,16 +318,36 @@ def prompt_for_reader(prompt: Prompt, language: str, child_name: str | None = No
 
 # --- coverage -------------------------------------------------------------------------------------
 
-def translated_ids(language: str) -> set[int]:
-    """Ids of the prompts that have a ``language`` translation."""
-    return {prompt_id for (prompt_id,) in PromptTranslation.select(PromptTranslation.prompt)
-            .where(PromptTranslation.language == language).tuples()}
+def usable_translations(published_only: bool = True) -> dict[str, set[int]]:
+    """``{language: ids of the prompts with a translation that still fits them}`` in one query."""
+    query = (PromptTranslation.select(PromptTranslation.prompt, PromptTranslation.language,
+                                      PromptTranslation.answers.alias("labels"),
+                                      Prompt.answers.alias("english")).join(Prompt))
+    if published_only:
+        query = query.where(Prompt.status == "published")
+    found: dict[str, set[int]] = {}
+    for row in query.dicts():  # both columns are "answers": read them by alias
+        labels, english = (json.loads(value) if isinstance(value, str) else value
+                           for value in (row["labels"], row["english"]))
+        if len(labels or ()) == len(english or ()):
+            found.setdefault(row["language"], set()).add(row["prompt"])
+    return found
+
+
+def out_of_date(prompt: Prompt) -> list[str]:
+    """A sentence for each translation an English edit left with the wrong number of answers."""
+    return [f"The {LANGUAGE_NAMES[t.language]} still has {len(t.answers or ())} answer labels for "
+            f"{len(prompt.answers or ())} answers: families who read it won't get this prompt until "
+            f"you update the {LANGUAGE_NAMES[t.language]}."
+            for t in PromptTranslation.select().where(PromptTranslation.prompt == prompt.id)
+            if not fits(t, prompt.answers)]
 
 
 def untranslated_published(language: str = "es") -> list[Prompt]:
-    """Published prompts with no ``language`` translation: no family that needs it gets them."""
-    done = PromptTranslation.select(PromptTranslation.prompt).where(PromptTranslation.language == language)
-    return list(Prompt.published().where(Prompt.id.not_in(done)).order_by(Prompt.id))
+    """Published prompts with no ``language`` translation that fits them (none, or one left out of
+    date by an English edit): no family that needs the language gets them."""
+    done = usable_translations().get(language, set())
+    return [prompt for prompt in Prompt.published().order_by(Prompt.id) if prompt.id not in done]
 
 
 # --- deliveries -------------------------------------------------------------------------------------
