@@ -368,6 +368,24 @@ def _v12_down(migrator: SchemaMigrator) -> list:
     return [migrator.drop_column("delivery", "kind")]
 
 
+def _v13_up(migrator: SchemaMigrator) -> list:
+    """v13, Attune in Spanish: prompt translations, and the languages a support resource answers in."""
+    from .models import PromptTranslation, SupportResource
+
+    db.create_tables([PromptTranslation], safe=True)
+    return [migrator.add_column("support_resource", "languages", SupportResource.languages),
+            migrator.add_column("support_resource", "languages_source_url",
+                                SupportResource.languages_source_url)]
+
+
+def _v13_down(migrator: SchemaMigrator) -> list:
+    from .models import PromptTranslation
+
+    db.drop_tables([PromptTranslation], safe=True)
+    return [migrator.drop_column("support_resource", "languages"),
+            migrator.drop_column("support_resource", "languages_source_url")]
+
+
 #: Ordered migrations. Version 1 is the first released schema. Append, never edit; every step
 #: has a downgrade so tests can rebuild the schema it started from.
 MIGRATIONS: list[Migration] = [
@@ -382,6 +400,7 @@ MIGRATIONS: list[Migration] = [
     Migration(10, _v10_up, _v10_down),
     Migration(11, _v11_up, _v11_down),
     Migration(12, _v12_up, _v12_down),
+    Migration(13, _v13_up, _v13_down),
 ]
 LATEST_VERSION = MIGRATIONS[-1].version if MIGRATIONS else 1
 

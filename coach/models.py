@@ -235,6 +235,26 @@ class PromptRevision(BaseModel):
         indexes = ((("prompt", "version"), True),)
 
 
+class PromptTranslation(BaseModel):
+    """A prompt written in another language (DESIGN "The programme"): its own title, body,
+    question, answer labels (in the English answers' order) and why. The answers' kinds stay the
+    English prompt's. A prompt without one is never sent to a family that needs that language."""
+
+    prompt = ForeignKeyField(Prompt, backref="translations", on_delete="CASCADE")
+    language = CharField(max_length=5)  # LANGUAGES other than "en"
+    title = CharField(max_length=60)
+    body = CharField(max_length=200)
+    question = CharField(max_length=200)
+    answers = JSONField()  # [label, …] in the English answers' order
+    why = CharField(max_length=400, default="")
+    updated_at = DateTimeField(default=utcnow)
+    # Who last saved it: None when init-db loaded it from coach/data/translations/.
+    editor = ForeignKeyField(User, null=True, on_delete="SET NULL")
+
+    class Meta:
+        indexes = ((("prompt", "language"), True),)
+
+
 class Delivery(BaseModel):
     family = ForeignKeyField(Family, backref="deliveries", on_delete="CASCADE")
     local_date = DateField()
@@ -354,6 +374,10 @@ class SupportResource(BaseModel):
     kind = CharField(max_length=14, default="other")  # RESOURCE_KINDS
     text = CharField(max_length=120, default="")  # how to reach them by text message, if they offer it
     source_url = CharField(max_length=300, default="")  # the organisation's page the number came from
+    # Languages the service answers in besides English ("es"), as its own page says (that page in
+    # languages_source_url): a Spanish-speaking parent sees those first.
+    languages = CharField(max_length=20, default="")
+    languages_source_url = CharField(max_length=300, default="")
     checked_on = DateField(null=True)  # when that page was last checked
 
 
@@ -464,6 +488,7 @@ ALL_MODELS = [
     PushOptOut,
     Prompt,
     PromptRevision,
+    PromptTranslation,
     Delivery,
     CheckIn,
     SupportRequest,

@@ -108,6 +108,9 @@ ROUTES = [
     ("GET", "/admin/prompts/<int:prompt_id>/revisions/<int:version>", expect(302, 403, 403, 403, 200)),
     ("POST", "/admin/prompts/<int:prompt_id>/revisions/<int:version>/restore", expect(302, 403, 403, 403, 302)),
     ("POST", "/admin/prompts/check", expect(302, 403, 403, 403, 400)),  # a form, not JSON
+    ("GET", "/admin/prompts/<int:prompt_id>/translations/<language>", expect(302, 403, 403, 403, 200)),
+    ("POST", "/admin/prompts/<int:prompt_id>/translations/<language>", expect(302, 403, 403, 403, 422)),
+    ("POST", "/admin/prompts/<int:prompt_id>/translations/<language>/check", expect(302, 403, 403, 403, 400)),
     ("GET", "/admin/prompts/export.json", expect(302, 403, 403, 403, 200)),
     ("POST", "/admin/prompts/import", expect(302, 403, 403, 403, 400)),  # no file
     ("GET", "/admin/users", expect(302, 403, 403, 403, 200)),

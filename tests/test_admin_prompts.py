@@ -212,7 +212,8 @@ def test_export_is_an_attachment_with_status_and_version(client):
     assert response.status_code == 200 and response.mimetype == "application/json"
     assert response.headers["Content-Disposition"].startswith('attachment; filename="attune-prompts-')
     assert response.get_json() == [{"id": prompt.id, "status": "published", "version": 1}
-                                   | {name: getattr(prompt, name) for name in library.PROMPT_FIELDS}]
+                                   | {name: getattr(prompt, name) for name in library.PROMPT_FIELDS}
+                                   | {"translations": {}}]
 
 
 def _upload(client, content: bytes, filename="prompts.json", **headers):

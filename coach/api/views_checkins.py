@@ -30,7 +30,7 @@ def today():
     """Today's delivery for the family's local date, with its prompt filled in, or null."""
     family = my_family()
     delivery = checkins.today_delivery(family)
-    return jsonify(delivery=checkins.delivery_view(delivery, family) if delivery else None)
+    return jsonify(delivery=checkins.delivery_view(delivery, family, current_user.language) if delivery else None)
 
 
 @bp.post("/checkins")

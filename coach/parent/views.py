@@ -41,7 +41,7 @@ def home():
 def _home():
     family = family_for(current_user)
     delivery = checkins.today_delivery(family)
-    today = checkins.delivery_view(delivery, family) if delivery is not None else None
+    today = checkins.delivery_view(delivery, family, current_user.language) if delivery is not None else None
     return render_template("parent/home.html", family=family, today=today,
                            streak=family_streak(family), noticed=upcoming.days_noticed(family),
                            upcoming=upcoming.next_prompt(family), paused=upcoming.paused_until(family),
@@ -104,7 +104,7 @@ def checkin(delivery_id: int):
     delivery = checkins.own_delivery(family, delivery_id)
     if delivery.kind == "reflection":  # the week's look back has its own page
         return redirect(url_for(".reflection", reflection_id=delivery.id))
-    prompt = checkins.prompt_view(delivery, family)
+    prompt = checkins.prompt_view(delivery, family, current_user.language)
     errors: dict[str, str] = {}
     more_errors: dict[str, str] = {}
     saved_id = request.args.get("saved", "")

@@ -14,6 +14,7 @@ from ..models import Family
 from ..security import audit, role_required
 from ..services.families import caseload, wellbeing
 from ..services.families.engagement import measure_family
+from ..services.families.languages import family_languages, language_words
 from ..services.people.staff_time import viewer_zone
 from .blueprint import bp
 from .contact_page import family_extras
@@ -43,7 +44,7 @@ def render_family(family: Family, form: FollowUpForm, status: int = 200, **forms
         "worker/family.html", family=family, parent=family.user, row=measure_family(family),
         timeline=timeline, support=support, form=form, days=days,
         history_choices=HISTORY_CHOICES, schedule=caseload.schedule_words(family),
-        low_mood=wellbeing.is_low_mood(family),
+        low_mood=wellbeing.is_low_mood(family), language=language_words(family_languages(family)),
         **family_extras(family, forms)), status
 
 

@@ -36,8 +36,8 @@ from flask import current_app
 from py_vapid import Vapid
 
 from ...models import Delivery
-from ..programme.library import fill_child
 from ..programme.reflection import push_text as reflection_push_text
+from ..programme.translations import delivery_text
 from .ack import make_ack_token
 
 MAX_PAYLOAD_BYTES = 3072  # DESIGN "Push payload": ≤ 3 KB, well under the 4 KB push services accept
@@ -86,13 +86,14 @@ def build_payload(delivery: Delivery) -> dict:
 
     Needs an app context (the ack token is keyed by the secret key; links use ``BASE_URL``).
     """
-    family, prompt = delivery.family, delivery.prompt
+    family = delivery.family
     reflection = delivery.kind == "reflection"
     if reflection:  # the week's look back: named, its contents only inside the app
         title, body = reflection_push_text(family.child_name)
     else:
-        title = fill_child(prompt.title, family.child_name) if prompt else FALLBACK_TITLE
-        body = fill_child(prompt.body, family.child_name) if prompt else FALLBACK_BODY
+        text = delivery_text(delivery)  # in the recipient's language
+        title = text.title if text else FALLBACK_TITLE
+        body = text.body if text else FALLBACK_BODY
     if family.discreet:  # a lock screen others may see: no prompt text, no child's name
         title, body = DISCREET_TITLE, DISCREET_BODY
     path = f"/reflection/{delivery.id}" if reflection else f"/checkin/{delivery.id}"

@@ -253,7 +253,7 @@ def _delivery_row(family: Family, local_date: date, now: datetime,
                     created_at or utcnow(), "reflection")
     prompt = choose_prompt(family, local_date, now, context, draws)
     if prompt is None:
-        log.warning("No published prompt for family %s on %s", family.id, local_date)
+        log.warning("No published prompt (in its languages) for family %s on %s", family.id, local_date)
         return None
     due_at, expires_at = planned_times(family, local_date, draws)
     return (family.id, local_date, prompt.id, prompt.version, prompt.theme, due_at, expires_at,

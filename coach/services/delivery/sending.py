@@ -24,6 +24,7 @@ from peewee import JOIN
 
 from ...db import db, is_postgres, write_transaction
 from ...models import CheckIn, Delivery, Family, Prompt, PushSubscription, User, utcnow
+from ..programme.translations import attach_prompt_texts
 from .push import (
     PushMessage,
     PushSender,
@@ -179,6 +180,7 @@ def claim_for_sending(now: datetime, size: int, lease_seconds: int
                       ) -> tuple[list[Delivery], int, dict[int, list[Device]]]:
     """``claim_with_expired`` plus the claimed parents' devices: one database-thread job."""
     claimed, expired = claim_with_expired(now, size, lease_seconds)
+    attach_prompt_texts(claimed)  # each push in its recipient's language, built off this thread
     return claimed, expired, _subscriptions_by_user({d.family.user_id for d in claimed})
 
 

@@ -19,7 +19,7 @@ from ...errors import AppError
 from ...inputs import parse_id, parse_int, text_problem
 from ...models import THEME_NAMES, TRIED_CHOICES, CheckIn, Delivery, Family, Prompt, User, utcnow
 from ..delivery.ack import verify_ack_token
-from ..programme.library import fill_child
+from ..programme.translations import prompt_for_reader
 from . import resources
 from .support import ask_for_support
 
@@ -331,26 +331,24 @@ def today_delivery(family: Family, now: datetime | None = None) -> Delivery | No
                                     Delivery.local_date == local_today(family, now)).first())
 
 
-def prompt_view(delivery: Delivery, family: Family) -> dict | None:
-    """The delivery's prompt as shown to this family (``{child}`` filled), or None."""
+def prompt_view(delivery: Delivery, family: Family, language: str = "en") -> dict | None:
+    """The delivery's prompt as a reader of ``language`` in this family sees it (``{child}``
+    filled), or None. ``language`` names the words' language (English only when the reader
+    switched language after the prompt was planned)."""
     prompt = delivery.prompt
     if prompt is None:
         return None
-    child = family.child_name
-
-    def fill(text: str) -> str:
-        return fill_child(text or "", child)
-
+    text = prompt_for_reader(prompt, language, family.child_name)
     return {
         "id": prompt.id, "theme": prompt.theme, "theme_name": THEME_NAMES.get(prompt.theme, prompt.theme),
-        "title": fill(prompt.title), "body": fill(prompt.body), "question": fill(prompt.question),
-        "answers": [{"label": fill(a.get("label", "")), "tried": a.get("tried", "yes")}
-                    for a in (prompt.answers or [])],
-        "why": fill(prompt.why),
+        "language": text.language, "title": text.title, "body": text.body, "question": text.question,
+        "answers": [{"label": label, "tried": a.get("tried", "yes")}
+                    for label, a in zip(text.answers, prompt.answers or [], strict=False)],
+        "why": text.why,
     }
 
 
-def delivery_view(delivery: Delivery, family: Family) -> dict:
+def delivery_view(delivery: Delivery, family: Family, language: str = "en") -> dict:
     """A delivery for the API and pages: its date, state, prompt and whether it has a check-in."""
     return {
         "id": delivery.id,
@@ -360,7 +358,7 @@ def delivery_view(delivery: Delivery, family: Family) -> dict:
         "url": f"/{'reflection' if delivery.kind == 'reflection' else 'checkin'}/{delivery.id}",
         "opened": delivery.opened_at is not None,
         "checked_in": CheckIn.select().where(CheckIn.delivery == delivery).exists(),
-        "prompt": prompt_view(delivery, family),
+        "prompt": prompt_view(delivery, family, language),
     }
 
 

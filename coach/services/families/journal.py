@@ -12,10 +12,20 @@ from peewee import JOIN
 from ...db import db
 from ...errors import AppError
 from ...inputs import parse_int, text_problem
-from ...models import REFLECTED, THEME_NAMES, THEMES, CheckIn, Delivery, Family, Prompt, utcnow
+from ...models import (
+    REFLECTED,
+    THEME_NAMES,
+    THEMES,
+    CheckIn,
+    Delivery,
+    Family,
+    Prompt,
+    PromptTranslation,
+    utcnow,
+)
 from ...security import audit
-from ..programme.library import fill_child
 from ..programme.reflection import question_for
+from ..programme.translations import prompt_for_reader, translations_for
 from .checkins import FEELINGS, NOTE_MAX, local_today, made_at, to_local
 from .upcoming import ROLLING_DAYS
 
@@ -105,20 +115,23 @@ def can_change(checkin: CheckIn, now: datetime | None = None) -> bool:
     return (now or utcnow()) - made_at(checkin) <= timedelta(days=EDIT_DAYS)
 
 
-def _entry(checkin: CheckIn, prompt: Prompt | None, family: Family, now: datetime) -> JournalEntry:
+def _entry(checkin: CheckIn, prompt: Prompt | None, family: Family, now: datetime,
+           language: str = "en", translation: PromptTranslation | None = None) -> JournalEntry:
     if checkin.tried == REFLECTED and checkin.delivery_id is not None:
         return _reflection_entry(checkin, family, now)
+    text = (prompt_for_reader(prompt, language, family.child_name, translation)
+            if prompt is not None else None)
     answer_label = None
-    if prompt is not None and checkin.answer is not None and checkin.answer < len(prompt.answers or []):
-        answer_label = fill_child(prompt.answers[checkin.answer].get("label", ""), family.child_name)
+    if text is not None and checkin.answer is not None and checkin.answer < len(text.answers):
+        answer_label = text.answers[checkin.answer]
     theme = prompt.theme if prompt is not None else None
     return JournalEntry(
         id=str(checkin.id),
         day=to_local(family, made_at(checkin)).date(),
         theme=theme,
         theme_name=THEME_NAMES.get(theme, "Check-in"),
-        title=fill_child(prompt.title, family.child_name) if prompt is not None else "A check-in",
-        question=fill_child(prompt.question, family.child_name) if prompt is not None else "",
+        title=text.title if text is not None else "A check-in",
+        question=text.question if text is not None else "",
         answer_label=answer_label,
         tried_label=TRIED_LABELS.get(checkin.tried, checkin.tried),
         felt=FEELINGS.get(checkin.felt),
@@ -193,9 +206,10 @@ def _calendar(by_day: dict[date, list[str]], today: date) -> list[list[CalendarD
     return weeks
 
 
-def build_journal(family: Family, now: datetime | None = None, theme: str | None = None) -> Journal:
+def build_journal(family: Family, now: datetime | None = None, theme: str | None = None,
+                  language: str = "en") -> Journal:
     """The family's journal as of ``now``: newest week first (only ``theme``'s entries when given),
-    the five-week calendar and the last 30 days' counts."""
+    the five-week calendar and the last 30 days' counts; prompts in the reader's ``language``."""
     now = now or utcnow()
     today = local_today(family, now)
     first = today - timedelta(days=ROLLING_DAYS - 1)
@@ -208,9 +222,11 @@ def build_journal(family: Family, now: datetime | None = None, theme: str | None
     by_day: dict[date, list[str]] = {}
     days: set[date] = set()
     repairs = total = 0
+    rows = list(rows)
+    translated = translations_for((c.prompt_id for c in rows), language)
     for checkin in rows:
         prompt = checkin.prompt if checkin.prompt_id is not None else None
-        entry = _entry(checkin, prompt, family, now)
+        entry = _entry(checkin, prompt, family, now, language, translated.get(checkin.prompt_id))
         if entry.theme and entry.theme not in by_day.setdefault(entry.day, []):
             by_day[entry.day].append(entry.theme)
         if first <= entry.day <= today:
@@ -246,8 +262,11 @@ def own_entry(family: Family, checkin_id: str) -> CheckIn:
     return checkin
 
 
-def entry_view(family: Family, checkin: CheckIn, now: datetime | None = None) -> JournalEntry:
-    return _entry(checkin, checkin.prompt if checkin.prompt_id is not None else None, family, now or utcnow())
+def entry_view(family: Family, checkin: CheckIn, now: datetime | None = None,
+               language: str = "en") -> JournalEntry:
+    prompt = checkin.prompt if checkin.prompt_id is not None else None
+    translation = translations_for([checkin.prompt_id], language).get(checkin.prompt_id)
+    return _entry(checkin, prompt, family, now or utcnow(), language, translation)
 
 
 def _too_old(action: str) -> AppError:
