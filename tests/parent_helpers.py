@@ -68,7 +68,7 @@ def parent_params(app, family: Family) -> dict:
     # A push host outside PUSH_ALLOWED_HOSTS: the test push is refused without any network traffic.
     device = PushSubscription.create(user=family.user, endpoint="https://push.invalid/access-table",
                                      p256dh="B" + "A" * 86, auth="A" * 22)
-    checkin = CheckIn.create(id=uuid.uuid4(), family=family, delivery=delivery, prompt=delivery.prompt,
+    checkin = CheckIn.create(id=uuid.uuid4(), family=family, user=family.user_id, delivery=delivery, prompt=delivery.prompt,
                              answer=0, tried="yes", client_created_at=utcnow())  # journal edits, PATCH
     return {"delivery_id": delivery.id, "device_id": device.id, "entry_id": str(checkin.id),
             "checkin_id": str(checkin.id)}

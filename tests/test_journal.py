@@ -37,7 +37,7 @@ def add_checkin(family, days_ago=0, theme="cues", note=None, felt=4, answer=0, t
     prompt = make_prompt(theme)
     taken = Delivery.select().where(Delivery.family == family, Delivery.local_date == day).exists()
     delivery = None if taken else make_delivery(family, local_date=day, prompt=prompt)  # one a day
-    return CheckIn.create(id=uuid.uuid4(), family=family, delivery=delivery, prompt=prompt,
+    return CheckIn.create(id=uuid.uuid4(), family=family, user=family.user_id, delivery=delivery, prompt=prompt,
                           answer=answer, tried="yes", felt=felt, note=note,
                           client_created_at=_utc(day), received_at=min(_utc(day), utcnow()))
 

@@ -18,6 +18,7 @@ import pytest
 from coach import create_app
 from coach.db import db, init_db
 from coach.models import Delivery, Family, Prompt, PushSubscription, User
+from coach.services.families.household import seat_main_contacts
 from coach.services.programme.library import seed_library_if_empty
 from tests.conftest import PG_URL, postgres_schema
 from tests.delivery_helpers import VAPID_PEM
@@ -51,6 +52,7 @@ def fill(ps: PushService) -> None:
             "timezone": "UTC", "window_start": "08:00", "window_end": "12:01",  # every minute is <= NOW
             "next_due_at": NOW - timedelta(hours=1) if i >= FAMILIES // 2 else None,
         } for i, user_id in enumerate(users)]).execute()
+        seat_main_contacts()
         families = list(Family.select(Family.id, Family.user).order_by(Family.id))
         subs = [ps.subscribe() for _ in families]
         PushSubscription.insert_many([{"user": f.user_id, "endpoint": s.endpoint, "p256dh": s.p256dh,

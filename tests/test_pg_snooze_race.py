@@ -17,6 +17,7 @@ import pytest
 from coach import create_app
 from coach.db import db, init_db
 from coach.models import CheckIn, Delivery, Family, Prompt, PushSubscription, User
+from coach.services.families.household import seat_main_contacts
 from coach.services.programme.library import seed_library_if_empty
 from tests.conftest import PG_URL, postgres_schema
 from tests.delivery_helpers import VAPID_PEM
@@ -48,6 +49,7 @@ def fill(ps: PushService) -> list[int]:
                              "child_birth_month": "2026-03", "timezone": "UTC", "window_start": "08:00",
                              "window_end": "12:01", "next_due_at": NOW + timedelta(days=1)}
                             for i, user_id in enumerate(users)]).execute()
+        seat_main_contacts()
         families = list(Family.select(Family.id, Family.user).order_by(Family.id))
         subs = [ps.subscribe() for _ in families]
         PushSubscription.insert_many([{"user": f.user_id, "endpoint": s.endpoint, "p256dh": s.p256dh,
@@ -59,7 +61,7 @@ def fill(ps: PushService) -> list[int]:
             "expires_at": NOW + timedelta(hours=12), "attempts": 1,
         } for f in families]).execute()
         deliveries = list(Delivery.select(Delivery.id, Delivery.family).order_by(Delivery.id))
-        CheckIn.insert_many([{"id": uuid.uuid4(), "family": d.family_id, "delivery": d.id, "tried": "yes",
+        CheckIn.insert_many([{"id": uuid.uuid4(), "family": d.family_id, "user": d.family.user_id, "delivery": d.id, "tried": "yes",
                               "client_created_at": NOW - timedelta(minutes=30)}
                              for d in deliveries[:ANSWERED]]).execute()
     return [d.id for d in deliveries[ANSWERED:]]

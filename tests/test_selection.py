@@ -57,7 +57,7 @@ def deliver(family: Family, prompt: Prompt, local_date: date) -> Delivery:
 
 def check_in(family: Family, prompt: Prompt, received_at: datetime, answer: int | None = None,
              felt: int | None = None, tried: str = "yes") -> CheckIn:
-    return CheckIn.create(id=uuid.uuid4(), family=family, prompt=prompt, answer=answer,
+    return CheckIn.create(id=uuid.uuid4(), family=family, user=family.user_id, prompt=prompt, answer=answer,
                           felt=felt, tried=tried, client_created_at=received_at,
                           received_at=received_at)
 

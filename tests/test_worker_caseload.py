@@ -12,6 +12,7 @@ import pytest
 
 from coach.db import db
 from coach.models import CheckIn, Delivery, Family, PushSubscription, SupportRequest, User, utcnow
+from coach.services.families.household import seat_main_contacts
 from coach.worker.exports import safe_cell
 
 from . import factories
@@ -206,6 +207,7 @@ def bulk_caseload(worker: User, size: int, history: int = 10) -> None:
                 for i, u in enumerate(users)]
         for start in range(0, len(rows), 1000):
             Family.insert_many(rows[start:start + 1000]).execute()
+        seat_main_contacts()
         families = list(Family.select().where(Family.worker == worker.id).order_by(Family.id))
         deliveries, checkins, devices = [], [], []
         for i, family in enumerate(families):

@@ -21,6 +21,7 @@ from ...models import THEME_NAMES, TRIED_CHOICES, CheckIn, Delivery, Family, Pro
 from ..delivery.ack import verify_ack_token
 from ..programme.library import fill_child
 from . import resources
+from .household import family_of
 from .support import ask_for_support
 
 NOTE_MAX = 500
@@ -54,7 +55,7 @@ class CheckInData:
 
 def family_for(user: User) -> Family:
     """The parent's family (every parent account has exactly one); AppError 404 otherwise."""
-    family = Family.get_or_none(Family.user == user.id)
+    family = family_of(user)
     if family is None:
         raise AppError(404, "This account has no family profile.", code="no_family")
     return family
