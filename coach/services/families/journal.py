@@ -12,7 +12,7 @@ from peewee import JOIN
 from ...db import db
 from ...errors import AppError
 from ...inputs import parse_int, text_problem
-from ...models import THEME_NAMES, THEMES, CheckIn, Delivery, Family, Prompt, utcnow
+from ...models import THEME_NAMES, THEMES, CheckIn, Delivery, Family, Prompt, User, utcnow
 from ...security import audit
 from ..programme.library import fill_child
 from .checkins import FEELINGS, NOTE_MAX, local_today, made_at, to_local
@@ -177,14 +177,14 @@ def _calendar(by_day: dict[date, list[str]], today: date) -> list[list[CalendarD
     return weeks
 
 
-def build_journal(family: Family, now: datetime | None = None, theme: str | None = None) -> Journal:
-    """The family's journal as of ``now``: newest week first (only ``theme``'s entries when given),
+def build_journal(family: Family, user: User, now: datetime | None = None, theme: str | None = None) -> Journal:
+    """Caregiver ``user``'s own journal in the family as of ``now`` (never another caregiver's entries): newest week first (only ``theme``'s entries when given),
     the five-week calendar and the last 30 days' counts."""
     now = now or utcnow()
     today = local_today(family, now)
     first = today - timedelta(days=ROLLING_DAYS - 1)
     rows = (CheckIn.select(CheckIn, Prompt).join(Prompt, JOIN.LEFT_OUTER)
-            .where(CheckIn.family == family)
+            .where(CheckIn.family == family, CheckIn.user == user.id)
             .order_by(CheckIn.client_created_at.desc()).limit(JOURNAL_LIMIT))
     weeks: dict[date, JournalWeek] = {}
     counts = dict.fromkeys(THEMES, 0)
@@ -217,13 +217,13 @@ def build_journal(family: Family, now: datetime | None = None, theme: str | None
 
 # --- one entry: read, edit, delete ----------------------------------------------------------------
 
-def own_entry(family: Family, checkin_id: str) -> CheckIn:
-    """The family's check-in with this id; AppError 404 for anyone else's or a malformed id."""
+def own_entry(family: Family, user: User, checkin_id: str) -> CheckIn:
+    """Caregiver ``user``'s check-in with this id; AppError 404 for anyone else's or a malformed id."""
     try:
         key = uuid.UUID(checkin_id)
     except (ValueError, TypeError):
         key = None
-    checkin = key and CheckIn.get_or_none(CheckIn.id == key, CheckIn.family == family)
+    checkin = key and CheckIn.get_or_none(CheckIn.id == key, CheckIn.family == family, CheckIn.user == user.id)
     if not checkin:
         raise AppError(404, "That journal entry isn't here. It may have been deleted.", code="not_found")
     return checkin
