@@ -77,11 +77,11 @@ def parent_params(app, family: Family) -> dict:
 class ParentClient:
     """A signed-in parent's test client that sends JSON with the CSRF header, like the app's pages."""
 
-    def __init__(self, app, family: Family):
+    def __init__(self, app, family: Family, user=None):
         self.family = family
-        self.user = family.user
+        self.user = user or family.user  # another caregiver of the household when given
         self.client = app.test_client()
-        self.csrf = login(self.client, family.user)
+        self.csrf = login(self.client, self.user)
 
     def api(self, method: str, path: str, json=None, csrf: bool = True, **kwargs):
         headers = kwargs.pop("headers", {})

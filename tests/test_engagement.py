@@ -366,7 +366,7 @@ def test_long_streak_reads_further_back_than_the_strip(app):
             checked_in_days_ago(gappy, n)
     rows = measure_families([family, short, gappy], now=NOW)
     assert [row.streak for row in rows] == [45, 1, 54]
-    assert [family_streak(f, now=NOW).days for f in (family, short, gappy)] == [45, 1, 54]
+    assert [family_streak(f, f.user, now=NOW).days for f in (family, short, gappy)] == [45, 1, 54]
 
 
 def test_sort_by_need_and_counts(app):
