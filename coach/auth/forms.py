@@ -5,6 +5,7 @@ import re
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..models import LANGUAGES
@@ -34,7 +35,8 @@ class CaregiverJoinForm(FlaskForm):
     password = PasswordField("Choose a password", validators=[
         DataRequired("Choose a password."),
         Length(min=MIN_PASSWORD, max=200, message=f"Use at least {MIN_PASSWORD} characters.")])
-    language = SelectField("Language", choices=[("en", "English"), ("es", "Español")], default="en",
+    language = SelectField("Language", choices=[SelectChoice("en", "English"), SelectChoice("es", "Español")],
+                           default="en",
                            validate_choice=False)
 
     def validate_email(self, field):
