@@ -8,14 +8,10 @@ from __future__ import annotations
 
 import json
 import os
-from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
 
 import pytest
 
-from coach.models import CheckIn, Delivery, Family, PushSubscription, User, utcnow
-from coach.services.delivery.scheduling import plan_due_deliveries
-from coach.services.delivery.sending import run_send_tick
+from coach.models import CheckIn, Delivery, PushSubscription, User
 from tests import factories
 
 from .conftest import (
@@ -25,8 +21,10 @@ from .conftest import (
     click_notification,
     deliver_push,
     make_parent,
+    send_today,
     shown_notifications,
     sign_in,
+    sign_in_as,
     wait_for_worker,
     wait_until,
 )
@@ -41,22 +39,6 @@ def new_phone(browser, live, device):
     context.add_init_script(SUBSCRIBE_STUB % json.dumps(device.info()))
     context.set_default_timeout(20_000)
     return context
-
-
-def send_today(live, family: Family) -> Delivery:
-    """Plan today's prompt for the family and run one real send tick (in its own thread: the sender
-    runs an asyncio loop, and Playwright's sync API owns this one's)."""
-    def tick() -> Delivery:
-        with live.context():
-            now = utcnow()
-            Family.update(next_due_at=now - timedelta(minutes=1)).where(Family.id == family.id).execute()
-            plan_due_deliveries(now)
-            delivery = Delivery.get(Delivery.family == family.id)
-            run_send_tick(max(now, delivery.due_at))
-            return Delivery.get_by_id(delivery.id)
-
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(tick).result()
 
 
 def check_in_from_the_notification(page, live, payload: dict, delivery: Delivery) -> None:
@@ -128,11 +110,7 @@ def test_a_partner_joins_and_both_get_the_push_and_check_in(browser, page, conte
                                         locale="en-GB", timezone_id="Europe/London")
     try:
         staff = staff_context.new_page()
-        staff.goto("/login")
-        staff.get_by_label("Email").fill(worker.email)
-        staff.get_by_label("Password").fill(factories.PASSWORD)
-        staff.get_by_role("button", name="Sign in").click()
-        staff.wait_for_url("**/worker/")
+        sign_in_as(staff, worker, lands="**/worker/")
         staff.goto(f"/worker/families/{family.id}#household")
         household = staff.locator("#household")
         household.locator("th", has_text="Sam").wait_for()
