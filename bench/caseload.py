@@ -93,7 +93,7 @@ def seed(worker: User, families: int, days: int, rng: random.Random) -> dict[str
             if checked:
                 made = due + timedelta(minutes=rng.randint(5, 180))
                 checkins.append({"day": day, "row": {
-                    "id": uuid.uuid4(), "family": family.id, "tried": rng.choice(("yes", "yes", "not_yet")),
+                    "id": uuid.uuid4(), "family": family.id, "user": family.user_id, "tried": rng.choice(("yes", "yes", "not_yet")),
                     "felt": rng.randint(1, 5), "client_created_at": made, "received_at": made}})
         with db.atomic():
             Delivery.insert_many(deliveries).execute()

@@ -223,7 +223,7 @@ def bulk_caseload(worker: User, size: int, history: int = 10) -> None:
             streak_days = {0: 35, 1: 0}.get(i, i % 5)
             for n in range(streak_days):
                 moment = now - timedelta(days=n, hours=1)
-                checkins.append({"id": uuid.uuid4(), "family": family.id, "tried": "yes",
+                checkins.append({"id": uuid.uuid4(), "family": family.id, "user": family.user_id, "tried": "yes",
                                  "client_created_at": moment, "received_at": moment})
         for start in range(0, len(devices), 1000):
             PushSubscription.insert_many(devices[start:start + 1000]).execute()

@@ -249,21 +249,25 @@ def remove_device(device_id: int):
 @role_required("parent")
 @checks_own_text
 def delete_account():
-    """Delete the account and all of the family's data, after typing the email or "delete"."""
+    """Delete the account and your own data (and the family's with its last caregiver), after
+    typing the email or "delete"."""
     form = DeleteAccountForm()
     status = 200
+    others = [person.label for person in household.caregivers(family_for(current_user))
+              if person.id != current_user.id]
     if form.validate_on_submit():
         if privacy.confirmation_matches(current_user, form.confirm.data):
             user = current_user._get_current_object()
             privacy.delete_account(user)
             logout_user()
-            flash("Your account and your family's data have been deleted. Take care.", "success")
+            flash("Your account and your own check-ins have been deleted. Take care." if others else
+                  "Your account and your family's data have been deleted. Take care.", "success")
             return redirect(url_for("auth.login"))
         form.confirm.errors = ["Type your email address or the word delete to confirm."]
         status = 422
     elif request.method == "POST":
         status = 422  # the confirmation had a field error
-    return render_template("parent/delete.html", form=form), status
+    return render_template("parent/delete.html", form=form, others=others), status
 
 
 # The journal's and onboarding's pages live in their own modules; importing them adds their routes.
