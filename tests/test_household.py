@@ -10,7 +10,7 @@ from collections import Counter
 from coach.db import current_version, downgrade_to, init_db
 from coach.models import AuditEvent, Caregiver, CheckIn, Delivery, Family, PushSubscription, User
 from coach.services.delivery.sending import run_send_tick
-from coach.services.families.household import caregivers
+from coach.services.families.household import caregivers, set_share_presence
 
 from . import factories
 from .delivery_helpers import NOW, make_due, subscribe
@@ -195,3 +195,17 @@ def test_the_migration_seats_every_parent_and_keeps_their_check_ins(app):
     assert [(c.family_id, c.user_id) for c in Caregiver.select()] == [(family.id, family.user_id)]
     assert [(c.family_id, c.user_id) for c in CheckIn.select()] == [(family.id, family.user_id)]
     assert Family.get_by_id(family.id).user_id == family.user_id
+
+
+def test_checked_in_too_shows_only_when_both_agreed_and_says_nothing_more(app):
+    family, partner = household()
+    ana, sam = ParentClient(app, family), ParentClient(app, family, partner)
+    sam.api("POST", "/api/checkins", json=checkin_body(note="sam-words", felt=1))
+    set_share_presence(partner, True)
+    assert "checked in too today" not in ana.get("/").get_data(as_text=True)  # Ana hasn't agreed
+
+    set_share_presence(family.user, True)
+    home = ana.get("/").get_data(as_text=True)
+    assert "Sam checked in too today." in home and "sam-words" not in home
+    set_share_presence(partner, False)
+    assert "checked in too today" not in ana.get("/").get_data(as_text=True)
