@@ -27,6 +27,7 @@ from coach import create_app  # noqa: E402
 from coach.db import db, init_db  # noqa: E402
 from coach.models import CheckIn, Delivery, Family, Prompt, User  # noqa: E402
 from coach.services.delivery.scheduling import plan_due_deliveries  # noqa: E402
+from coach.services.families.household import seat_main_contacts  # noqa: E402
 from coach.services.programme.library import seed_library_if_empty  # noqa: E402
 from coach.services.programme.selection import window_moments  # noqa: E402
 
@@ -44,6 +45,7 @@ def simulate(days: int, age: int, window: str) -> tuple[list[tuple[date, Prompt]
                            timezone="Europe/London", window_start=window, window_end=end,
                            next_due_at=datetime.combine(START, datetime.min.time()),
                            created_at=datetime.combine(START, datetime.min.time()))
+    seat_main_contacts()
     sent, ruptures, answers, owed = [], 0, set(), False
     for offset in range(days):
         day = START + timedelta(days=offset)
@@ -66,7 +68,7 @@ def simulate(days: int, age: int, window: str) -> tuple[list[tuple[date, Prompt]
             tried = "not_yet"
             answer = next(i for i, a in enumerate(prompt.answers) if a["tried"] == "not_yet")
         evening = datetime.combine(day, datetime.min.time()) + timedelta(hours=int(window[:2]) + 1)
-        CheckIn.create(id=uuid.uuid4(), family=family, prompt=prompt, answer=answer, felt=4, tried=tried,
+        CheckIn.create(id=uuid.uuid4(), family=family, user=family.user_id, prompt=prompt, answer=answer, felt=4, tried=tried,
                        client_created_at=evening, received_at=evening)
     return sent, answers
 

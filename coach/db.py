@@ -386,6 +386,33 @@ def _v13_down(migrator: SchemaMigrator) -> list:
             migrator.drop_column("support_resource", "languages_source_url")]
 
 
+def _v14_up(migrator: SchemaMigrator) -> list:
+    """v14, households: every family's parent becomes its first ``caregiver``, each check-in
+    belongs to the caregiver who made it (all existing ones to the family's parent), and
+    caregivers can invite others (``household_invite``)."""
+    from .models import Caregiver, CheckIn, Family, HouseholdInvite
+
+    db.create_tables([Caregiver, HouseholdInvite], safe=True)
+
+    def fill(_migrator: SchemaMigrator) -> None:
+        from .services.families.household import seat_main_contacts
+
+        seat_main_contacts()
+        parent = Family.select(Family.user).where(Family.id == CheckIn.family)
+        CheckIn.update(user=parent).execute()
+
+    return [migrator.add_column("check_in", "user_id", CheckIn.user), Operation(migrator, fill)]
+
+
+def _v14_down(migrator: SchemaMigrator) -> list:
+    """Back to one parent per family: the other caregivers' accounts stay, without a family."""
+    from .models import Caregiver, HouseholdInvite
+
+    db.drop_tables([HouseholdInvite, Caregiver], safe=True)
+    legacy = {} if is_postgres() else {"legacy": True}  # SQLite refuses DROP COLUMN on a foreign key
+    return [migrator.drop_column("check_in", "user_id", **legacy)]
+
+
 #: Ordered migrations. Version 1 is the first released schema. Append, never edit; every step
 #: has a downgrade so tests can rebuild the schema it started from.
 MIGRATIONS: list[Migration] = [
@@ -401,6 +428,7 @@ MIGRATIONS: list[Migration] = [
     Migration(11, _v11_up, _v11_down),
     Migration(12, _v12_up, _v12_down),
     Migration(13, _v13_up, _v13_down),
+    Migration(14, _v14_up, _v14_down),
 ]
 LATEST_VERSION = MIGRATIONS[-1].version if MIGRATIONS else 1
 

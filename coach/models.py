@@ -139,6 +139,9 @@ class User(BaseModel):
 
 
 class Family(BaseModel):
+    # The household's first caregiver, the worker's main contact (caseload call button, search).
+    # Every caregiver, this one included, has a ``Caregiver`` row: read the household with
+    # ``services/families/household.caregivers``; when this one leaves, the next becomes the contact.
     user = ForeignKeyField(User, backref="families", unique=True, on_delete="CASCADE")
     worker = ForeignKeyField(User, backref="caseload", null=True, on_delete="SET NULL")
     display_name = CharField(max_length=80)
@@ -171,6 +174,33 @@ class Family(BaseModel):
         on = on or utcnow()
         year, month = (int(part) for part in self.child_birth_month.split("-"))
         return max(0, (on.year - year) * 12 + (on.month - month))
+
+
+#: A household has at most this many caregivers (DESIGN "Reach → Household").
+MAX_CAREGIVERS = 4
+
+
+class Caregiver(BaseModel):
+    """One person in a family's household: their own login, devices, check-ins, journal and streak;
+    the child, schedule, window and deliveries stay the family's."""
+
+    family = ForeignKeyField(Family, backref="caregiver_rows", on_delete="CASCADE")
+    user = ForeignKeyField(User, backref="caregiver_rows", unique=True, on_delete="CASCADE")
+    joined_at = DateTimeField(default=utcnow)
+    # Agreed to "<name> checked in too today" on home (no content); shown only when both agreed.
+    share_presence = BooleanField(default=False)
+
+
+class HouseholdInvite(BaseModel):
+    """A single-use link a caregiver makes for another to join their household (hash only stored)."""
+
+    token_hash = CharField(max_length=64, unique=True)
+    family = ForeignKeyField(Family, backref="household_invites", on_delete="CASCADE")
+    invited_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
+    expires_at = DateTimeField()
+    used_at = DateTimeField(null=True)
+    used_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
 
 
 class PushSubscription(BaseModel):
@@ -290,6 +320,8 @@ class Delivery(BaseModel):
 class CheckIn(BaseModel):
     id = UUIDField(primary_key=True, default=uuid.uuid4)  # the client's UUID: the idempotency key
     family = ForeignKeyField(Family, backref="checkins", on_delete="CASCADE")
+    # The caregiver who made it: their journal, streak and notes (null only while migrating).
+    user = ForeignKeyField(User, null=True, backref="checkins", on_delete="CASCADE")
     delivery = ForeignKeyField(Delivery, null=True, backref="checkins", on_delete="SET NULL")
     prompt = ForeignKeyField(Prompt, null=True, on_delete="SET NULL")
     answer = SmallIntegerField(null=True)  # index into the prompt's answers
@@ -484,6 +516,8 @@ ALL_MODELS = [
     SchemaVersion,
     User,
     Family,
+    Caregiver,
+    HouseholdInvite,
     PushSubscription,
     PushOptOut,
     Prompt,

@@ -73,7 +73,7 @@ def parent_params(app, family: Family) -> dict:
     # A push host outside PUSH_ALLOWED_HOSTS: the test push is refused without any network traffic.
     device = PushSubscription.create(user=family.user, endpoint="https://push.invalid/access-table",
                                      p256dh="B" + "A" * 86, auth="A" * 22)
-    checkin = CheckIn.create(id=uuid.uuid4(), family=family, delivery=delivery, prompt=delivery.prompt,
+    checkin = CheckIn.create(id=uuid.uuid4(), family=family, user=family.user_id, delivery=delivery, prompt=delivery.prompt,
                              answer=0, tried="yes", client_created_at=utcnow())  # journal edits, PATCH
     reflection = make_delivery(family, local_date=delivery.local_date - timedelta(days=1), prompt=None,
                                kind="reflection")  # yesterday's weekly look back
@@ -84,11 +84,11 @@ def parent_params(app, family: Family) -> dict:
 class ParentClient:
     """A signed-in parent's test client that sends JSON with the CSRF header, like the app's pages."""
 
-    def __init__(self, app, family: Family):
+    def __init__(self, app, family: Family, user=None):
         self.family = family
-        self.user = family.user
+        self.user = user or family.user  # another caregiver of the household when given
         self.client = app.test_client()
-        self.csrf = login(self.client, family.user)
+        self.csrf = login(self.client, self.user)
 
     def api(self, method: str, path: str, json=None, csrf: bool = True, **kwargs):
         headers = kwargs.pop("headers", {})

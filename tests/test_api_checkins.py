@@ -278,9 +278,9 @@ def test_a_replay_racing_the_first_write_returns_the_stored_row(parent, monkeypa
     real = checkins._existing
     calls = []
 
-    def not_yet_visible(checkin_id, family):  # the first look happened before the other insert
+    def not_yet_visible(checkin_id, family, user):  # the first look happened before the other insert
         calls.append(checkin_id)
-        return None if len(calls) == 1 else real(checkin_id, family)
+        return None if len(calls) == 1 else real(checkin_id, family, user)
 
     monkeypatch.setattr(checkins, "_existing", not_yet_visible)
     again = parent.api("POST", "/api/checkins", json=body | {"note": "second"})

@@ -71,7 +71,7 @@ def planned_family(**fields) -> Family:
 
 def check_in(family: Family, prompt, made: datetime, answer: int, felt: int | None = None,
              delivery: Delivery | None = None, tried: str = "yes") -> CheckIn:
-    return CheckIn.create(id=uuid.uuid4(), family=family, prompt=prompt, delivery=delivery,
+    return CheckIn.create(id=uuid.uuid4(), family=family, user=family.user_id, prompt=prompt, delivery=delivery,
                           answer=answer, tried=tried, felt=felt, client_created_at=made,
                           received_at=made)
 
@@ -137,7 +137,7 @@ def weekday(days_ago: int, family: Family) -> str:
 
 def test_the_summary_tells_the_week_in_the_parents_own_answers(app):
     family, delivery = week_with_answers()
-    week = build_reflection(family, delivery)
+    week = build_reflection(family, delivery, family.user)
 
     assert [m.answer for m in week.moments] == ["It was a hard one", "Yes, we had a cuddle after", "Not today"]
     text = " ".join(week.sentences)
@@ -156,7 +156,7 @@ def test_a_low_feeling_on_a_rupture_is_met_without_putting_words_in_the_parents_
     rupture = make_prompt("rupture", title="Out of step at dinner", answers=RUPTURE_ANSWERS)
     made = datetime.combine(local_today(family), datetime.min.time()) + timedelta(hours=8)
     check_in(family, rupture, made, answer=1, felt=1)  # "A small one", but it felt far apart
-    text = " ".join(build_reflection(family, delivery).sentences)
+    text = " ".join(build_reflection(family, delivery, family.user).sentences)
     assert f"On {weekday(0, family)} a moment felt hard. Noticing it is where coming back begins." in text
 
 

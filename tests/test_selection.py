@@ -58,7 +58,7 @@ def deliver(family: Family, prompt: Prompt, local_date: date) -> Delivery:
 
 def check_in(family: Family, prompt: Prompt, received_at: datetime, answer: int | None = None,
              felt: int | None = None, tried: str = "yes") -> CheckIn:
-    return CheckIn.create(id=uuid.uuid4(), family=family, prompt=prompt, answer=answer,
+    return CheckIn.create(id=uuid.uuid4(), family=family, user=family.user_id, prompt=prompt, answer=answer,
                           felt=felt, tried=tried, client_created_at=received_at,
                           received_at=received_at)
 
@@ -298,7 +298,7 @@ def simulate(band: tuple[int, int], days: int) -> Simulation:
         if delivery.kind == "reflection":
             assert prompt is None
             sim.reflections.add(day)
-            save_answer(family, delivery, "We laughed a lot at bath time.", False, now=evening)
+            save_answer(family, delivery, family.user, "We laughed a lot at bath time.", False, now=evening)
             continue
         tried, answer = "yes", 0
         if prompt.theme == "rupture":

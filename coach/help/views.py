@@ -173,7 +173,7 @@ def low_mood_answer():
             ask_for_support(family, current_user._get_current_object(), source="low_mood")
         return flask_redirect(url_for(".help_page", _anchor="status"))
     if choice == "dismiss":
-        session[LOW_MOOD_DISMISSED] = wellbeing.latest_checkin_id(family)
+        session[LOW_MOOD_DISMISSED] = wellbeing.latest_checkin_id(family, current_user)
         return flask_redirect(url_for("parent.home"))
     raise AppError(422, "Choose whether you'd like your family worker to get in touch.",
                    fields={"choice": "Use accept or dismiss."})

@@ -46,8 +46,8 @@ def journal():
     except AppError as error:
         theme, theme_error, status = None, error.message, 422
     return render_template("parent/journal.html", family=family,
-                           journal=journal_service.build_journal(family, theme=theme, language=current_user.language),
-                           streak=family_streak(family), theme_error=theme_error,
+                           journal=journal_service.build_journal(family, current_user, theme=theme),
+                           streak=family_streak(family, current_user), theme_error=theme_error,
                            shapes=journal_service.THEME_SHAPES, edit_days=journal_service.EDIT_DAYS,
                            programme_place=programme_place(family, checkins.local_today(family)),
                            latest_reflection=latest_reflection(family, checkins.local_today(family))), status
@@ -58,14 +58,14 @@ def journal():
 def journal_print():
     """Every check-in on one readable, printable page: date, prompt, answer, feeling, note."""
     family = family_for(current_user)
-    entries = [entry for week in journal_service.build_journal(family, language=current_user.language).weeks for entry in week.entries]
+    entries = [entry for week in journal_service.build_journal(family, current_user).weeks for entry in week.entries]
     return render_template("parent/journal_print.html", family=family, entries=entries,
                            today=checkins.local_today(family))
 
 
 def _entry_or_error(entry_id: str):
     family = family_for(current_user)
-    return family, journal_service.own_entry(family, entry_id)
+    return family, journal_service.own_entry(family, current_user, entry_id)
 
 
 @bp.route("/journal/<entry_id>/edit", methods=["GET", "POST"])
@@ -133,7 +133,8 @@ def journal_prompt(delivery_id: int):
     family = family_for(current_user)
     delivery = journal_service.past_delivery(family, delivery_id)
     entries = [journal_service.entry_view(family, c, language=current_user.language) for c in
-               CheckIn.select().where(CheckIn.delivery == delivery, CheckIn.family == family)
+               CheckIn.select().where(CheckIn.delivery == delivery, CheckIn.family == family,
+                                      CheckIn.user == current_user.id)
                .order_by(CheckIn.client_created_at)]
     return render_template("parent/journal_prompt.html", delivery=delivery, entries=entries,
                            prompt=checkins.prompt_view(delivery, family, current_user.language),

@@ -26,7 +26,7 @@ def reflection(reflection_id: int):
     error, status = None, 200
     if request.method == "POST":
         try:
-            reflection_service.save_answer(family, delivery, request.form.get("note", ""),
+            reflection_service.save_answer(family, delivery, current_user, request.form.get("note", ""),
                                            request.form.get("shared_with_worker") == "on")
         except AppError as problem:
             error, status = (problem.fields or {}).get("note", problem.message), problem.status
@@ -36,7 +36,7 @@ def reflection(reflection_id: int):
             return redirect(url_for(".reflection", reflection_id=delivery.id, saved=1))
     elif request.headers.get("Purpose") != "prefetch":
         checkins.mark_opened(delivery)
-    week = reflection_service.build_reflection(family, delivery)
+    week = reflection_service.build_reflection(family, delivery, current_user)
     answer = week.answer
     note = request.form.get("note") if request.method == "POST" else (answer.note if answer else "")
     shared = (request.form.get("shared_with_worker") == "on" if request.method == "POST"

@@ -24,6 +24,7 @@ from peewee import JOIN
 
 from ...db import db, is_postgres, write_transaction
 from ...models import CheckIn, Delivery, Family, Prompt, PushSubscription, User, utcnow
+from ..families.household import caregiver_ids
 from ..programme.translations import attach_prompt_texts
 from .push import (
     PushMessage,
@@ -144,6 +145,15 @@ def _subscriptions_by_user(user_ids: set[int]) -> dict[int, list[tuple[int, str,
     return found
 
 
+def _subscriptions_by_family(family_ids: set[int]) -> dict[int, list[Device]]:
+    """Every device of every caregiver in these families (the household: one delivery reaches
+    them all, one push per device), by family id."""
+    caregivers = caregiver_ids(family_ids)
+    devices = _subscriptions_by_user({user_id for ids in caregivers.values() for user_id in ids})
+    return {family_id: [device for user_id in ids for device in devices.get(user_id, [])]
+            for family_id, ids in caregivers.items()}
+
+
 async def push_delivery(delivery: Delivery, devices: list[Device], sender: PushSender,
                         allowed: tuple[str, ...]) -> DeliveryOutcome:
     """Push one delivery to each allowed device of its parent (inside ``async with sender``).
@@ -181,7 +191,7 @@ def claim_for_sending(now: datetime, size: int, lease_seconds: int
     """``claim_with_expired`` plus the claimed parents' devices: one database-thread job."""
     claimed, expired = claim_with_expired(now, size, lease_seconds)
     attach_prompt_texts(claimed)  # each push in its recipient's language, built off this thread
-    return claimed, expired, _subscriptions_by_user({d.family.user_id for d in claimed})
+    return claimed, expired, _subscriptions_by_family({d.family_id for d in claimed})
 
 
 # --- one tick -------------------------------------------------------------------------------------
@@ -259,7 +269,7 @@ class SendTick:
                 recorder.counts["expired"] += expired
                 recorder.hold(claimed)
                 for delivery in claimed:
-                    await queue.put((delivery, devices.get(delivery.family.user_id, [])))
+                    await queue.put((delivery, devices.get(delivery.family_id, [])))
                 if not claimed and not expired:
                     break
         except Exception as error:  # the workers still finish (and record) what was claimed

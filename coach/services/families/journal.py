@@ -21,6 +21,7 @@ from ...models import (
     Family,
     Prompt,
     PromptTranslation,
+    User,
     utcnow,
 )
 from ...security import audit
@@ -206,16 +207,17 @@ def _calendar(by_day: dict[date, list[str]], today: date) -> list[list[CalendarD
     return weeks
 
 
-def build_journal(family: Family, now: datetime | None = None, theme: str | None = None,
-                  language: str = "en") -> Journal:
-    """The family's journal as of ``now``: newest week first (only ``theme``'s entries when given),
-    the five-week calendar and the last 30 days' counts; prompts in the reader's ``language``."""
+def build_journal(family: Family, user: User, now: datetime | None = None, theme: str | None = None) -> Journal:
+    """Caregiver ``user``'s own journal in the family as of ``now`` (never another caregiver's
+    entries): newest week first (only ``theme``'s entries when given), the five-week calendar and
+    the last 30 days' counts; prompts in ``user``'s language."""
+    language = user.language
     now = now or utcnow()
     today = local_today(family, now)
     first = today - timedelta(days=ROLLING_DAYS - 1)
     rows = (CheckIn.select(CheckIn, Prompt, Delivery.id, Delivery.local_date)
             .join(Prompt, JOIN.LEFT_OUTER).join_from(CheckIn, Delivery, JOIN.LEFT_OUTER)
-            .where(CheckIn.family == family)
+            .where(CheckIn.family == family, CheckIn.user == user.id)
             .order_by(CheckIn.client_created_at.desc()).limit(JOURNAL_LIMIT))
     weeks: dict[date, JournalWeek] = {}
     counts = dict.fromkeys(THEMES, 0)
@@ -250,13 +252,13 @@ def build_journal(family: Family, now: datetime | None = None, theme: str | None
 
 # --- one entry: read, edit, delete ----------------------------------------------------------------
 
-def own_entry(family: Family, checkin_id: str) -> CheckIn:
-    """The family's check-in with this id; AppError 404 for anyone else's or a malformed id."""
+def own_entry(family: Family, user: User, checkin_id: str) -> CheckIn:
+    """Caregiver ``user``'s check-in with this id; AppError 404 for anyone else's or a malformed id."""
     try:
         key = uuid.UUID(checkin_id)
     except (ValueError, TypeError):
         key = None
-    checkin = key and CheckIn.get_or_none(CheckIn.id == key, CheckIn.family == family)
+    checkin = key and CheckIn.get_or_none(CheckIn.id == key, CheckIn.family == family, CheckIn.user == user.id)
     if not checkin:
         raise AppError(404, "That journal entry isn't here. It may have been deleted.", code="not_found")
     return checkin

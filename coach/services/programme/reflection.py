@@ -41,7 +41,7 @@ from peewee import IntegrityError
 from ...db import db
 from ...errors import AppError
 from ...inputs import text_problem
-from ...models import REFLECTED, CheckIn, Delivery, Family, Prompt, utcnow
+from ...models import REFLECTED, CheckIn, Delivery, Family, Prompt, User, utcnow
 from .coaching import programme_place
 from .library import fill_child
 from .selection import HARD_FELT, arc_day, arc_week, as_date
@@ -152,13 +152,14 @@ TRIED_WORDS = {"yes": "Tried it", "not_yet": "Not yet", "no_chance": "The moment
                "skip": "Skipped"}
 
 
-def week_moments(family: Family, start: date, end: date) -> list[Moment]:
-    """The family's check-ins on prompts made between ``start`` and ``end`` (local dates), oldest
-    first, each with the answer label the parent chose."""
+def week_moments(family: Family, user: User, start: date, end: date) -> list[Moment]:
+    """Caregiver ``user``'s own check-ins on prompts made between ``start`` and ``end`` (local
+    dates), oldest first, each with the answer label they chose (never another caregiver's)."""
     zone = ZoneInfo(family.timezone)
     since = datetime.combine(start - timedelta(days=1), datetime.min.time())
     rows = (CheckIn.select(CheckIn, Prompt).join(Prompt)
-            .where(CheckIn.family == family, CheckIn.received_at >= since, CheckIn.tried != REFLECTED)
+            .where(CheckIn.family == family, CheckIn.user == user.id, CheckIn.received_at >= since,
+                   CheckIn.tried != REFLECTED)
             .order_by(CheckIn.client_created_at))
     moments = []
     for checkin in rows:
@@ -205,8 +206,9 @@ def summary(moments: list[Moment], child: str) -> list[str]:
     return sentences
 
 
-def answer_id(delivery: Delivery) -> uuid.UUID:
-    return uuid.uuid5(ANSWER_NAMESPACE, f"reflection:{delivery.id}")
+def answer_id(delivery: Delivery, user: User) -> uuid.UUID:
+    """The id of ``user``'s answer to a reflection: each caregiver answers for themselves."""
+    return uuid.uuid5(ANSWER_NAMESPACE, f"reflection:{delivery.id}:{user.id}")
 
 
 def own_reflection(family: Family, delivery_id: int) -> Delivery:
@@ -218,15 +220,15 @@ def own_reflection(family: Family, delivery_id: int) -> Delivery:
     return delivery
 
 
-def build_reflection(family: Family, delivery: Delivery) -> Reflection:
-    """The reflection page's content for one reflection delivery."""
+def build_reflection(family: Family, delivery: Delivery, user: User) -> Reflection:
+    """The reflection page's content for one reflection delivery, in ``user``'s own answers."""
     end = as_date(delivery.local_date)
     start = week_start(family.created_at, end)
-    moments = week_moments(family, start, end)
+    moments = week_moments(family, user, start, end)
     return Reflection(delivery=delivery, place=programme_place(family, end), start=start, end=end,
                       moments=moments, sentences=summary(moments, family.child_label),
                       question=question_for(family, end),
-                      answer=CheckIn.get_or_none(CheckIn.id == answer_id(delivery)))
+                      answer=CheckIn.get_or_none(CheckIn.id == answer_id(delivery, user)))
 
 
 def latest_reflection(family: Family, today: date) -> Delivery | None:
@@ -258,13 +260,13 @@ def parse_answer(text: object) -> str:
     return note
 
 
-def save_answer(family: Family, delivery: Delivery, text: object, shared: bool,
+def save_answer(family: Family, delivery: Delivery, user: User, text: object, shared: bool,
                 now: datetime | None = None) -> CheckIn:
     """Save (or change) the answer to the reflection's question as the parent's private note;
     shared with the worker only when ``shared``. AppError 422 for bad text, 409 when too old."""
     note = parse_answer(text)
     now = now or utcnow()
-    key = answer_id(delivery)
+    key = answer_id(delivery, user)
     with db.atomic():
         existing = CheckIn.get_or_none(CheckIn.id == key)
         if existing is not None:
@@ -275,7 +277,7 @@ def save_answer(family: Family, delivery: Delivery, text: object, shared: bool,
             return CheckIn.get_by_id(key)
         try:
             with db.atomic():
-                return CheckIn.create(id=key, family=family, delivery=delivery, prompt=None,
+                return CheckIn.create(id=key, family=family, user=user, delivery=delivery, prompt=None,
                                       tried=REFLECTED, note=note, shared_with_worker=shared,
                                       client_created_at=now, received_at=now)
         except IntegrityError:  # the same answer saved twice at once: the later one wins
