@@ -1,15 +1,14 @@
 """Which languages a family's prompts must be readable in (DESIGN "Reach → Languages").
 
-Today a family has one recipient, its parent (``Family.user``), so its languages are that
-person's. When a household has several caregivers, every caregiver's language belongs here: a
-prompt is sent only when each of them can read it. Both functions below must then change
-together; selection and the worker's pages ask only them.
+A household's languages are every caregiver's: a prompt is sent only when each of them can read
+it (selection asks ``languages_by_family``), and each caregiver's devices get it in their own
+language. The worker's pages show the same list.
 """
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ...models import LANGUAGES, Family, User
+from ...models import LANGUAGES, Caregiver, Family, User
 
 DEFAULT_LANGUAGE = LANGUAGES[0]
 #: How each language is named on staff pages.
@@ -28,8 +27,8 @@ def family_languages(family: Family) -> tuple[str, ...]:
 
 
 def loaded_family_languages(family: Family) -> tuple[str, ...]:
-    """``family_languages`` from a family whose parent row is already loaded (the caseload's join):
-    no query."""
+    """``family_languages`` from a family whose main contact's row is already loaded (the
+    caseload's join): no query, so a household's other caregivers are not counted here."""
     language = family.user.language
     return (language if language in LANGUAGES else DEFAULT_LANGUAGE,)
 
@@ -44,8 +43,8 @@ def languages_by_family(family_ids: Iterable[int], *,
     if not ids:
         return {}
     found: dict[int, set[str]] = {}
-    query = (Family.select(Family.id, User.language).join(User, on=(Family.user == User.id))
-             .where(Family.id.in_(id_list(ids))))
+    query = (Caregiver.select(Caregiver.family, User.language).join(User, on=(Caregiver.user == User.id))
+             .where(Caregiver.family.in_(id_list(ids))))
     if translated_only:
         query = query.where(User.language != DEFAULT_LANGUAGE)
     rows = query.tuples()
