@@ -357,6 +357,23 @@ def _v11_down(migrator: SchemaMigrator) -> list:
     return [migrator.drop_column("user", "language")]
 
 
+def _v14_up(migrator: SchemaMigrator) -> list:
+    """v14, text messages: each person's consent time and channel (everyone stays on push), the
+    text outbox and the record of texts received."""
+    from .models import TextInbound, TextMessage, User
+
+    db.create_tables([TextMessage, TextInbound], safe=True)
+    return [migrator.add_column("user", "sms_opt_in_at", User.sms_opt_in_at),
+            migrator.add_column("user", "channel", User.channel)]
+
+
+def _v14_down(migrator: SchemaMigrator) -> list:
+    from .models import TextInbound, TextMessage
+
+    db.drop_tables([TextInbound, TextMessage], safe=True)
+    return [migrator.drop_column("user", "sms_opt_in_at"), migrator.drop_column("user", "channel")]
+
+
 #: Ordered migrations. Version 1 is the first released schema. Append, never edit; every step
 #: has a downgrade so tests can rebuild the schema it started from.
 MIGRATIONS: list[Migration] = [
@@ -370,6 +387,7 @@ MIGRATIONS: list[Migration] = [
     Migration(9, _v9_up, _v9_down),
     Migration(10, _v10_up, _v10_down),
     Migration(11, _v11_up, _v11_down),
+    Migration(14, _v14_up, _v14_down),
 ]
 LATEST_VERSION = MIGRATIONS[-1].version if MIGRATIONS else 1
 

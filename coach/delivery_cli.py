@@ -68,13 +68,25 @@ def care_tick(now: datetime | None = None) -> dict[str, int]:
     return summary
 
 
+def text_tick(now: datetime | None = None) -> dict[str, int]:
+    """The send tick's text step, after the pushes (so ``push_then_sms`` sees how they went): queue
+    and send due text messages (services/delivery/sms.py). A failure is logged, never the push's."""
+    from .services.delivery.sms import TEXT_KEYS, send_due_texts
+
+    try:
+        return send_due_texts(now)
+    except Exception:
+        log.exception("send tick: texts failed")
+        return dict.fromkeys(TEXT_KEYS, 0)
+
+
 def send_due(now: datetime | None = None) -> dict[str, int]:
     """One plan + send tick: ``{"planned", "sent", "failed", "no_device", "retrying", "expired"}``
-    plus the care loop's ``escalated``, ``alerts_*`` and ``mail_*`` counts."""
+    plus ``texts_*`` and the care loop's ``escalated``, ``alerts_*`` and ``mail_*`` counts."""
     from .services.delivery.sending import run_send_tick
 
     planned = plan_tick(now)
-    return {"planned": planned, **run_send_tick(now), **care_tick(now)}
+    return {"planned": planned, **run_send_tick(now), **text_tick(now), **care_tick(now)}
 
 
 def recorded_send(now: datetime | None = None) -> dict[str, int]:
@@ -87,7 +99,7 @@ def recorded_send(now: datetime | None = None) -> dict[str, int]:
 
     def work() -> dict[str, int]:
         senders.append(PushSender.from_config(current_app.config))
-        return run_send_tick(now, sender=senders[0])
+        return {**run_send_tick(now, sender=senders[0]), **text_tick(now)}
 
     return timed_run("send", work, lambda: senders[0].latency.as_dict() if senders else None)
 

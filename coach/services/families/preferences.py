@@ -12,6 +12,7 @@ from ...db import write_transaction
 from ...errors import AppError
 from ...inputs import parse_int
 from ...models import Family, User, utcnow
+from . import text_consent
 from .checkins import local_today
 from .countries import is_country
 from .phones import parse_phone
@@ -25,7 +26,7 @@ MAX_PAUSE_DAYS = 365
 TIMING_FIELDS = ("window_start", "window_end", "timezone", "days_of_week", "paused_until")
 #: Safety settings (DESIGN "Safety and the care loop"): the help page's country, discreet notifications.
 CARE_FIELDS = ("country", "discreet")
-EDITABLE = TIMING_FIELDS + ("share_notes_default", "phone")
+EDITABLE = TIMING_FIELDS + ("share_notes_default", "phone") + text_consent.FIELDS
 
 
 def _minutes(value: str) -> int:
@@ -46,6 +47,8 @@ def settings_view(family: Family) -> dict:
         "country": family.country or None,  # ISO alpha-2; null: the international help list
         "discreet": bool(family.discreet),
         "phone": family.user.phone or None,  # E.164
+        "channel": family.user.channel,  # push | sms | push_then_sms
+        "sms_opted_in": family.user.sms_opt_in_at is not None,
     }
 
 
@@ -127,6 +130,7 @@ def clean_settings(family: Family, changes: dict, now: datetime) -> dict:
     _clean_care(changes, clean, fields)
     if "phone" in changes:  # after the country, which it is read in
         _clean_phone(family, changes["phone"], clean, fields)
+    text_consent.clean_text_settings(family.user, changes, clean, fields)
     if fields:
         raise AppError(422, "Some of the settings need another look.", fields=fields)
     return clean
@@ -169,14 +173,17 @@ def update_settings(family: Family, changes: dict, now: datetime | None = None) 
     timing_changed = any(getattr(family, key) != value for key, value in clean.items()
                          if key in TIMING_FIELDS)
     phone = clean.pop("phone", None)
+    texts = {key: clean.pop(key) for key in ("channel", "sms_opt_in") if key in clean}
     with write_transaction():
         for key, value in clean.items():
             setattr(family, key, value)
         if clean:
             family.save(only=[getattr(Family, key) for key in clean])
-        if phone is not None and phone != family.user.phone:
+        new_number = phone is not None and phone != family.user.phone
+        if new_number:
             family.user.phone = phone
             family.user.save(only=[User.phone])
+        text_consent.apply_text_settings(family.user, texts, new_number, now)
         if timing_changed:
             reschedule_family(family, now)
     return family
