@@ -30,13 +30,14 @@ from urllib.parse import urlsplit
 
 import aiohttp
 from flask import current_app
+from peewee import fn
 
 from ...db import db
 from ...models import Delivery, Family, TextMessage, User, utcnow
 from .outbox import backoff, claim_due, finish
 from .recording import MAX_RETRY_AFTER, MIN_RETRY_DELAY, retry_after_seconds
 from .scheduling import local_window
-from .texts import queue_prompt_texts, queue_text
+from .texts import TEXT_CHANNELS, queue_prompt_texts, queue_text
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +97,19 @@ def sms_problem() -> str | None:
     if parts.scheme == "http" and parts.hostname and _loopback(parts.hostname):
         return None  # a loopback fake (tests, development) may use plain http
     return "COACH_TWILIO_API_BASE must be an https:// URL (plain http only to a loopback address)."
+
+
+def text_overview() -> dict:
+    """For ``/admin/`` and ``status``: whether texts work, who chose them, what waits."""
+    rows = TextMessage.select().where(TextMessage.status.in_(("pending", "sending")))
+    oldest = rows.select(fn.MIN(TextMessage.created_at)).scalar()
+    if isinstance(oldest, str):  # SQLite hands back an aggregate's datetime as text
+        oldest = datetime.fromisoformat(oldest)
+    return {"problem": sms_problem(), "backlog": rows.count(),
+            "failed": TextMessage.select().where(TextMessage.status == "failed").count(),
+            "oldest_age_s": max(0, int((utcnow() - oldest).total_seconds())) if oldest else None,
+            "parents": User.select().where(User.channel.in_(TEXT_CHANNELS) & User.sms_opt_in_at.is_null(False)
+                                           & User.active).count()}
 
 
 def twilio_settings() -> TwilioSettings:

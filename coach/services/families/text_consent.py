@@ -18,7 +18,7 @@ from ..delivery.texts import TEXT_CHANNELS, queue_text
 CONSENT_WORDS = ("Text me my daily prompt at this number: 1 message a day. Msg & data rates may apply. "
                  "Reply STOP to cancel, HELP for help.")
 CHANNEL_NAMES = {"push": "Notifications", "sms": "Text messages", "push_then_sms": "Notifications, then a text if they don't arrive"}
-CONFIRMATION = ("Attune: you're signed up for one text a day with a small parenting moment. "
+CONFIRMATION = ("Attune: you're signed up for a small parenting moment by text, 1 message a day. "
                 "Msg & data rates may apply. Reply STOP to cancel, HELP for help.")
 FIELDS = ("channel", "sms_consent")
 

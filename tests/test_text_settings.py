@@ -1,0 +1,74 @@
+"""Choosing text messages in settings (DESIGN "Reach → Text messages"): a number, a channel and
+explicit consent, one confirmation text; the worker sees the channel and the texts' state."""
+from __future__ import annotations
+
+import pytest
+
+from coach.models import TextMessage, User
+from coach.services.families.text_consent import CONSENT_WORDS
+from tests import factories
+from tests.parent_helpers import ParentClient
+from tests.twilio_fake import TwilioFake
+
+
+@pytest.fixture
+def twilio():
+    with TwilioFake() as fake:
+        yield fake
+
+
+@pytest.fixture
+def parent(app, twilio):
+    app.config.update(twilio.config())
+    return ParentClient(app, factories.make_family(country="GB"))
+
+
+def test_texts_need_a_number_and_consent_then_one_confirmation_is_queued(parent):
+    no_number = parent.api("PATCH", "/api/me/settings", json={"channel": "sms", "sms_consent": True})
+    assert no_number.status_code == 422
+    assert no_number.get_json()["fields"] == {"phone": "Add your mobile number to get text messages."}
+
+    no_consent = parent.api("PATCH", "/api/me/settings", json={"channel": "sms", "phone": "07911 123456"})
+    assert no_consent.status_code == 422
+    assert no_consent.get_json()["fields"] == {"sms_consent": "To get text messages, tick the box to agree to them."}
+    user = User.get_by_id(parent.user.id)
+    assert (user.channel, user.phone, user.sms_opt_in_at) == ("push", "", None)  # nothing half-written
+
+    agreed = parent.api("PATCH", "/api/me/settings",
+                        json={"channel": "push_then_sms", "phone": "07911 123456", "sms_consent": True})
+    assert agreed.status_code == 200
+    settings = agreed.get_json()["settings"]
+    assert (settings["channel"], settings["sms_opted_in"], settings["phone"]) == ("push_then_sms", True, "+447911123456")
+    (confirm,) = TextMessage.select()
+    assert confirm.kind == "confirm" and confirm.to == "+447911123456"
+    assert "1 message a day" in confirm.body and "Reply STOP to cancel, HELP for help" in confirm.body
+
+    # Already agreed for this number: changing the channel asks nothing and texts nothing more.
+    assert parent.api("PATCH", "/api/me/settings", json={"channel": "sms"}).status_code == 200
+    assert TextMessage.select().count() == 1
+    # Back to notifications withdraws the agreement.
+    parent.api("PATCH", "/api/me/settings", json={"channel": "push"})
+    assert User.get_by_id(parent.user.id).sms_opt_in_at is None
+
+
+def test_a_bad_channel_or_unconfigured_texts_are_refused_with_a_sentence(parent, app):
+    bad = parent.api("PATCH", "/api/me/settings", json={"channel": "pigeon"})
+    assert bad.status_code == 422 and "Choose notifications" in bad.get_json()["fields"]["channel"]
+    app.config["TWILIO_AUTH_TOKEN"] = ""
+    off = parent.api("PATCH", "/api/me/settings",
+                     json={"channel": "sms", "phone": "07911 123456", "sms_consent": True})
+    assert off.status_code == 422 and "aren't available" in off.get_json()["fields"]["channel"]
+
+
+def test_the_settings_page_asks_with_the_consent_words(parent):
+    page = parent.get("/settings").get_data(as_text=True)
+    assert "How your daily prompt reaches you" in page
+    assert "1 message a day. Msg &amp; data rates may apply. Reply STOP to cancel, HELP for help." in page
+    assert CONSENT_WORDS.startswith("Text me my daily prompt")
+    refused = parent.form("/settings", {"window_start": "18:00", "window_end": "20:00", "timezone": "Europe/London",
+                                        "days": "daily", "phone": "07911 123456", "channel": "sms"})
+    assert refused.status_code == 422 and "tick the box to agree" in refused.get_data(as_text=True)
+    saved = parent.form("/settings", {"window_start": "18:00", "window_end": "20:00", "timezone": "Europe/London",
+                                      "days": "daily", "phone": "07911 123456", "channel": "sms", "sms_consent": "y"})
+    assert saved.status_code == 302
+    assert User.get_by_id(parent.user.id).channel == "sms"
