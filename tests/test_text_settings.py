@@ -72,3 +72,25 @@ def test_the_settings_page_asks_with_the_consent_words(parent):
                                       "days": "daily", "phone": "07911 123456", "channel": "sms", "sms_consent": "y"})
     assert saved.status_code == 302
     assert User.get_by_id(parent.user.id).channel == "sms"
+
+
+def test_the_worker_sees_the_channel_and_the_last_texts_state(app, twilio):
+    from coach.services.delivery.sms import send_due_texts
+    from tests.delivery_helpers import NOW, make_due
+    from tests.text_helpers import make_texter
+
+    app.config.update(twilio.config())
+    worker = factories.make_user("worker")
+    family = make_texter("sms", worker=worker)
+    make_due(family)
+    twilio.respond(400, body={"code": 21211, "message": "Invalid 'To' Phone Number"})
+    send_due_texts(NOW)
+    client = app.test_client()
+    token = factories.extract_csrf(client.get("/login").get_data(as_text=True))
+    client.post("/login", data={"email": worker.email, "password": factories.PASSWORD, "csrf_token": token})
+
+    page = client.get(f"/worker/families/{family.id}").get_data(as_text=True)
+
+    assert "Text messages instead of notifications · agreed to texts 1 Nov 2026" in page
+    assert "Last prompt text 26 Nov, 18:30: failed (21211: Invalid &#39;To&#39; Phone Number)." in page
+    assert "has not turned on reminders" not in page  # texts reach them: no push next step

@@ -144,3 +144,20 @@ def test_a_discreet_family_gets_no_prompt_words(text_app, twilio):
     (post,) = twilio.posts
     assert post.form["Body"] == f"Attune: A moment for today is ready. http://localhost/checkin/{delivery.id}"
     assert "Sam" not in post.form["Body"]
+
+
+def test_send_test_sms_texts_at_once_and_says_why_when_it_cannot(text_app, twilio):
+    family = make_texter("push", opted_in=None)  # a test goes whatever the channel
+    runner = text_app.test_cli_runner()
+    email = reload_user(family).email
+
+    sent = runner.invoke(args=["send-test-sms", "--email", email])
+    assert sent.exit_code == 0, sent.output
+    assert '"status": "sent"' in sent.output and twilio.posts[0].form["Body"].startswith("Attune test message")
+
+    twilio.respond(400, body={"code": 21614, "message": "'To' number is not a valid mobile number"})
+    refused = runner.invoke(args=["send-test-sms", "--email", email])
+    assert refused.exit_code == 1 and "not a valid mobile number" in refused.output
+    text_app.config["TWILIO_FROM"] = ""
+    off = runner.invoke(args=["send-test-sms", "--email", email])
+    assert off.exit_code == 1 and "COACH_TWILIO_FROM" in off.output

@@ -184,3 +184,39 @@ def queue_text(user: User, kind: str, body: str, dedupe_key: str, now: datetime 
         segments=segments(body), created_at=now, next_attempt_at=now)
         .on_conflict_ignore().as_rowcount().execute())
     return inserted == 1
+
+
+# --- what the worker sees -------------------------------------------------------------------------
+
+CHANNEL_WORDS = {"push": "Notifications only", "sms": "Text messages instead of notifications",
+                 "push_then_sms": "Notifications, then a text when they don't arrive"}
+
+
+def text_reach(user: User) -> dict:
+    """A parent's text channel for the family page: the channel in words, whether they agreed (and
+    when), and their latest prompt text's state (ours, and the carrier's report)."""
+    last = (TextMessage.select().where((TextMessage.user == user.id) & (TextMessage.kind == "prompt"))
+            .order_by(TextMessage.created_at.desc(), TextMessage.id.desc()).first())
+    texting = user.channel in TEXT_CHANNELS
+    if not texting:
+        state = ""
+    elif not user.phone:
+        state = "No phone number: texts can't go out."
+    elif user.sms_opt_in_at is None:
+        state = "Texts are stopped: the parent hasn't agreed, or replied STOP. They can reply START."
+    else:
+        state = ""
+    return {"channel": user.channel, "words": CHANNEL_WORDS.get(user.channel, user.channel), "texting": texting,
+            "opted_in_at": user.sms_opt_in_at, "problem": state, "last": last,
+            "last_words": _last_words(last) if last else ""}
+
+
+def _last_words(text: TextMessage) -> str:
+    """"delivered", "sent, waiting for the carrier", "failed: 21211: …", "not sent: past the window"."""
+    if text.status == "sent":
+        report = text.provider_status or "sent"
+        return {"delivered": "delivered", "undelivered": f"not delivered ({text.error or 'carrier'})",
+                "failed": f"failed ({text.error or 'carrier'})"}.get(report, "sent, waiting for the carrier's report")
+    return {"pending": "waiting to be sent", "sending": "being sent", "failed": f"failed ({text.error})",
+            "expired": "not sent: its window had passed", "cancelled": "not sent: texts were stopped"
+            }.get(text.status, text.status)
