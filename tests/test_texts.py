@@ -124,15 +124,18 @@ def test_the_text_is_gsm7_and_at_most_320_characters(text_app):
     delivery = make_due(family)
     prompt = delivery.prompt
     prompt.title = "It’s a “pause” — notice"
-    prompt.body = "Wait… " + "and notice what {child} does next, " * 10
-    prompt.answers = [{"label": f"Answer number {n} that is long enough", "tried": "yes"} for n in range(4)]
+    prompt.body = ("Wait… and notice what {child} does next when the room goes quiet, then wait a little "
+                   "longer than feels natural before you speak to them again")[:140]
+    prompt.answers = [{"label": f"Answer number {n} is this one", "tried": "yes"} for n in range(5)]
     prompt.save()
 
     text = prompt_text(Delivery.get_by_id(delivery.id), reload_user(family))
 
     assert len(text) <= MAX_TEXT and is_gsm7(text) and segments(text) == 3
-    assert text.startswith("Attune: It's a \"pause\" - notice\nWait... and notice what Ana does next")
-    assert text.endswith("4 Answer number 3 that is long enough")
+    head, body, replies = text.split("\n")
+    assert head == "Attune: It's a \"pause\" - notice"  # curly quotes and dashes made plain: GSM-7
+    assert body.startswith("Wait... and notice what Ana does next") and body.endswith("...")  # shortened
+    assert replies == "Reply " + ", ".join(f"{n + 1} Answer number {n} is this one" for n in range(5))
     assert segments("é" * 160) == 1 and segments("á" * 70) == 1 and segments("á" * 71) == 2
     assert plain("a–b") == "a-b"
 
