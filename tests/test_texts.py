@@ -77,6 +77,7 @@ def test_nothing_is_texted_outside_the_window(text_app, twilio):
 
 
 def test_provider_429_and_5xx_are_retried_and_4xx_recorded(text_app, twilio):
+    text_app.config["TWILIO_CONCURRENCY"] = 1  # one at a time: the fake's scripted answers go in order
     throttled, broken, refused = make_texter("sms"), make_texter("sms"), make_texter("sms")
     for family in (throttled, broken, refused):
         make_due(family)

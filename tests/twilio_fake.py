@@ -38,6 +38,7 @@ class Post:
 
 class _Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 256  # a burst of new connections must not wait on SYN retries (the default is 5)
     fake: TwilioFake
 
 

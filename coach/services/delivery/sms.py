@@ -190,15 +190,23 @@ def open_session(settings: TwilioSettings) -> aiohttp.ClientSession:
 
 # --- recording ------------------------------------------------------------------------------------
 
-def _still_wanted(row: TextMessage, user: User, now: datetime) -> str | None:
-    """Why a claimed text must not go now (``cancelled``/``expired``), or None to send it."""
+def _still_wanted(row: TextMessage, user: User, window_end: datetime | None, now: datetime) -> str | None:
+    """Why a claimed text must not go now (``cancelled``/``expired``), or None to send it.
+    ``window_end``: a prompt's family window end that day (None: its delivery is gone)."""
     if row.kind not in ANSWERS_ANYWAY and not (user.active and user.sms_opt_in_at and user.phone == row.to):
         return "cancelled"  # STOP, a new number or a closed account since it was queued
-    if row.kind == "prompt" and row.delivery_id is not None:
-        delivery = Delivery.select(Delivery, Family).join(Family).where(Delivery.id == row.delivery_id).first()
-        if delivery is None or now >= local_window(delivery.family, delivery.local_date)[1]:
-            return "expired"
+    if row.kind == "prompt" and (window_end is None or now >= window_end):
+        return "expired"
     return None
+
+
+def _window_ends(rows: list[TextMessage]) -> dict[int, datetime]:
+    """Each prompt text's delivery id → the end of its family's window that day (one query)."""
+    ids = {row.delivery_id for row in rows if row.kind == "prompt" and row.delivery_id is not None}
+    if not ids:
+        return {}
+    found = Delivery.select(Delivery.id, Delivery.local_date, Family).join(Family).where(Delivery.id.in_(list(ids)))
+    return {d.id: local_window(d.family, d.local_date)[1] for d in found}
 
 
 def _retry_at(row: TextMessage, answer: Answer, now: datetime) -> datetime:
@@ -211,8 +219,8 @@ def _retry_at(row: TextMessage, answer: Answer, now: datetime) -> datetime:
 def _too_late(row: TextMessage, when: datetime) -> bool:
     """A retry at ``when`` would come too late: past the prompt's window, or a day after queueing."""
     if row.kind == "prompt" and row.delivery_id is not None:
-        delivery = Delivery.select(Delivery, Family).join(Family).where(Delivery.id == row.delivery_id).first()
-        return delivery is None or when >= local_window(delivery.family, delivery.local_date)[1]
+        end = _window_ends([row]).get(row.delivery_id)
+        return end is None or when >= end
     return when >= row.created_at + GIVE_UP_AFTER
 
 
@@ -251,11 +259,12 @@ def record_answers(rows: list[TextMessage], answers: list[Answer], now: datetime
 
 def _sort_claimed(rows: list[TextMessage], now: datetime) -> tuple[list[TextMessage], Counter]:
     """Split claimed rows into those to post and those no longer wanted (finished here)."""
-    users = {u.id: u for u in User.select().where(User.id.in_({row.user_id for row in rows}))} if rows else {}
+    users = {u.id: u for u in User.select().where(User.id.in_(list({row.user_id for row in rows})))} if rows else {}
+    ends = _window_ends(rows)
     sendable, counts = [], Counter()
     with db.atomic():
         for row in rows:
-            verdict = _still_wanted(row, users[row.user_id], now)
+            verdict = _still_wanted(row, users[row.user_id], ends.get(row.delivery_id), now)
             if verdict is None:
                 sendable.append(row)
             elif finish(row, status=verdict):
