@@ -94,3 +94,15 @@ def test_the_worker_sees_the_channel_and_the_last_texts_state(app, twilio):
     assert "Text messages instead of notifications · agreed to texts 1 Nov 2026" in page
     assert "Last prompt text 26 Nov, 18:30: failed (21211: Invalid &#39;To&#39; Phone Number)." in page
     assert "has not turned on reminders" not in page  # texts reach them: no push next step
+
+
+def test_the_export_holds_the_texts_and_deleting_the_account_erases_them(parent):
+    parent.api("PATCH", "/api/me/settings", json={"channel": "sms", "phone": "07911 123456", "sms_consent": True})
+    exported = parent.get("/api/me/export").get_json()
+    assert exported["account"]["channel"] == "sms" and exported["account"]["sms_opt_in_at"]
+    (text,) = exported["texts_sent"]
+    assert text["to"] == "+447911123456" and text["text"].startswith("Attune: you're signed up")
+    assert "provider_sid" not in text and "lease_until" not in text
+
+    assert parent.api("DELETE", "/api/me", json={"confirm": "delete"}).status_code == 200
+    assert TextMessage.select().count() == 0
