@@ -106,3 +106,27 @@ def test_the_export_holds_the_texts_and_deleting_the_account_erases_them(parent)
 
     assert parent.api("DELETE", "/api/me", json={"confirm": "delete"}).status_code == 200
     assert TextMessage.select().count() == 0
+
+
+def test_enrolment_offers_texts_with_consent_and_sends_the_confirmation(app, client, twilio):
+    from coach.models import Family
+    from coach.services.people.invites import create_invite
+
+    app.config.update(twilio.config())
+    _invite, token = create_invite(factories.make_user("worker"))
+    page = client.get(f"/join/{token}", follow_redirects=True).get_data(as_text=True)
+    assert "How your daily prompt reaches you" in page and "Msg &amp; data rates may apply" in page
+    data = {"display_name": "Amira", "email": "amira@example.org", "password": "a long enough password",
+            "child_birth_month": "2026-01", "timezone": "Europe/London", "window_start": "19:00",
+            "window_end": "20:30", "phone": "07911 123456", "channel": "sms",
+            "csrf_token": factories.extract_csrf(page)}
+
+    refused = client.post("/join", data=data)
+    assert refused.status_code == 422 and "tick the box to agree" in refused.get_data(as_text=True)
+    assert Family.select().count() == 0 and User.select().where(User.role == "parent").count() == 0
+
+    assert client.post("/join", data=data | {"sms_consent": "y"}).status_code == 302
+    user = User.get(User.email == "amira@example.org")
+    assert (user.channel, user.phone) == ("sms", "+447911123456") and user.sms_opt_in_at is not None
+    (confirm,) = TextMessage.select()
+    assert confirm.kind == "confirm" and confirm.to == "+447911123456"
