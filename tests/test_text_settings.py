@@ -7,7 +7,7 @@ import pytest
 from coach.models import TextMessage, User
 from coach.services.families.text_consent import CONSENT_WORDS
 from tests import factories
-from tests.parent_helpers import ParentClient
+from tests.parent_helpers import ParentClient, login
 from tests.twilio_fake import TwilioFake
 
 
@@ -86,8 +86,7 @@ def test_the_worker_sees_the_channel_and_the_last_texts_state(app, twilio):
     twilio.respond(400, body={"code": 21211, "message": "Invalid 'To' Phone Number"})
     send_due_texts(NOW)
     client = app.test_client()
-    token = factories.extract_csrf(client.get("/login").get_data(as_text=True))
-    client.post("/login", data={"email": worker.email, "password": factories.PASSWORD, "csrf_token": token})
+    login(client, worker)
 
     page = client.get(f"/worker/families/{family.id}").get_data(as_text=True)
 
@@ -130,3 +129,18 @@ def test_enrolment_offers_texts_with_consent_and_sends_the_confirmation(app, cli
     assert (user.channel, user.phone) == ("sms", "+447911123456") and user.sms_opt_in_at is not None
     (confirm,) = TextMessage.select()
     assert confirm.kind == "confirm" and confirm.to == "+447911123456"
+
+
+def test_the_caseload_says_which_families_get_texts(app):
+    from tests.text_helpers import make_texter
+
+    worker = factories.make_user("worker")
+    texted = make_texter("sms", worker=worker, display_name="Texted Family")
+    make_texter("push_then_sms", worker=worker, display_name="Fallback Family")
+    client = app.test_client()
+    login(client, worker)
+
+    page = client.get("/worker/").get_data(as_text=True)
+
+    assert page.count('<span class="reach reach-push">By text</span>') == 1
+    assert f"texts to {User.get_by_id(texted.user_id).phone}" in page and "texts when push fails" in page
