@@ -7,7 +7,8 @@ import pytest
 from coach.models import TextMessage, User
 from coach.services.families.text_consent import CONSENT_WORDS
 from tests import factories
-from tests.parent_helpers import ParentClient, login
+from tests.conftest import Auth
+from tests.parent_helpers import ParentClient
 from tests.twilio_fake import TwilioFake
 
 
@@ -86,7 +87,7 @@ def test_the_worker_sees_the_channel_and_the_last_texts_state(app, twilio):
     twilio.respond(400, body={"code": 21211, "message": "Invalid 'To' Phone Number"})
     send_due_texts(NOW)
     client = app.test_client()
-    login(client, worker)
+    Auth(client).login(worker)
 
     page = client.get(f"/worker/families/{family.id}").get_data(as_text=True)
 
@@ -138,7 +139,7 @@ def test_the_caseload_says_which_families_get_texts(app):
     texted = make_texter("sms", worker=worker, display_name="Texted Family")
     make_texter("push_then_sms", worker=worker, display_name="Fallback Family")
     client = app.test_client()
-    login(client, worker)
+    Auth(client).login(worker)
 
     page = client.get("/worker/").get_data(as_text=True)
 
