@@ -48,11 +48,13 @@ def test_other_words_become_a_private_note_on_todays_checkin(text_app, client):
     make_delivery(family)
     inbound(client, family, "1")
     inbound(client, family, "She laughed when I waited for her")
+    inbound(client, family, "End of the day was hard")  # a sentence starting with END is not a STOP
 
     (checkin,) = CheckIn.select()
-    assert checkin.answer == 0 and checkin.note == "She laughed when I waited for her"
+    assert checkin.answer == 0 and checkin.note == "She laughed when I waited for her\nEnd of the day was hard"
+    assert reload_user(family).sms_opt_in_at is not None
     assert checkin.shared_with_worker is False
-    assert TextMessage.select().where(TextMessage.kind == "reply").count() == 2
+    assert TextMessage.select().where(TextMessage.kind == "reply").count() == 3
 
 
 def test_a_bad_or_missing_signature_is_refused_and_nothing_is_stored(text_app, client):
@@ -96,7 +98,9 @@ def test_stop_stops_tomorrows_text_and_start_restores_it(text_app, client, twili
     kinds = [row.kind for row in TextMessage.select().where(TextMessage.status == "sent").order_by(TextMessage.id)]
     assert kinds == ["stop", "confirm", "prompt"]
     assert all(p.form["To"] == user.phone for p in twilio.posts)
-    assert twilio.posts[-1].form["Body"].startswith("Attune: Notice Sam's look-away")
+    # The confirmation and the prompt go in one batch, posted side by side: in either order.
+    assert sorted(p.form["Body"][:30] for p in twilio.posts[1:]) == [
+        "Attune: Notice Sam's look-away", "Attune: texts are back on: one"]
 
 
 def test_help_answers_with_the_help_line_even_after_stop(text_app, client, twilio):

@@ -62,9 +62,10 @@ def find_sender(number: str) -> User | None:
 
 
 def keyword(body: str) -> str:
-    """The text's first word in capitals, without punctuation ("Stop." → "STOP")."""
+    """The keyword a text is, in capitals without punctuation ("Stop." → "STOP"), or "" when it is
+    more than one word: "End of the day was hard" is a note, not END (as carriers match them)."""
     words = body.strip().split()
-    return re.sub(r"[^A-Za-z]", "", words[0]).upper() if words else ""
+    return re.sub(r"[^A-Za-z]", "", words[0]).upper() if len(words) == 1 else ""
 
 
 def help_text(family: Family | None) -> str:
