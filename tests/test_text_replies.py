@@ -88,7 +88,7 @@ def test_stop_stops_tomorrows_text_and_start_restores_it(text_app, client, twili
     make_delivery(family, local_date=tomorrow.date(), status="pending", sent_at=None,
                   due_at=tomorrow - timedelta(minutes=1), next_attempt_at=tomorrow - timedelta(minutes=1),
                   expires_at=tomorrow + timedelta(minutes=30))
-    send_due_texts(tomorrow)
+    send_due_texts(tomorrow)  # after STOP: no text (and its devices, if any, would get the push again)
     assert [p.form["Body"] for p in twilio.posts] == [
         "Attune: you won't get any more texts from us. Reply START to get them again."]
 

@@ -165,3 +165,14 @@ def test_send_test_sms_texts_at_once_and_says_why_when_it_cannot(text_app, twili
     text_app.config["TWILIO_FROM"] = ""
     off = runner.invoke(args=["send-test-sms", "--email", email])
     assert off.exit_code == 1 and "COACH_TWILIO_FROM" in off.output
+
+
+def test_after_stop_an_sms_parents_devices_get_the_push_again(text_app, twilio, ps):
+    family = make_texter("sms", opted_in=None)  # replied STOP: texts are off
+    subscribe(ps, family.user)
+    delivery = make_due(family)
+
+    summary = send_due(NOW)
+
+    assert summary["sent"] == 1 and summary["texts_queued"] == 0 and twilio.posts == []
+    assert reload(delivery).status == "sent" and len(ps.wait_for(1)) == 1
