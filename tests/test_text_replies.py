@@ -100,7 +100,7 @@ def test_stop_stops_tomorrows_text_and_start_restores_it(text_app, client, twili
     assert all(p.form["To"] == user.phone for p in twilio.posts)
     # The confirmation and the prompt go in one batch, posted side by side: in either order.
     assert sorted(p.form["Body"][:30] for p in twilio.posts[1:]) == [
-        "Attune: Notice Sam's look-away", "Attune: texts are back on: one"]
+        "Attune: Notice Sam's look-away", "Attune: texts are back on, 1 m"]
 
 
 def test_help_answers_with_the_help_line_even_after_stop(text_app, client, twilio):
@@ -124,3 +124,19 @@ def test_delivery_reports_are_recorded_and_never_go_backwards(text_app, client, 
     failed = {"MessageSid": text.provider_sid, "MessageStatus": "undelivered", "ErrorCode": "30003"}
     signed_post(client, "/sms/twilio/status", failed)
     assert TextMessage.get_by_id(text.id).error == "30003: undelivered"
+
+
+def test_answers_come_in_the_parents_language(text_app, client, twilio):
+    family = make_texter("sms", country="ES")
+    user = reload_user(family)
+    user.language = "es"
+    user.save()
+    inbound(client, family, "AYUDA")
+    inbound(client, family, "hola")
+    send_due_texts()
+    inbound(client, family, "STOP")  # (texts still waiting when STOP comes are not sent)
+    send_due_texts()
+    bodies = sorted(p.form["Body"] for p in twilio.posts)
+    assert bodies[0].startswith("Attune: un momento de crianza al día") and "Responde STOP" in bodies[0]
+    assert bodies[1] == "Attune: ya no te enviaremos más mensajes. Responde START para volver a recibirlos."
+    assert bodies[2] == "Gracias, queda guardado en tu diario. Solo tú puedes verlo."

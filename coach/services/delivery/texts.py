@@ -27,13 +27,13 @@ from peewee import JOIN
 from ...models import Delivery, Family, Prompt, TextMessage, User, utcnow
 from ..programme.library import fill_child
 from .scheduling import local_window
+from .text_words import words
 
 #: A prompt text's ceiling (two concatenated GSM-7 segments are 306; DESIGN allows 320).
 MAX_TEXT = 320
 TEXT_CHANNELS = ("sms", "push_then_sms")
 DEFAULT_FALLBACK_MINUTES = 30
 BRAND = "Attune"
-DISCREET_TEXT = "A moment for today is ready"  # the same words as a discreet notification
 
 # GSM 03.38: the basic set, and the extension set (each of those costs two septets).
 GSM7_BASIC = set("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡"
@@ -95,7 +95,7 @@ def prompt_text(delivery: Delivery, user: User) -> str:
     """
     family, prompt = delivery.family, delivery.prompt
     if family.discreet or prompt is None:
-        return plain(f"{BRAND}: {DISCREET_TEXT}. {checkin_link(delivery)}")
+        return plain(f"{BRAND}: {words(user.language, 'discreet')}. {checkin_link(delivery)}")
     child = family.child_name
     title = plain(fill_child(prompt.title, child))
     body = plain(fill_child(prompt.body, child))

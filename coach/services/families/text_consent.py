@@ -12,14 +12,13 @@ from datetime import datetime
 
 from ...models import CHANNELS, User
 from ..delivery.sms import sms_problem
+from ..delivery.text_words import words
 from ..delivery.texts import TEXT_CHANNELS, queue_text
 
 #: What the parent agrees to, shown beside the box (the usual words: frequency, rates, STOP, HELP).
 CONSENT_WORDS = ("Text me my daily prompt at this number: 1 message a day. Msg & data rates may apply. "
                  "Reply STOP to cancel, HELP for help.")
 CHANNEL_NAMES = {"push": "Notifications", "sms": "Text messages", "push_then_sms": "Notifications, then a text if they don't arrive"}
-CONFIRMATION = ("Attune: you're signed up for a small parenting moment by text, 1 message a day. "
-                "Msg & data rates may apply. Reply STOP to cancel, HELP for help.")
 FIELDS = ("channel", "sms_consent")
 
 
@@ -69,4 +68,4 @@ def apply_text_settings(user: User, clean: dict, new_number: bool, now: datetime
     if changed:
         user.save(only=changed)
     if clean.get("sms_opt_in"):
-        queue_text(user, "confirm", CONFIRMATION, f"confirm:{user.id}:{now.isoformat()}", now)
+        queue_text(user, "confirm", words(user.language, "confirm"), f"confirm:{user.id}:{now.isoformat()}", now)

@@ -6,7 +6,7 @@ What an inbound text does, decided by its words:
 - STOP, STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT: texts stop (consent cleared, queued texts
   cancelled) and one confirmation goes out; a second STOP changes and sends nothing.
 - START, UNSTOP: texts start again (a person on ``push`` moves to ``sms``), with a confirmation.
-- HELP, INFO: what Attune is, the help line for the family's country, how to stop.
+- HELP, INFO, AYUDA: what Attune is, the help line for the family's country, how to stop.
 - a digit 1–9: the check-in on today's delivery with that answer (the check-in service's own
   idempotency: its id is derived from the ``MessageSid``).
 - anything else: a private note on today's check-in (a new "skipped" check-in when there is none
@@ -27,24 +27,19 @@ from peewee import IntegrityError
 
 from ...db import write_transaction
 from ...models import CheckIn, Family, TextInbound, TextMessage, User, utcnow
+from ..delivery.text_words import words
 from ..delivery.texts import queue_text
 from .checkins import NOTE_MAX, CheckInData, record_checkin, today_delivery
 from .resources import for_country
 
 STOP_WORDS = ("STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT")
 START_WORDS = ("START", "UNSTOP")
-HELP_WORDS = ("HELP", "INFO")
+HELP_WORDS = ("HELP", "INFO", "AYUDA")
 #: Check-ins made by text get ids derived from the MessageSid: a replay finds the same row.
 TEXT_NAMESPACE = uuid.UUID("9a0d2c44-5f0e-4d8b-b3c1-7e2f8d6a1c55")
 _DIGIT = re.compile(r"\s*([1-9])\s*[.!)]?\s*")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
-STOPPED = "Attune: you won't get any more texts from us. Reply START to get them again."
-STARTED = "Attune: texts are back on: one message a day. Msg & data rates may apply. Reply STOP to cancel, HELP for help."
-THANKS_ANSWER = "Thanks, that's saved. Want to add a few words about it? Text them back: only you will see them."
-THANKS_NOTE = "Thanks, that's saved in your journal. Only you can see it."
-NO_PROMPT = "There's no prompt to answer yet today. Your next one comes in your usual time."
-BAD_ANSWER = "Reply with a number from 1 to {n} to answer today's prompt."
 #: Provider states in the order they happen; a late report never moves a text backwards.
 PROVIDER_ORDER = {"accepted": 0, "queued": 1, "sending": 2, "sent": 3, "receiving": 3, "received": 4,
                   "delivered": 5, "undelivered": 5, "failed": 5, "read": 6, "canceled": 5}
@@ -68,16 +63,12 @@ def keyword(body: str) -> str:
     return re.sub(r"[^A-Za-z]", "", words[0]).upper() if len(words) == 1 else ""
 
 
-def help_text(family: Family | None) -> str:
-    """HELP's answer: what Attune is, the first help lines for the family's country, how to stop."""
-    lines = []
-    for resource in for_country(family.country if family else None)[1][:2]:
-        if resource.phone:
-            lines.append(f"{resource.name} {resource.phone}")
-    reach = f" Need help now? {'; '.join(lines)}." if lines else ""
-    text = (f"Attune: one parenting moment a day, 1 message a day.{reach} "
-            "Msg & data rates may apply. Reply STOP to cancel.")
-    return text[:320]
+def help_text(user: User, family: Family | None) -> str:
+    """HELP's answer in ``user``'s language: what Attune is, the first two help lines for the
+    family's country (emergency first), how to stop."""
+    lines = [f"{r.name} {r.phone}" for r in for_country(family.country if family else None)[1][:2] if r.phone]
+    reach = words(user.language, "help_reach", lines="; ".join(lines)) if lines else ""
+    return words(user.language, "help", reach=reach)[:320]
 
 
 def handle_inbound(form: dict, now: datetime | None = None) -> str | None:
@@ -121,7 +112,7 @@ def _stop(user: User, _body: str, sid: str, now: datetime) -> None:
     User.update(sms_opt_in_at=None).where(User.id == user.id).execute()
     TextMessage.update(status="cancelled").where(
         (TextMessage.user == user.id) & (TextMessage.status == "pending")).execute()
-    _reply(user, "stop", STOPPED, sid, now, always=True)
+    _reply(user, "stop", words(user.language, "stopped"), sid, now, always=True)
 
 
 def _start(user: User, _body: str, sid: str, now: datetime) -> None:
@@ -130,11 +121,11 @@ def _start(user: User, _body: str, sid: str, now: datetime) -> None:
     channel = "sms" if user.channel == "push" else user.channel
     User.update(sms_opt_in_at=now, channel=channel).where(User.id == user.id).execute()
     user.sms_opt_in_at, user.channel = now, channel
-    _reply(user, "confirm", STARTED, sid, now)
+    _reply(user, "confirm", words(user.language, "started"), sid, now)
 
 
 def _help(user: User, _body: str, sid: str, now: datetime) -> None:
-    _reply(user, "help", help_text(_family(user)), sid, now, always=True)
+    _reply(user, "help", help_text(user, _family(user)), sid, now, always=True)
 
 
 def _answer(user: User, body: str, sid: str, now: datetime) -> None:
@@ -143,15 +134,15 @@ def _answer(user: User, body: str, sid: str, now: datetime) -> None:
     answers = (delivery.prompt.answers or []) if delivery is not None and delivery.prompt else []
     number = int(_DIGIT.fullmatch(body).group(1))
     if not answers:
-        _reply(user, "reply", NO_PROMPT, sid, now)
+        _reply(user, "reply", words(user.language, "no_prompt"), sid, now)
         return
     if number > len(answers):
-        _reply(user, "reply", BAD_ANSWER.format(n=len(answers)), sid, now)
+        _reply(user, "reply", words(user.language, "bad_answer", n=len(answers)), sid, now)
         return
     record_checkin(family, CheckInData(
         id=uuid.uuid5(TEXT_NAMESPACE, sid), delivery_id=delivery.id, tried=None, felt=None, note=None,
         shared_with_worker=False, wants_support=False, client_created_at=now, answer=number - 1))
-    _reply(user, "reply", THANKS_ANSWER, sid, now)
+    _reply(user, "reply", words(user.language, "thanks_answer"), sid, now)
 
 
 def _note(user: User, body: str, sid: str, now: datetime) -> None:
@@ -169,7 +160,7 @@ def _note(user: User, body: str, sid: str, now: datetime) -> None:
             id=uuid.uuid5(TEXT_NAMESPACE, sid), delivery_id=delivery.id if delivery else None, tried="skip",
             felt=None, note=body[:NOTE_MAX], shared_with_worker=False, wants_support=False,
             client_created_at=now))
-    _reply(user, "reply", THANKS_NOTE, sid, now)
+    _reply(user, "reply", words(user.language, "thanks_note"), sid, now)
 
 
 ACTIONS = {"stop": _stop, "start": _start, "help": _help, "answer": _answer, "note": _note}
