@@ -131,6 +131,7 @@ def test_metrics_counters_move_after_a_tick(push_app, ps):
     after = scrape()
 
     assert metric(after, 'attune_deliveries_total{outcome="sent"}') == 1
+    assert metric(after, 'attune_texts_total{outcome="sent"}') == 0  # the send job counts texts too
     assert metric(after, 'attune_scheduler_runs_total{job="send"}') == 1
     assert metric(after, 'attune_scheduler_tick_seconds_count{job="send"}') == 1
     assert metric(after, "attune_push_latency_seconds_count") == 1

@@ -176,3 +176,21 @@ def test_after_stop_an_sms_parents_devices_get_the_push_again(text_app, twilio, 
 
     assert summary["sent"] == 1 and summary["texts_queued"] == 0 and twilio.posts == []
     assert reload(delivery).status == "sent" and len(ps.wait_for(1)) == 1
+
+
+def test_cron_send_due_counts_texts_in_status_and_metrics(text_app, twilio):
+    import json
+
+    make_due(make_texter("sms"))
+    make_due(make_texter("sms"))
+    text_app.config["METRICS_TOKEN"] = "texts-metrics"
+    runner = text_app.test_cli_runner()
+
+    summary = json.loads(runner.invoke(args=["send-due", "--now", NOW.isoformat()]).output)
+    status = json.loads(runner.invoke(args=["status"]).output)
+    metrics = text_app.test_client().get("/metrics", headers={"Authorization": "Bearer texts-metrics"})
+
+    assert summary["texts_queued"] == summary["texts_sent"] == 2 and len(twilio.posts) == 2
+    assert status["text_outbox"]["parents"] == 2
+    assert status["text_outbox"]["backlog"] == 0 and status["text_outbox"]["problem"] is None
+    assert 'attune_texts_total{outcome="sent"} 2.0' in metrics.get_data(as_text=True)

@@ -226,6 +226,11 @@ class _DatabaseCollector:
         for outcome in ("sent", "failed", "no_device", "retrying", "expired"):
             outcomes.add_metric([outcome], (totals or {}).get(outcome, 0))
         yield outcomes
+        texts = CounterMetricFamily("attune_texts", "Text messages by the outcome of a send attempt",
+                                    labels=["outcome"])
+        for outcome in ("queued", "sent", "retrying", "failed", "expired", "cancelled"):
+            texts.add_metric([outcome], (totals or {}).get(f"texts_{outcome}", 0))
+        yield texts
         latency = send.latency if send else None
         if latency and latency.get("count"):
             buckets, running = [], 0
