@@ -16,9 +16,10 @@ def register_blueprints(app: Flask) -> None:
     from .help.views import bp as help_bp
     from .parent.views import bp as parent_bp
     from .pwa import bp as pwa_bp
+    from .sms.views import bp as sms_bp
     from .worker.views import bp as worker_bp
 
-    for blueprint in (auth_bp, account_bp, parent_bp, help_bp, worker_bp, admin_bp, api_bp, pwa_bp):
+    for blueprint in (auth_bp, account_bp, parent_bp, help_bp, worker_bp, admin_bp, api_bp, pwa_bp, sms_bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(reset_bp)  # /reset/<token>: one-time password links
 

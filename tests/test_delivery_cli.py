@@ -19,7 +19,8 @@ from tests.delivery_helpers import NOW, make_due, reload, subscribe
 ROOT = Path(__file__).resolve().parent.parent
 SUMMARY_KEYS = {"planned", "sent", "failed", "no_device", "retrying", "expired", "escalated",
                 "alerts_sent", "alerts_no_device", "alerts_retrying", "alerts_failed",
-                "mail_sent", "mail_retrying", "mail_failed"}
+                "mail_sent", "mail_retrying", "mail_failed", "texts_queued", "texts_sent", "texts_retrying",
+                "texts_failed", "texts_expired", "texts_cancelled"}
 
 
 def invoke(app, *args):

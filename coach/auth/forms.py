@@ -4,11 +4,12 @@ from __future__ import annotations
 import re
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..models import LANGUAGES
+from ..services.families.text_consent import CHANNEL_NAMES, CONSENT_WORDS
 from ..services.families.timezones import resolve_timezone
 from ..services.people.accounts import EMAIL_RE, MIN_PASSWORD, month_is_plausible_birth, normalise_email
 
@@ -67,6 +68,10 @@ class JoinForm(FlaskForm):
                              validators=[DataRequired("Choose an end time.")])
     phone = StringField("Your phone number (optional)", validators=[
         Optional(), Length(max=40, message="That doesn't look like a phone number we can call.")])
+    # Shown only when texts are configured (COACH_TWILIO_*); checked by text_consent, as in settings.
+    channel = RadioField("How your daily prompt reaches you", default="push",
+                         choices=[SelectChoice(value, label) for value, label in CHANNEL_NAMES.items()])
+    sms_consent = BooleanField(CONSENT_WORDS)
 
     def validate_email(self, field):
         if not EMAIL_RE.match(normalise_email(field.data)):

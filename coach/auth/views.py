@@ -7,6 +7,7 @@ from flask_login import current_user, login_user, logout_user
 from ..errors import AppError, error_response
 from ..models import MAX_CAREGIVERS, User
 from ..security import audit, home_for, known_device_for, remember_device, safe_next
+from ..services.delivery.sms import sms_problem
 from ..services.families import household
 from ..services.people import accounts, invites, throttle
 from .forms import CaregiverJoinForm, JoinForm, LoginForm
@@ -109,10 +110,13 @@ def _enrol(token: str):
     form = JoinForm()
     if not form.validate_on_submit():
         status = 422 if request.method == "POST" else 200
-        return render_template("auth/join.html", form=form, invite=invite), status
+        return render_template("auth/join.html", form=form, invite=invite,
+                               texts_available=sms_problem() is None), status
     enrolment = accounts.Enrolment(**{name: form[name].data for name in (
         "display_name", "email", "password", "child_name", "child_birth_month", "timezone",
         "window_start", "window_end", "phone")})
+    if sms_problem() is None and "channel" in request.form:  # on the page only when texts can be sent
+        enrolment.channel, enrolment.sms_consent = form.channel.data, bool(form.sms_consent.data)
     try:
         family = accounts.enrol_family(enrolment, invite.worker, lambda fam: invites.claim(invite, fam))
     except AppError as error:
@@ -123,7 +127,8 @@ def _enrol(token: str):
                 form[name].errors = [message]
         if not error.fields:
             flash(error.message, "error")
-        return render_template("auth/join.html", form=form, invite=invite), error.status
+        return render_template("auth/join.html", form=form, invite=invite,
+                               texts_available=sms_problem() is None), error.status
     session.pop(INVITE_SESSION_KEY, None)
     login_user(family.user, remember=True)  # the one who just enrolled: the family's first caregiver
     flash(f"Welcome, {family.display_name}. You're in. Two quick steps and you're set.", "success")

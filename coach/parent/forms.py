@@ -13,6 +13,7 @@ from wtforms.widgets import CheckboxInput, ListWidget, Select
 from ..inputs import CheckedForm, parse_int
 from ..services.families.countries import country_choices
 from ..services.families.preferences import DAILY, DAY_NAMES, THREE_A_WEEK
+from ..services.families.text_consent import CHANNEL_NAMES, CONSENT_WORDS
 
 DAY_CHOICES = [SelectChoice("daily", "Every day"),
                SelectChoice("three", "Three days a week (Monday, Wednesday and Friday)"),
@@ -47,6 +48,9 @@ class SettingsForm(CheckedForm):
     discreet = BooleanField("Discreet notifications")
     share_presence = BooleanField("Tell the others in my household when I've checked in (never what I answered or wrote)")
     phone = StringField("Your phone number (optional)")
+    # Text messages (shown only when COACH_TWILIO_* are set); the words are text_consent's.
+    channel = RadioField("How your daily prompt reaches you", choices=[SelectChoice(value, label) for value, label in CHANNEL_NAMES.items()], default="push")
+    sms_consent = BooleanField(CONSENT_WORDS)
 
     def days_of_week(self) -> str | list[int]:
         """The chosen days as the settings service takes them."""

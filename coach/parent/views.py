@@ -18,6 +18,7 @@ from ..inputs import checks_own_text, parse_int
 from ..models import CheckIn, Delivery, utcnow
 from ..security import audit, home_for, role_required
 from ..services.delivery import subscriptions
+from ..services.delivery.sms import sms_problem
 from ..services.families import checkins, household, preferences, privacy, upcoming, wellbeing
 from ..services.families.checkins import FEELINGS, family_for
 from ..services.families.countries import country_name
@@ -176,6 +177,8 @@ def settings():
                    "discreet": bool(form.discreet.data), "phone": form.phone.data or ""}
         if "country" in request.form:  # chosen on /settings/country; taken here too, as the API does
             changes["country"] = form.country.data or ""
+        if sms_problem() is None and "channel" in request.form:  # on the page only when texts can be sent
+            changes |= {"channel": form.channel.data, "sms_consent": bool(form.sms_consent.data)}
         try:
             preferences.update_settings(family, changes, user=current_user)
             household.set_share_presence(current_user, bool(form.share_presence.data))
@@ -203,7 +206,9 @@ def settings():
         form.discreet.data = family.discreet
         form.share_presence.data = household.shares_presence(current_user)
         form.phone.data = display_phone(current_user.phone, family.country)
+        form.channel.data = current_user.channel
     return render_template("parent/settings.html", family=family, form=form,
+                           texts_available=sms_problem() is None, sms_opt_in_at=current_user.sms_opt_in_at,
                            devices=subscriptions.list_devices(current_user),
                            people=household.caregivers(family),
                            today=checkins.local_today(family).isoformat(),

@@ -131,14 +131,17 @@ def claim_batch(now: datetime, size: int, lease_seconds: int) -> list[Delivery]:
 def _subscriptions_by_user(user_ids: set[int]) -> dict[int, list[tuple[int, str, str, str]]]:
     """Every device of these parents as ``(id, endpoint, p256dh, auth)``, in one query.
 
-    A deactivated account has no devices: its family gets ``no_device`` and nothing is pushed.
+    A deactivated account, or one whose prompts come by text (``channel`` ``sms`` and agreed; after
+    STOP its devices get pushes again), has no devices: its family gets ``no_device``, nothing is pushed.
     """
     found: dict[int, list[tuple[int, str, str, str]]] = defaultdict(list)
     if user_ids:
         rows = (PushSubscription.select(PushSubscription.user, PushSubscription.id,
                                         PushSubscription.endpoint, PushSubscription.p256dh,
                                         PushSubscription.auth)
-                .join(User).where(PushSubscription.user.in_(list(user_ids)) & User.active)
+                # channel "sms" with consent: the day's prompt goes by text instead (delivery/texts.py)
+                .join(User).where(PushSubscription.user.in_(list(user_ids)) & User.active
+                                  & ~((User.channel == "sms") & User.sms_opt_in_at.is_null(False)))
                 .order_by(PushSubscription.id))
         for user_id, *device in rows.tuples():
             found[user_id].append(tuple(device))

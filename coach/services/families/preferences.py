@@ -12,6 +12,7 @@ from ...db import write_transaction
 from ...errors import AppError
 from ...inputs import parse_int
 from ...models import Family, User, utcnow
+from . import text_consent
 from .checkins import local_today
 from .countries import is_country
 from .phones import parse_phone
@@ -25,7 +26,7 @@ MAX_PAUSE_DAYS = 365
 TIMING_FIELDS = ("window_start", "window_end", "timezone", "days_of_week", "paused_until")
 #: Safety settings (DESIGN "Safety and the care loop"): the help page's country, discreet notifications.
 CARE_FIELDS = ("country", "discreet")
-EDITABLE = TIMING_FIELDS + ("share_notes_default", "phone")
+EDITABLE = TIMING_FIELDS + ("share_notes_default", "phone") + text_consent.FIELDS
 
 
 def _minutes(value: str) -> int:
@@ -34,7 +35,8 @@ def _minutes(value: str) -> int:
 
 
 def settings_view(family: Family, user: User | None = None) -> dict:
-    """The settings as the API shows them."""
+    """The settings as the API shows them (phone and texts: ``user``'s own)."""
+    person = user or family.user
     return {
         "window_start": family.window_start,
         "window_end": family.window_end,
@@ -45,7 +47,9 @@ def settings_view(family: Family, user: User | None = None) -> dict:
         "share_notes_default": bool(family.share_notes_default),
         "country": family.country or None,  # ISO alpha-2; null: the international help list
         "discreet": bool(family.discreet),
-        "phone": (user or family.user).phone or None,  # the caregiver's own, E.164
+        "phone": person.phone or None,  # the caregiver's own, E.164
+        "channel": person.channel,  # push | sms | push_then_sms
+        "sms_opted_in": person.sms_opt_in_at is not None,
     }
 
 
@@ -86,8 +90,9 @@ def _parse_pause(value: object, today: date, fields: dict) -> date | None:
     return day
 
 
-def clean_settings(family: Family, changes: dict, now: datetime) -> dict:
-    """The validated new values for the keys in ``changes``; AppError 422 with a sentence per field."""
+def clean_settings(family: Family, changes: dict, now: datetime, user: User | None = None) -> dict:
+    """The validated new values for the keys in ``changes`` (the text settings are ``user``'s own,
+    by default the family's main contact); AppError 422 with a sentence per field."""
     if not isinstance(changes, dict):
         raise AppError(400, "Send the settings as a JSON object.")
     fields: dict[str, str] = {}
@@ -127,6 +132,7 @@ def clean_settings(family: Family, changes: dict, now: datetime) -> dict:
     _clean_care(changes, clean, fields)
     if "phone" in changes:  # after the country, which it is read in
         _clean_phone(family, changes["phone"], clean, fields)
+    text_consent.clean_text_settings(user or family.user, changes, clean, fields)
     if fields:
         raise AppError(422, "Some of the settings need another look.", fields=fields)
     return clean
@@ -167,18 +173,22 @@ def update_settings(family: Family, changes: dict, now: datetime | None = None,
     from ..delivery.scheduling import reschedule_family
 
     now = now or utcnow()
-    clean = clean_settings(family, changes, now)
+    clean = clean_settings(family, changes, now, user)
     timing_changed = any(getattr(family, key) != value for key, value in clean.items()
                          if key in TIMING_FIELDS)
     phone = clean.pop("phone", None)
+    texts = {key: clean.pop(key) for key in ("channel", "sms_opt_in") if key in clean}
     with write_transaction():
         for key, value in clean.items():
             setattr(family, key, value)
         if clean:
             family.save(only=[getattr(Family, key) for key in clean])
-        if phone is not None and user is not None and phone != user.phone:
-            user.phone = phone
-            user.save(only=[User.phone])
+        person = user or family.user  # each caregiver's phone and texts are their own
+        new_number = phone is not None and phone != person.phone
+        if new_number:
+            person.phone = phone
+            person.save(only=[User.phone])
+        text_consent.apply_text_settings(person, texts, new_number, now)
         if timing_changed:
             reschedule_family(family, now)
     return family

@@ -15,6 +15,7 @@ from ...models import ROLES, Caregiver, Family, User, new_session_token, utcnow
 from ...security import audit
 from ..families.countries import country_for_timezone
 from ..families.phones import parse_phone
+from ..families.text_consent import apply_text_settings, clean_text_settings
 
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 MIN_PASSWORD = 10
@@ -114,6 +115,8 @@ class Enrolment:
     window_start: str
     window_end: str
     phone: str | None = None  # optional; read in the country of the time zone
+    channel: str = "push"  # push | sms | push_then_sms (offered only when texts are configured)
+    sms_consent: bool = False  # the box beside text_consent.CONSENT_WORDS
 
 
 def enrol_family(enrolment: Enrolment, worker: User, claim_invite) -> Family:
@@ -124,6 +127,7 @@ def enrol_family(enrolment: Enrolment, worker: User, claim_invite) -> Family:
     """
     country = country_for_timezone(enrolment.timezone)  # editable in settings
     phone = parse_phone(enrolment.phone, country)  # AppError 422 (field "phone") before anything is written
+    texts = _text_choice(enrolment, phone)
     with db.atomic():
         try:
             user = create_user(enrolment.email, enrolment.password, "parent", enrolment.display_name)
@@ -149,7 +153,20 @@ def enrol_family(enrolment: Enrolment, worker: User, claim_invite) -> Family:
             User.update(phone=phone).where(User.id == user.id).execute()
             user.phone = phone
         claim_invite(family)
+        apply_text_settings(user, texts, bool(phone), utcnow())  # texts chosen: the confirmation text
         return family
+
+
+def _text_choice(enrolment: Enrolment, phone: str) -> dict:
+    """The enrolment's channel and consent, checked as settings checks them; AppError 422 before
+    anything is written."""
+    clean, fields = {"phone": phone}, {}
+    clean_text_settings(User(channel="push", phone="", sms_opt_in_at=None),
+                        {"channel": enrolment.channel or "push", "sms_consent": bool(enrolment.sms_consent)},
+                        clean, fields)
+    if fields:
+        raise AppError(422, "Some of the details need another look.", fields=fields)
+    return clean
 
 
 def month_is_plausible_birth(value: str, today: datetime | None = None) -> str | None:
