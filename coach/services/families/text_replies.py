@@ -30,6 +30,7 @@ from ...models import CheckIn, Family, TextInbound, TextMessage, User, utcnow
 from ..delivery.text_words import words
 from ..delivery.texts import queue_text
 from .checkins import NOTE_MAX, CheckInData, record_checkin, today_delivery
+from .household import family_of
 from .resources import for_country
 
 STOP_WORDS = ("STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT")
@@ -96,7 +97,7 @@ def handle_inbound(form: dict, now: datetime | None = None) -> str | None:
 
 
 def _family(user: User) -> Family | None:
-    return Family.get_or_none(Family.user == user.id)
+    return family_of(user)  # any caregiver of the household, not only its main contact
 
 
 def _reply(user: User, kind: str, text: str, sid: str, now: datetime, always: bool = False) -> None:
@@ -141,7 +142,7 @@ def _answer(user: User, body: str, sid: str, now: datetime) -> None:
         return
     record_checkin(family, CheckInData(
         id=uuid.uuid5(TEXT_NAMESPACE, sid), delivery_id=delivery.id, tried=None, felt=None, note=None,
-        shared_with_worker=False, wants_support=False, client_created_at=now, answer=number - 1))
+        shared_with_worker=False, wants_support=False, client_created_at=now, answer=number - 1), user)
     _reply(user, "reply", words(user.language, "thanks_answer"), sid, now)
 
 
@@ -150,8 +151,9 @@ def _note(user: User, body: str, sid: str, now: datetime) -> None:
     if family is None or not body:
         return
     delivery = today_delivery(family, now)
-    latest = (CheckIn.select().where(CheckIn.delivery == delivery).order_by(CheckIn.received_at.desc()).first()
-              if delivery is not None else None)
+    latest = (CheckIn.select().where(CheckIn.delivery == delivery, CheckIn.user == user.id)
+              .order_by(CheckIn.received_at.desc()).first()
+              if delivery is not None else None)  # the texter's own: never another caregiver's note
     if latest is not None:  # today's check-in (by text or in the app): the words join its note, private
         note = f"{latest.note}\n{body}" if latest.note else body
         CheckIn.update(note=note[:NOTE_MAX]).where(CheckIn.id == latest.id).execute()
@@ -159,7 +161,7 @@ def _note(user: User, body: str, sid: str, now: datetime) -> None:
         record_checkin(family, CheckInData(
             id=uuid.uuid5(TEXT_NAMESPACE, sid), delivery_id=delivery.id if delivery else None, tried="skip",
             felt=None, note=body[:NOTE_MAX], shared_with_worker=False, wants_support=False,
-            client_created_at=now))
+            client_created_at=now), user)
     _reply(user, "reply", words(user.language, "thanks_note"), sid, now)
 
 
