@@ -26,6 +26,7 @@ from wtforms import IntegerField
 from wtforms.validators import StopValidation
 
 from .errors import AppError
+from .i18n import N_
 
 MAX_ID = 2**63 - 1
 #: JSON nesting allowed in a body: the deepest real body (an import's answers) is 4 levels.
@@ -101,10 +102,10 @@ def text_problem(value: str, *, multiline: bool = True) -> str | None:
 def clean_text(value: object, field: str, *, multiline: bool = True) -> str:
     """``value`` as storable text; AppError 422 naming ``field`` when it isn't a string or can't be stored."""
     if not isinstance(value, str):
-        raise AppError(422, "Some of the details need another look.", fields={field: "Send this as text."})
+        raise AppError(422, N_("Some of the details need another look."), fields={field: "Send this as text."})
     problem = text_problem(value, multiline=multiline)
     if problem:
-        raise AppError(422, "Some of the details need another look.", fields={field: problem})
+        raise AppError(422, N_("Some of the details need another look."), fields={field: problem})
     return value
 
 
@@ -238,12 +239,12 @@ def request_json(*, optional: bool = False, code: str = "invalid_json") -> dict:
     if optional and not raw:
         return {}
     if not request.is_json:
-        raise AppError(415, "Send the request body as JSON (Content-Type: application/json).")
+        raise AppError(415, N_("Send the request body as JSON (Content-Type: application/json)."))
     if not raw:
-        raise AppError(400, "The request body is empty; send a JSON object.", code=code)
+        raise AppError(400, N_("The request body is empty; send a JSON object."), code=code)
     data = parse_json(raw, code=code)
     if not isinstance(data, dict):
-        raise AppError(400, "Send a JSON object.", code="bad_request")
+        raise AppError(400, N_("Send a JSON object."), code="bad_request")
     return data
 
 
@@ -285,7 +286,7 @@ def refuse_unstorable_input() -> None:
     view = current_app.view_functions.get(request.endpoint or "")
     if request.is_json and request.content_length != 0 and not (
             (request.blueprint or "").split(".")[0] == "api" or getattr(view, "takes_json", False)):
-        raise AppError(415, "This page takes a form, not JSON.")
+        raise AppError(415, N_("This page takes a form, not JSON."))
     problems = form_text_problems(request.args)
     if request.method in ("POST", "PUT", "PATCH", "DELETE") and request.mimetype in (
             "application/x-www-form-urlencoded", "multipart/form-data"):

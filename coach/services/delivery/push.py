@@ -35,6 +35,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 from py_vapid import Vapid
 
+from ...i18n import N_, _, in_language
 from ...models import Delivery
 from ..programme.library import fill_child
 from .ack import make_ack_token
@@ -42,12 +43,13 @@ from .ack import make_ack_token
 MAX_PAYLOAD_BYTES = 3072  # DESIGN "Push payload": ≤ 3 KB, well under the 4 KB push services accept
 JWT_LIFETIME = 12 * 3600  # Apple rejects an exp more than a day ahead
 JWT_REFRESH_MARGIN = 3600  # re-sign while a cached token still has an hour left
-FALLBACK_TITLE = "Today's moment"
-FALLBACK_BODY = "Open Attune for today's prompt."
+# The fixed words are written in the recipient's language (User.language) when a payload is built.
+FALLBACK_TITLE = N_("Today's moment")
+FALLBACK_BODY = N_("Open Attune for today's prompt.")
 DISCREET_TITLE = "Attune"  # Family.discreet: the notification says only this …
-DISCREET_BODY = "A moment for today is ready"  # … and the prompt shows once the app opens
+DISCREET_BODY = N_("A moment for today is ready")  # … and the prompt shows once the app opens
 # Two actions (most browsers show no more); a tap on the notification itself opens the check-in.
-ACTIONS = [{"action": "tried", "title": "I tried it"}, {"action": "later", "title": "Later"}]
+ACTIONS = [{"action": "tried", "title": N_("I tried it")}, {"action": "later", "title": N_("Later")}]
 KEPT_HEADERS = ("retry-after", "location")
 LOOPBACK_NAMES = ("localhost",)
 RECORD_SIZE = 4096  # RFC 8188 record size, as pywebpush/http_ece send it; one record fits 3 KB
@@ -85,10 +87,13 @@ def build_payload(delivery: Delivery) -> dict:
     Needs an app context (the ack token is keyed by the secret key; links use ``BASE_URL``).
     """
     family, prompt = delivery.family, delivery.prompt
-    title = fill_child(prompt.title, family.child_name) if prompt else FALLBACK_TITLE
-    body = fill_child(prompt.body, family.child_name) if prompt else FALLBACK_BODY
-    if family.discreet:  # a lock screen others may see: no prompt text, no child's name
-        title, body = DISCREET_TITLE, DISCREET_BODY
+    language = family.user.language
+    with in_language(language):
+        title = fill_child(prompt.title, family.child_name) if prompt else _(FALLBACK_TITLE)
+        body = fill_child(prompt.body, family.child_name) if prompt else _(FALLBACK_BODY)
+        if family.discreet:  # a lock screen others may see: no prompt text, no child's name
+            title, body = DISCREET_TITLE, _(DISCREET_BODY)
+        actions = [{"action": a["action"], "title": _(a["title"])} for a in ACTIONS]
     path = f"/checkin/{delivery.id}"
     payload = {
         "title": title,
@@ -97,20 +102,23 @@ def build_payload(delivery: Delivery) -> dict:
         "tag": delivery_tag(delivery),
         "delivery_id": delivery.id,
         "ack_token": make_ack_token(delivery.id),
-        "actions": ACTIONS,
+        "actions": actions,
+        "lang": language,  # the service worker's own words (confirmations) follow it
     }
     return _with_declarative(payload, absolute_url(path))
 
 
-def build_test_payload() -> dict:
+def build_test_payload(language: str = "en") -> dict:
     """The JSON pushed by ``send-test-push``: no delivery, no actions, opens the home page."""
-    payload = {
-        "title": "Attune test notification",
-        "body": "Notifications work on this device.",
-        "url": "/",
-        "tag": "attune-test",
-        "test": True,
-    }
+    with in_language(language):
+        payload = {
+            "title": _("Attune test notification"),
+            "body": _("Notifications work on this device."),
+            "url": "/",
+            "tag": "attune-test",
+            "test": True,
+            "lang": language,
+        }
     return _with_declarative(payload, absolute_url("/"))
 
 

@@ -296,7 +296,7 @@ def send_test_push(user: User) -> dict:
     subscriptions = list(PushSubscription.select().where(PushSubscription.user == user)
                          .order_by(PushSubscription.id))
     allowed = current_app.config["PUSH_ALLOWED_HOSTS"]
-    data = encode_payload(build_test_payload())
+    data = encode_payload(build_test_payload(user.language))
     sendable = [s for s in subscriptions if host_allowed(s.endpoint, allowed)]
     pushed = PushSender.from_config(current_app.config).send_many(
         [PushMessage(s.endpoint, s.p256dh, s.auth, data, topic="attune-test") for s in sendable])
