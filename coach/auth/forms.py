@@ -8,7 +8,7 @@ from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from ..i18n import LANGUAGE_NAMES, _, _l
+from ..i18n import LANGUAGE_NAMES, _, _l, browser_language
 from ..models import LANGUAGES
 from ..services.families.timezones import resolve_timezone
 from ..services.people.accounts import EMAIL_RE, MIN_PASSWORD, month_is_plausible_birth, normalise_email
@@ -53,7 +53,9 @@ class JoinForm(FlaskForm):
             raise ValidationError(_("Enter an email address like name@example.org."))
 
     def validate_language(self, field):
-        if field.data not in LANGUAGES:
+        if not field.raw_data or not field.raw_data[0]:  # an older page or tool without the field
+            field.data = browser_language()
+        elif field.data not in LANGUAGES:
             raise ValidationError(_("Choose English or Español."))
 
     def validate_child_birth_month(self, field):
