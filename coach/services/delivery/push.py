@@ -81,19 +81,30 @@ def _with_declarative(payload: dict, navigate: str) -> dict:
     return payload
 
 
+@functools.lru_cache(maxsize=8)
+def fixed_words(language: str) -> dict[str, str]:
+    """The payload's own words in ``language``, looked up once per language (not per push: the
+    catalogues don't change while the process runs). Needs an app context, as build_payload does:
+    outside one the catalogues aren't reachable, and English must not be remembered as Spanish."""
+    current_app.extensions["babel"]  # noqa: B018 (raises outside an app context: nothing cached)
+    with in_language(language):
+        return {text: _(text) for text in (FALLBACK_TITLE, FALLBACK_BODY, DISCREET_BODY,
+                                           *(action["title"] for action in ACTIONS))}
+
+
 def build_payload(delivery: Delivery) -> dict:
     """The JSON pushed for one delivery: notification text, links, the one-tap ack token, actions.
 
     Needs an app context (the ack token is keyed by the secret key; links use ``BASE_URL``).
     """
     family, prompt = delivery.family, delivery.prompt
-    language = family.user.language
-    with in_language(language):
-        title = fill_child(prompt.title, family.child_name) if prompt else _(FALLBACK_TITLE)
-        body = fill_child(prompt.body, family.child_name) if prompt else _(FALLBACK_BODY)
-        if family.discreet:  # a lock screen others may see: no prompt text, no child's name
-            title, body = DISCREET_TITLE, _(DISCREET_BODY)
-        actions = [{"action": a["action"], "title": _(a["title"])} for a in ACTIONS]
+    language = family.user.language if family.user_id is not None else "en"
+    words = fixed_words(language)
+    title = fill_child(prompt.title, family.child_name) if prompt else words[FALLBACK_TITLE]
+    body = fill_child(prompt.body, family.child_name) if prompt else words[FALLBACK_BODY]
+    if family.discreet:  # a lock screen others may see: no prompt text, no child's name
+        title, body = DISCREET_TITLE, words[DISCREET_BODY]
+    actions = [{"action": a["action"], "title": words[a["title"]]} for a in ACTIONS]
     path = f"/checkin/{delivery.id}"
     payload = {
         "title": title,

@@ -73,8 +73,9 @@ def _for_sending():
                             Delivery.status, Delivery.attempts, Delivery.expires_at, Delivery.lease_until,
                             Delivery.snoozes, Delivery.sent_at,
                             Family.id, Family.user, Family.child_name, Family.discreet,
+                            User.id, User.language,  # the payload's fixed words are in their language
                             Prompt.id, Prompt.title, Prompt.body)
-            .join(Family).switch(Delivery).join(Prompt, JOIN.LEFT_OUTER))
+            .join(Family).join(User).switch(Delivery).join(Prompt, JOIN.LEFT_OUTER))
 
 
 def claim_with_expired(now: datetime, size: int, lease_seconds: int) -> tuple[list[Delivery], int]:
