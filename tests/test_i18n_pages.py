@@ -163,3 +163,15 @@ def test_the_service_worker_carries_spanish_words(client):
     source = client.get("/sw.js").get_data(as_text=True)
     assert '"Saved to your journal. Well done for trying it.": "Guardado en tu diario. Muy bien por probarlo."' in source
     assert "__WORDS__" not in source
+
+
+def test_the_worker_sees_each_familys_language_in_their_own(client, auth):
+    worker = factories.make_user("worker")
+    spanish = spanish_parent(worker=worker, display_name="Ana")
+    factories.make_family(worker=worker, display_name="Bea")
+    auth.login(worker)
+    caseload = client.get("/worker/").get_data(as_text=True)
+    assert html_lang(caseload) == "en"  # the worker's own language, not their families'
+    assert caseload.count('<span lang="es">Español</span>') == 1
+    family_page = client.get(f"/worker/families/{spanish.id}").get_data(as_text=True)
+    assert '<dt>Language</dt><dd><span lang="es">Español</span>' in family_page
