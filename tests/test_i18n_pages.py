@@ -47,6 +47,10 @@ def test_a_spanish_parents_pages_are_in_spanish(client):
         # The English it replaced is gone (a sample of each page's own words).
         for english in ("Settings</a>", "Get help</a>", "Skip to content"):
             assert english not in html, (path, english)
+    # Countries are named in Spanish too (Babel's names), in Spanish alphabetical order.
+    countries = client.get("/settings/country").get_data(as_text=True)
+    assert "<option value=GB>Reino Unido" in countries and "United Kingdom" not in countries
+    assert countries.index(">Alemania") < countries.index(">Österreich") if ">Österreich" in countries else True
     # The page carries the scripts' words in Spanish (static/js/notifications.js reads them).
     assert '"Turn on reminders": "Activar avisos"' in client.get("/").get_data(as_text=True)
 
@@ -111,7 +115,7 @@ def test_language_is_changed_in_settings_and_the_api(client):
     assert response.status_code == 200 and response.get_json()["settings"]["language"] == "es"
     assert html_lang(client.get("/settings").get_data(as_text=True)) == "es"
     settings = client.get("/settings").get_data(as_text=True)
-    assert re.search(r'<option selected value="es">Español|<option value="es" selected>Español', settings)
+    assert re.search(r'<input checked id="language-1" name="language" type="radio" value="es">', settings)
     form = {"csrf_token": token, "window_start": family.window_start, "window_end": family.window_end,
             "timezone": family.timezone, "days": "daily", "language": "en"}
     saved = client.post("/settings", data=form, follow_redirects=True).get_data(as_text=True)

@@ -10,7 +10,7 @@ from wtforms import BooleanField, RadioField, SelectField, SelectMultipleField, 
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget, Select
 
-from ..i18n import LANGUAGE_NAMES, _l
+from ..i18n import LANGUAGE_NAMES, _, _l
 from ..inputs import CheckedForm, parse_int
 from ..services.families.countries import country_choices
 from ..services.families.preferences import DAILY, DAY_NAMES, THREE_A_WEEK
@@ -50,8 +50,9 @@ class SettingsForm(CheckedForm):
     discreet = BooleanField(_l("Discreet notifications"))
     phone = StringField(_l("Your phone number (optional)"))
     # The service checks the value (one rule for the form and the API), so no choice validation here.
-    language = SelectField(_l("Language for Attune's pages, reminders and emails"), choices=LANGUAGE_CHOICES,
-                           validate_choice=False)
+    # Two radio buttons (not a select: the settings page carries no <option> lists).
+    language = RadioField(_l("Language for Attune's pages, reminders and emails"), choices=LANGUAGE_CHOICES,
+                          validate_choice=False)
 
     def days_of_week(self) -> str | list[int]:
         """The chosen days as the settings service takes them."""
@@ -71,9 +72,13 @@ class SettingsForm(CheckedForm):
 class CountryForm(CheckedForm):
     """/settings/country: the whole list lives on its own page, so settings stays light (9 KB)."""
     # The service checks the code (one rule for the form and the API), so no choice validation here.
-    country = SelectField(_l("Your country"), validate_choice=False, widget=CompactSelect(), choices=[
-        SelectChoice("", _l("Not set")),
-        *(SelectChoice(code, name) for code, name in country_choices())])
+    country = SelectField(_l("Your country"), validate_choice=False, widget=CompactSelect())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Named in the reader's language, so listed per request (in that language's order).
+        self.country.choices = [SelectChoice("", _("Not set")),
+                                *(SelectChoice(code, name) for code, name in country_choices())]
 
 
 class DeleteAccountForm(CheckedForm):
