@@ -14,7 +14,7 @@ from pathlib import Path
 from flask import Blueprint, Response, current_app, render_template
 
 from .assets import compact_js
-from .i18n import TRANSLATIONS
+from .i18n import N_, TRANSLATIONS, _, language
 from .js_words import worker_words
 
 bp = Blueprint("pwa", __name__)
@@ -38,7 +38,7 @@ MANIFEST = {
     "id": "/",
     "name": "Attune",
     "short_name": "Attune",
-    "description": "One small moment of connection with your child, each day.",
+    "description": N_("One small moment of connection with your child, each day."),
     "lang": "en",
     "start_url": "/",
     "scope": "/",
@@ -94,8 +94,11 @@ def service_worker():
 
 @bp.get("/manifest.webmanifest")
 def manifest():
-    """The web app manifest: name, colours, standalone display and icons (public)."""
-    response = Response(json.dumps(MANIFEST, indent=1), mimetype="application/manifest+json")
+    """The web app manifest: name, colours, standalone display and icons (public), in the reader's
+    language."""
+    words = MANIFEST | {"lang": language(), "description": _(MANIFEST["description"])}
+    response = Response(json.dumps(words, indent=1, ensure_ascii=False),
+                        mimetype="application/manifest+json")
     response.headers["Cache-Control"] = "no-cache"
     return response
 

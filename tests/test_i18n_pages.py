@@ -88,6 +88,8 @@ def test_anonymous_visitors_follow_the_browser(client):
     assert html_lang(english) == "en" and "Forgot your password?" in english
     neither = client.get("/login", headers={"Accept-Language": "de"}).get_data(as_text=True)
     assert html_lang(neither) == "en"
+    manifest = client.get("/manifest.webmanifest", headers=SPANISH).get_json()
+    assert manifest["lang"] == "es" and manifest["description"].startswith("Un pequeño momento")
     offline = client.get("/offline", headers=SPANISH).get_data(as_text=True)
     assert html_lang(offline) == "es" and "No tienes conexión" in offline
 

@@ -215,7 +215,7 @@ def build_journal(family: Family, now: datetime | None = None, theme: str | None
         themes.sort(key=THEMES.index)
     return Journal(weeks=ordered, calendar=_calendar(by_day, today), rolling_counts=counts,
                    rolling_total=total, rolling_days=len(days),
-                   reflection=reflection(counts, repairs, total, family.child_label), theme=theme)
+                   reflection=reflection(counts, repairs, total, family.child_name or _("your child")), theme=theme)
 
 
 # --- one entry: read, edit, delete ----------------------------------------------------------------

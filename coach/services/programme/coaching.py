@@ -41,4 +41,4 @@ def repair_praise(prompt: Prompt | dict | None, tried: str | None, child_name: s
     strand = prompt.get("strand") if isinstance(prompt, dict) else prompt.strand
     if theme != "repair":
         return None
-    return fill_child(_(PRAISE.get(strand, DEFAULT_PRAISE)), child_name)
+    return fill_child(_(PRAISE.get(strand, DEFAULT_PRAISE)), child_name or _("your child"))
