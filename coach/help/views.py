@@ -77,7 +77,7 @@ def render_help(*, safe: str | None = None, problems: dict | None = None, note: 
     return render_template(
         "help/help.html", family=family, safe=safe, urgent=safe in ("no", "unsure"),
         country=country, shown_country=shown_country, country_label=country_name,
-        emergency=[r for r in views if r["kind"] == "emergency"], resources=views, kinds=resources.KIND_LABELS,
+        emergency=[r for r in views if r["kind"] == "emergency"], resources=views, kinds=resources.kind_labels(),
         choices=_picker_choices(country),
         chosen_country=request.values.get("country", "").strip().upper(),
         statuses=status_lines(family, current_user) if family is not None else [],
