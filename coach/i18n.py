@@ -37,6 +37,14 @@ def N_(text: str) -> str:  # noqa: N802 (the gettext convention)
     return text
 
 
+def language_problem(value: object) -> str | None:
+    """Why ``value`` can't be someone's language, in the reader's words; None for "en" or "es"."""
+    if value in LANGUAGES:
+        return None
+    return _("Choose a language Attune speaks: %(names)s.", names=", ".join(
+        f"{name} ({code})" for code, name in LANGUAGE_NAMES.items()))
+
+
 def browser_language() -> str:
     """The browser's best match among LANGUAGES (English when it names neither)."""
     if not has_request_context():

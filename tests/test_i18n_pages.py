@@ -181,3 +181,18 @@ def test_the_worker_sees_each_familys_language_in_their_own(client, auth):
     assert caseload.count('<span lang="es">Español</span>') == 1
     family_page = client.get(f"/worker/families/{spanish.id}").get_data(as_text=True)
     assert '<dt>Language</dt><dd><span lang="es">Español</span>' in family_page
+
+
+def test_a_worker_chooses_their_own_language(client, auth):
+    worker = factories.make_user("worker")
+    family = spanish_parent(worker=worker)
+    auth.login(worker)
+    token = factories.extract_csrf(client.get("/worker/settings").get_data(as_text=True))
+    saved = client.post("/worker/settings", data={"csrf_token": token, "timezone": "", "language": "es"})
+    assert saved.status_code == 302
+    assert User.get_by_id(worker.id).language == "es" and User.get_by_id(family.user_id).language == "es"
+    assert html_lang(client.get("/worker/settings").get_data(as_text=True)) == "es"
+    bad = client.post("/worker/settings", data={"csrf_token": token, "timezone": "", "language": "fr"})
+    assert bad.status_code == 422 and "Elige un idioma que Attune hable" in bad.get_data(as_text=True)
+    client.post("/worker/settings", data={"csrf_token": token, "timezone": "", "language": "en"})
+    assert User.get_by_id(worker.id).language == "en" and User.get_by_id(family.user_id).language == "es"

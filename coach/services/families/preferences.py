@@ -10,9 +10,9 @@ from datetime import date, datetime, timedelta
 
 from ...db import write_transaction
 from ...errors import AppError
-from ...i18n import LANGUAGE_NAMES, N_, _
+from ...i18n import N_, _, language_problem
 from ...inputs import parse_int
-from ...models import LANGUAGES, Family, User, utcnow
+from ...models import Family, User, utcnow
 from .checkins import local_today
 from .countries import is_country
 from .phones import parse_phone
@@ -133,9 +133,9 @@ def clean_settings(family: Family, changes: dict, now: datetime) -> dict:
         else:
             clean["share_notes_default"] = changes["share_notes_default"]
     if "language" in changes:
-        if changes["language"] not in LANGUAGES:
-            fields["language"] = _("Choose a language Attune speaks: %(names)s.", names=", ".join(
-                f"{name} ({code})" for code, name in LANGUAGE_NAMES.items()))
+        problem = language_problem(changes["language"])
+        if problem:
+            fields["language"] = problem
         else:
             clean["language"] = changes["language"]
     _clean_care(changes, clean, fields)

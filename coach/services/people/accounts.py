@@ -11,7 +11,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ...db import db
 from ...errors import AppError
-from ...i18n import N_, _
+from ...i18n import N_, _, language_problem
 from ...models import LANGUAGES, ROLES, Family, User, new_session_token, utcnow
 from ...security import audit
 from ..families.countries import country_for_timezone
@@ -64,6 +64,16 @@ def create_user(email: str, password: str, role: str, name: str = "") -> User:
     except IntegrityError:
         raise AppError(409, _("An account with that email already exists."), code="email_taken",
                        fields={"email": _("An account with that email already exists.")}) from None
+
+
+def set_language(user: User, value: object) -> None:
+    """The person's own language ("en" | "es"): AppError 422 naming ``language`` for anything else."""
+    problem = language_problem(value)
+    if problem:
+        raise AppError(422, _("Some of the details need another look."), fields={"language": problem})
+    if value != user.language:
+        User.update(language=value).where(User.id == user.id).execute()
+        user.language = value
 
 
 def authenticate(email: str, password: str) -> User | None:
