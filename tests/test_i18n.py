@@ -176,3 +176,22 @@ def test_the_scripts_words_are_all_in_the_catalogue():
     worker |= set(re.findall(r'const FALLBACK_BODY = "([^"]+)"', (static / "sw.js").read_text(encoding="utf-8")))
     assert page and page - set(js_words.PAGE_WORDS) == set()
     assert worker and worker - set(js_words.WORKER_WORDS) == set()
+
+
+def test_compacted_templates_ask_for_the_strings_that_were_extracted():
+    """Templates are compiled without their indentation (coach/assets.CompactHtml) but extracted
+    from the source: a ``_("…")`` literal broken over lines would be looked up with different
+    spaces than the catalogue holds. Extracting both versions must give the same strings."""
+    from io import BytesIO
+
+    from babel.messages.extract import extract
+
+    from coach.assets import compact_html
+
+    def ids(source: str) -> list:
+        found = extract("jinja2", BytesIO(source.encode()), keywords=KEYWORDS, options={"trimmed": "true"})
+        return [message for _lineno, message, _comments, _context in found]
+
+    for path in sorted(TEMPLATES.rglob("*.html")):
+        source = path.read_text(encoding="utf-8")
+        assert ids(compact_html(source)) == ids(source), path
