@@ -105,6 +105,8 @@ def test_form_errors_and_json_errors_are_in_spanish(client):
     assert body["fields"]["window_start"] == "Usa una hora como 18:30."
     assert "English (en)" in body["fields"]["language"] and "Español (es)" in body["fields"]["language"]
     assert User.get_by_id(family.user_id).language == "es"  # nothing half-written
+    phone = client.patch("/api/me/settings", json={"phone": "12"}, headers={"X-CSRFToken": token})
+    assert phone.get_json()["fields"]["phone"].startswith("Empieza el número con + y el código del país")
     assert client.get("/api/nothing-here").get_json()["message"] == "No encontramos esa página."
     page = client.get("/checkin/999999").get_data(as_text=True)
     assert "No encontramos esa idea entre las tuyas." in page and "No encontramos eso" in page
