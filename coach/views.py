@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Flask, jsonify
 
+from .i18n import _l
 from .models import THEME_NAMES, utcnow
 
 
@@ -38,7 +39,8 @@ def register_blueprints(app: Flask) -> None:
         return jsonify(status="ok", scheduler=scheduler)
 
     # A global, not a context variable, so imported macros see it too.
-    app.jinja_env.globals["theme_names"] = THEME_NAMES
+    # Each name is written in the reader's language when shown (lazy, like a form label).
+    app.jinja_env.globals["theme_names"] = {theme: _l(name) for theme, name in THEME_NAMES.items()}
 
     @app.context_processor
     def _template_globals():

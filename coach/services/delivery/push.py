@@ -35,6 +35,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 from py_vapid import Vapid
 
+from ...i18n import N_, _, in_language
 from ...models import Delivery
 from ..programme.reflection import push_text as reflection_push_text
 from ..programme.translations import delivery_text
@@ -43,12 +44,13 @@ from .ack import make_ack_token
 MAX_PAYLOAD_BYTES = 3072  # DESIGN "Push payload": ≤ 3 KB, well under the 4 KB push services accept
 JWT_LIFETIME = 12 * 3600  # Apple rejects an exp more than a day ahead
 JWT_REFRESH_MARGIN = 3600  # re-sign while a cached token still has an hour left
-FALLBACK_TITLE = "Today's moment"
-FALLBACK_BODY = "Open Attune for today's prompt."
+# The fixed words are written in the recipient's language (User.language) when a payload is built.
+FALLBACK_TITLE = N_("Today's moment")
+FALLBACK_BODY = N_("Open Attune for today's prompt.")
 DISCREET_TITLE = "Attune"  # Family.discreet: the notification says only this …
-DISCREET_BODY = "A moment for today is ready"  # … and the prompt shows once the app opens
+DISCREET_BODY = N_("A moment for today is ready")  # … and the prompt shows once the app opens
 # Two actions (most browsers show no more); a tap on the notification itself opens the check-in.
-ACTIONS = [{"action": "tried", "title": "I tried it"}, {"action": "later", "title": "Later"}]
+ACTIONS = [{"action": "tried", "title": N_("I tried it")}, {"action": "later", "title": N_("Later")}]
 REFLECTION_ACTIONS = ACTIONS[1:]  # a reflection has nothing to "try": only "Later"
 KEPT_HEADERS = ("retry-after", "location")
 LOOPBACK_NAMES = ("localhost",)
@@ -81,21 +83,37 @@ def _with_declarative(payload: dict, navigate: str) -> dict:
     return payload
 
 
+@functools.lru_cache(maxsize=8)
+def fixed_words(language: str) -> dict[str, str]:
+    """The payload's own words in ``language``, looked up once per language (not per push: the
+    catalogues don't change while the process runs). Needs an app context, as build_payload does:
+    outside one the catalogues aren't reachable, and English must not be remembered as Spanish."""
+    current_app.extensions["babel"]  # noqa: B018 (raises outside an app context: nothing cached)
+    with in_language(language):
+        return {text: _(text) for text in (FALLBACK_TITLE, FALLBACK_BODY, DISCREET_BODY,
+                                           *(action["title"] for action in ACTIONS))}
+
+
 def build_payload(delivery: Delivery) -> dict:
     """The JSON pushed for one delivery: notification text, links, the one-tap ack token, actions.
 
     Needs an app context (the ack token is keyed by the secret key; links use ``BASE_URL``).
     """
     family = delivery.family
+    language = family.user.language if family.user_id is not None else "en"
+    words = fixed_words(language)
     reflection = delivery.kind == "reflection"
     if reflection:  # the week's look back: named, its contents only inside the app
         title, body = reflection_push_text(family.child_name)
     else:
         text = delivery_text(delivery)  # in the recipient's language
-        title = text.title if text else FALLBACK_TITLE
-        body = text.body if text else FALLBACK_BODY
+        title = text.title if text else words[FALLBACK_TITLE]
+        body = text.body if text else words[FALLBACK_BODY]
+        language = text.language if text else language
     if family.discreet:  # a lock screen others may see: no prompt text, no child's name
-        title, body = DISCREET_TITLE, DISCREET_BODY
+        title, body = DISCREET_TITLE, words[DISCREET_BODY]
+    actions = [{"action": a["action"], "title": words[a["title"]]}
+               for a in (REFLECTION_ACTIONS if reflection else ACTIONS)]
     path = f"/reflection/{delivery.id}" if reflection else f"/checkin/{delivery.id}"
     payload = {
         "title": title,
@@ -104,20 +122,23 @@ def build_payload(delivery: Delivery) -> dict:
         "tag": delivery_tag(delivery),
         "delivery_id": delivery.id,
         "ack_token": make_ack_token(delivery.id),
-        "actions": REFLECTION_ACTIONS if reflection else ACTIONS,
+        "actions": actions,
+        "lang": language,  # the service worker's own words (confirmations) follow it
     }
     return _with_declarative(payload, absolute_url(path))
 
 
-def build_test_payload() -> dict:
+def build_test_payload(language: str = "en") -> dict:
     """The JSON pushed by ``send-test-push``: no delivery, no actions, opens the home page."""
-    payload = {
-        "title": "Attune test notification",
-        "body": "Notifications work on this device.",
-        "url": "/",
-        "tag": "attune-test",
-        "test": True,
-    }
+    with in_language(language):
+        payload = {
+            "title": _("Attune test notification"),
+            "body": _("Notifications work on this device."),
+            "url": "/",
+            "tag": "attune-test",
+            "test": True,
+            "lang": language,
+        }
     return _with_declarative(payload, absolute_url("/"))
 
 

@@ -75,8 +75,9 @@ def _for_sending():
                             Delivery.status, Delivery.attempts, Delivery.expires_at, Delivery.lease_until,
                             Delivery.snoozes, Delivery.sent_at, Delivery.kind,
                             Family.id, Family.user, Family.child_name, Family.discreet,
+                            User.id, User.language,  # the payload's fixed words are in their language
                             Prompt.id, Prompt.title, Prompt.body)
-            .join(Family).switch(Delivery).join(Prompt, JOIN.LEFT_OUTER))
+            .join(Family).join(User).switch(Delivery).join(Prompt, JOIN.LEFT_OUTER))
 
 
 def claim_with_expired(now: datetime, size: int, lease_seconds: int) -> tuple[list[Delivery], int]:
@@ -311,7 +312,7 @@ def send_test_push(user: User) -> dict:
     subscriptions = list(PushSubscription.select().where(PushSubscription.user == user)
                          .order_by(PushSubscription.id))
     allowed = current_app.config["PUSH_ALLOWED_HOSTS"]
-    data = encode_payload(build_test_payload())
+    data = encode_payload(build_test_payload(user.language))
     sendable = [s for s in subscriptions if host_allowed(s.endpoint, allowed)]
     pushed = PushSender.from_config(current_app.config).send_many(
         [PushMessage(s.endpoint, s.p256dh, s.auth, data, topic="attune-test") for s in sendable])

@@ -187,8 +187,9 @@ def _leave_no_trace() -> None:
 
 
 def confirmation_matches(user: User, typed: object) -> bool:
-    """Deleting needs the account's email address or the word "delete", typed by the person."""
+    """Deleting needs the account's email address or the word "delete" ("borrar" in Spanish, as the
+    Spanish page asks), typed by the person."""
     if not isinstance(typed, str):
         return False
     typed = typed.strip().lower()
-    return typed in ("delete", user.email.lower())
+    return typed in ("delete", "borrar", user.email.lower())
