@@ -180,9 +180,9 @@ def test_the_worker_sees_each_familys_language_in_their_own(client, auth):
     auth.login(worker)
     caseload = client.get("/worker/").get_data(as_text=True)
     assert html_lang(caseload) == "en"  # the worker's own language, not their families'
-    assert caseload.count('<span lang="es">Español</span>') == 1
+    assert caseload.count('<span class="language">Spanish</span>') == 1  # Bea's English goes unsaid
     family_page = client.get(f"/worker/families/{spanish.id}").get_data(as_text=True)
-    assert '<dt>Language</dt><dd><span lang="es">Español</span>' in family_page
+    assert '<span class="language">speaks Spanish</span>' in family_page
 
 
 def test_a_worker_chooses_their_own_language(client, auth):

@@ -109,9 +109,10 @@ def build_payload(delivery: Delivery) -> dict:
         text = delivery_text(delivery)  # in the recipient's language
         title = text.title if text else words[FALLBACK_TITLE]
         body = text.body if text else words[FALLBACK_BODY]
-        language = text.language if text else language
     if family.discreet:  # a lock screen others may see: no prompt text, no child's name
         title, body = DISCREET_TITLE, words[DISCREET_BODY]
+    elif not reflection and text:
+        language = text.language  # the words' own language (English if the Spanish is missing)
     actions = [{"action": a["action"], "title": words[a["title"]]}
                for a in (REFLECTION_ACTIONS if reflection else ACTIONS)]
     path = f"/reflection/{delivery.id}" if reflection else f"/checkin/{delivery.id}"
