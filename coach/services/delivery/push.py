@@ -38,6 +38,7 @@ from py_vapid import Vapid
 from ...models import Delivery
 from ..programme.library import fill_child
 from .ack import make_ack_token
+from .window import InFlightWindow
 
 MAX_PAYLOAD_BYTES = 3072  # DESIGN "Push payload": ≤ 3 KB, well under the 4 KB push services accept
 JWT_LIFETIME = 12 * 3600  # Apple rejects an exp more than a day ahead
@@ -220,6 +221,7 @@ class PushResult:
     error: str | None = None
     body: str = ""
     retryable: bool = False  # a time-out or connection failure: worth another try later
+    seconds: float | None = None  # from request to answer, when there was one
 
     @property
     def ok(self) -> bool:
@@ -322,7 +324,8 @@ class PushSender:
         self.concurrency = max(1, int(concurrency))
         self._tokens: dict[str, tuple[str, float]] = {}
         self._session: aiohttp.ClientSession | None = None
-        self._slots: asyncio.Semaphore | None = None
+        self.window: InFlightWindow | None = None  # pushes in flight, adapted per answer (window.py)
+        self.window_start: float | None = None  # where the window starts (None: at ``concurrency``)
         self.latency = LatencyHistogram()  # every answered push, from request to answer
 
     @classmethod
@@ -364,37 +367,46 @@ class PushSender:
         # No cookies, no decompression: push services send neither, and each costs CPU per request.
         self._session = aiohttp.ClientSession(connector=connector, timeout=self.timeout,
                                               cookie_jar=aiohttp.DummyCookieJar(), auto_decompress=False)
-        self._slots = asyncio.Semaphore(self.concurrency)
+        self.window = InFlightWindow(self.concurrency, start=self.window_start)
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
         if self._session is not None:
             await self._session.close()
-        self._session = self._slots = None
+        self._session = None
 
     async def send(self, message: PushMessage) -> PushResult:
         """Send one push; never raises for network or push-service failures."""
-        assert self._session is not None and self._slots is not None, "use `async with sender:`"
-        async with self._slots:
-            try:
-                body, headers = self.prepare(message)
-            except Exception as exc:  # bad subscription keys: report, don't stop the batch
-                return PushResult(error=f"{type(exc).__name__}: {exc}")
-            try:
-                started = time.perf_counter()
-                async with self._session.post(message.endpoint, data=body, headers=headers,
-                                              allow_redirects=False) as response:
-                    text = (await response.content.read(1024)).decode("utf-8", "replace")
-                    self.latency.observe(time.perf_counter() - started)
-                    kept = {name: response.headers[name] for name in KEPT_HEADERS
-                            if name in response.headers}
-                    return PushResult(status=response.status, headers=kept, body=text)
-            except TimeoutError:
-                return PushResult(error="timeout", retryable=True)
-            except (aiohttp.ClientError, OSError) as exc:
-                return PushResult(error=f"{type(exc).__name__}: {exc}", retryable=True)
-            except Exception as exc:  # anything else is this push's failure, never the batch's
-                return PushResult(error=f"{type(exc).__name__}: {exc}")
+        assert self._session is not None and self.window is not None, "use `async with sender:`"
+        window = self.window
+        token = await window.acquire()
+        result = None
+        try:
+            result = await self._post(message)
+        finally:  # cancelled mid-push: the place is freed and nothing is learnt
+            window.release(token, *((result.status, result.retryable, result.seconds) if result else ()))
+        return result
+
+    async def _post(self, message: PushMessage) -> PushResult:
+        try:
+            body, headers = self.prepare(message)
+        except Exception as exc:  # bad subscription keys: report, don't stop the batch
+            return PushResult(error=f"{type(exc).__name__}: {exc}")
+        try:
+            started = time.perf_counter()
+            async with self._session.post(message.endpoint, data=body, headers=headers,
+                                          allow_redirects=False) as response:
+                text = (await response.content.read(1024)).decode("utf-8", "replace")
+                seconds = time.perf_counter() - started
+                self.latency.observe(seconds)
+                kept = {name: response.headers[name] for name in KEPT_HEADERS if name in response.headers}
+                return PushResult(status=response.status, headers=kept, body=text, seconds=seconds)
+        except TimeoutError:
+            return PushResult(error="timeout", retryable=True)
+        except (aiohttp.ClientError, OSError) as exc:
+            return PushResult(error=f"{type(exc).__name__}: {exc}", retryable=True)
+        except Exception as exc:  # anything else is this push's failure, never the batch's
+            return PushResult(error=f"{type(exc).__name__}: {exc}")
 
     async def send_all(self, messages: Sequence[PushMessage]) -> list[PushResult]:
         """Send every message, at most ``concurrency`` in flight; results in the same order."""

@@ -286,8 +286,16 @@ def run_send_tick(now: datetime | None = None, batch_size: int | None = None,
     tick = SendTick(sender, (lambda: now) if now else utcnow, batch_size or default_batch_size(sender),
                     max(3, int(config.get("PUSH_LEASE_SECONDS", DEFAULT_LEASE_SECONDS))),
                     tuple(config["PUSH_ALLOWED_HOSTS"]))
+    learnt = current_app.extensions.setdefault("coach.push_window", {})  # this process's last tick
+    sender.window_start = learnt.get(sender.concurrency)
     with fewer_gc_passes():
         counts = asyncio.run(tick.run())
+    window = sender.window
+    if window is not None:
+        learnt[sender.concurrency] = window.limit
+        if window.shrunk:
+            log.info("the push service pushed back %d times: %d in flight now (at most %d)",
+                     window.shrunk, window.limit, window.maximum)
     return {key: counts[key] for key in TICK_KEYS}
 
 
