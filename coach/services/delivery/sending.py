@@ -212,12 +212,16 @@ def fewer_gc_passes(threshold: int = 20_000) -> Iterator[None]:
 
 
 def recording_margin(concurrency: int) -> int:
-    """Workers beyond the pushes in flight: answered deliveries waiting for their write (a quarter).
+    """Workers beyond the pushes in flight, for answered deliveries waiting for their write: half
+    as many. With the event loop busy, an answer waits ≈ 40-80 ms for its write (the hand-off to
+    the database thread and back takes loop turns, not the ≈ 2 ms write): with a quarter the
+    window stood a third empty (bench/README.md "The sender's goals").
 
     This is also by how much a kill -9 can resend more than what was on the wire: a delivery is
-    pushed-but-unrecorded only while a worker holds it.
+    pushed-but-unrecorded only while a worker holds it (and a resent prompt replaces the first on
+    the device: same tag and Topic).
     """
-    return max(1, concurrency // 4)
+    return max(1, concurrency // 2)
 
 
 def default_batch_size(sender: PushSender) -> int:
