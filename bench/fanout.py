@@ -392,7 +392,7 @@ def main() -> None:
             report["attune"] = bench_attune(app, args.families, args.profile)
             if args.phases:
                 phases = bench_phases(app, dt.datetime.now(dt.UTC).replace(tzinfo=None))
-                phases["HTTP (aiohttp) + the rest"] = round(
+                phases["HTTP, the event loop and the rest"] = round(
                     report["attune"]["client_cpu_us_per_push"] - sum(phases.values()), 1)
                 report["client_cpu_us_by_phase"] = phases
     report["service_after_attune"] = server_stats(base_url)
