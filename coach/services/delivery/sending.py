@@ -5,11 +5,12 @@ PostgreSQL, so N processes share the work; ``BEGIN IMMEDIATE`` on SQLite) with w
 (``devices_by_delivery``, the one place that says so) and queues them; workers each push one delivery
 to all of its devices, outside any transaction, with at most ``PUSH_CONCURRENCY`` pushes on the wire
 (fewer when the push service pushes back: ``window.py``), and hand the answers to the recorder,
-which writes them as they complete (``recording.record_outcomes``, the one place a batch is written). All database work runs on one thread beside the event loop, so pushing never
-waits for SQLite. Leases are short (``COACH_PUSH_LEASE_SECONDS``) and renewed while the sender is
+which writes them as they complete (``recording.record_outcomes``, the one place a batch is
+written). All database work runs on one thread beside the event loop, so pushing never waits for
+SQLite. Leases are short (``COACH_PUSH_LEASE_SECONDS``) and renewed while the sender is
 alive: a sender killed mid-tick leaves ``sending`` rows that the next claim returns to ``pending``
 once their lease runs out, and only the deliveries pushed but not yet recorded — those in flight
-and the few waiting for their write (``recording_margin``) — can be sent twice.
+and up to half as many again waiting for their write (``recording_margin``) — can be sent twice.
 """
 from __future__ import annotations
 
