@@ -224,6 +224,7 @@ class Client:
             connection = origin.idle.pop()
             if connection.alive and not connection.transport.is_closing():
                 return connection
+            connection.transport.close()  # closed by the server while idle, or sent stray bytes
         if origin.tls and self._tls is None:
             self._tls = ssl.create_default_context()
         _transport, connection = await asyncio.get_running_loop().create_connection(
