@@ -3,7 +3,7 @@
 The sender puts on the wire exactly what ``pywebpush.webpush()`` does — an RFC 8291 ``aes128gcm``
 body (one record, fresh ephemeral key and salt per message), an RFC 8292 ``vapid t=…,k=…``
 Authorization header signed with py-vapid, ``TTL``, ``Urgency`` and ``Topic`` — but builds the
-request itself on one shared ``aiohttp`` session. The reasons, measured in bench/README.md
+request itself on kept-alive connections (``http1.py``). The reasons, measured in bench/README.md
 "Fan-out": the VAPID JWT is signed once per push-service origin and reused until near its expiry
 (pywebpush signs every call); encryption costs ~190 µs here against ~320 µs through
 ``WebPusher.encode`` (the tests decrypt every push with ``http_ece``, so the format is checked);
@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-import aiohttp
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -40,6 +39,8 @@ from ...models import Delivery
 from ..programme.reflection import push_text as reflection_push_text
 from ..programme.translations import delivery_text
 from .ack import make_ack_token
+from .http1 import Client
+from .window import InFlightWindow
 
 MAX_PAYLOAD_BYTES = 3072  # DESIGN "Push payload": ≤ 3 KB, well under the 4 KB push services accept
 JWT_LIFETIME = 12 * 3600  # Apple rejects an exp more than a day ahead
@@ -249,6 +250,7 @@ class PushResult:
     error: str | None = None
     body: str = ""
     retryable: bool = False  # a time-out or connection failure: worth another try later
+    seconds: float | None = None  # from request to answer, when there was one
 
     @property
     def ok(self) -> bool:
@@ -333,7 +335,7 @@ class LatencyHistogram:
 
 
 class PushSender:
-    """Sends pushes with bounded concurrency on one pooled ``aiohttp`` session.
+    """Sends pushes, as many in flight as the window allows, on kept-alive connections (``http1.py``).
 
     Use as ``async with sender: await sender.send_all(messages)`` to keep the session across
     batches, or ``sender.send_many(messages)`` for a one-off from synchronous code.
@@ -346,12 +348,13 @@ class PushSender:
             raise RuntimeError("No VAPID private key: run `flask --app coach init-db` first.")
         self.vapid = load_vapid(private_key)
         self.subject = subject
-        self.timeout = aiohttp.ClientTimeout(total=max(float(timeout), 0.1))
+        self.timeout = max(float(timeout), 0.1)  # seconds for a whole push: connect, send, answer
         self.ttl = int(ttl)
         self.concurrency = max(1, int(concurrency))
         self._tokens: dict[str, tuple[str, float]] = {}
-        self._session: aiohttp.ClientSession | None = None
-        self._slots: asyncio.Semaphore | None = None
+        self._client: Client | None = None
+        self.window: InFlightWindow | None = None  # pushes in flight, adapted per answer (window.py)
+        self.window_start: float | None = None  # where the window starts (None: at ``concurrency``)
         self.latency = LatencyHistogram()  # every answered push, from request to answer
 
     @classmethod
@@ -389,41 +392,46 @@ class PushSender:
         return body, headers
 
     async def __aenter__(self) -> PushSender:
-        connector = aiohttp.TCPConnector(limit=self.concurrency, ttl_dns_cache=300)
-        # No cookies, no decompression: push services send neither, and each costs CPU per request.
-        self._session = aiohttp.ClientSession(connector=connector, timeout=self.timeout,
-                                              cookie_jar=aiohttp.DummyCookieJar(), auto_decompress=False)
-        self._slots = asyncio.Semaphore(self.concurrency)
+        self._client = Client(self.timeout)
+        self.window = InFlightWindow(self.concurrency, start=self.window_start)
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
-        if self._session is not None:
-            await self._session.close()
-        self._session = self._slots = None
+        if self._client is not None:
+            self._client.close()
+            await asyncio.sleep(0)  # let the closed connections finish closing
+        self._client = None
 
     async def send(self, message: PushMessage) -> PushResult:
         """Send one push; never raises for network or push-service failures."""
-        assert self._session is not None and self._slots is not None, "use `async with sender:`"
-        async with self._slots:
-            try:
-                body, headers = self.prepare(message)
-            except Exception as exc:  # bad subscription keys: report, don't stop the batch
-                return PushResult(error=f"{type(exc).__name__}: {exc}")
-            try:
-                started = time.perf_counter()
-                async with self._session.post(message.endpoint, data=body, headers=headers,
-                                              allow_redirects=False) as response:
-                    text = (await response.content.read(1024)).decode("utf-8", "replace")
-                    self.latency.observe(time.perf_counter() - started)
-                    kept = {name: response.headers[name] for name in KEPT_HEADERS
-                            if name in response.headers}
-                    return PushResult(status=response.status, headers=kept, body=text)
-            except TimeoutError:
-                return PushResult(error="timeout", retryable=True)
-            except (aiohttp.ClientError, OSError) as exc:
-                return PushResult(error=f"{type(exc).__name__}: {exc}", retryable=True)
-            except Exception as exc:  # anything else is this push's failure, never the batch's
-                return PushResult(error=f"{type(exc).__name__}: {exc}")
+        assert self._client is not None and self.window is not None, "use `async with sender:`"
+        window = self.window
+        token = await window.acquire()
+        result = None
+        try:
+            result = await self._post(message)
+        finally:  # cancelled mid-push: the place is freed and nothing is learnt
+            window.release(token, *((result.status, result.retryable, result.seconds) if result else ()))
+        return result
+
+    async def _post(self, message: PushMessage) -> PushResult:
+        try:
+            body, headers = self.prepare(message)
+        except Exception as exc:  # bad subscription keys: report, don't stop the batch
+            return PushResult(error=f"{type(exc).__name__}: {exc}")
+        try:
+            started = time.perf_counter()
+            answer = await self._client.post(message.endpoint, headers, body, KEPT_HEADERS)
+            seconds = time.perf_counter() - started
+            self.latency.observe(seconds)
+            return PushResult(status=answer.status, headers=answer.headers,
+                              body=answer.body.decode("utf-8", "replace"), seconds=seconds)
+        except TimeoutError:
+            return PushResult(error="timeout", retryable=True)
+        except OSError as exc:  # refused, reset, or an answer that is not HTTP
+            return PushResult(error=f"{type(exc).__name__}: {exc}", retryable=True)
+        except Exception as exc:  # anything else is this push's failure, never the batch's
+            return PushResult(error=f"{type(exc).__name__}: {exc}")
 
     async def send_all(self, messages: Sequence[PushMessage]) -> list[PushResult]:
         """Send every message, at most ``concurrency`` in flight; results in the same order."""
