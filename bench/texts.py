@@ -39,6 +39,7 @@ def serve(port_out, delay: float, stop) -> None:
 def fill(families: int) -> None:
     from coach.db import db
     from coach.models import Delivery, Family, Prompt, User
+    from coach.services.families.household import seat_main_contacts
     from coach.services.programme.library import seed_library_if_empty
 
     seed_library_if_empty()
@@ -51,6 +52,7 @@ def fill(families: int) -> None:
         Family.insert_many([{"user": uid, "display_name": f"B{i}", "child_name": "Sam", "child_birth_month": "2026-03",
                              "timezone": "UTC", "window_start": "08:00", "window_end": "20:00"}
                             for i, uid in enumerate(users)]).execute()
+        seat_main_contacts()  # each parent is their household's caregiver, as enrolment makes them
         Delivery.insert_many([{"family": f.id, "local_date": date(2026, 11, 26), "prompt": prompt.id,
                                "prompt_version": 1, "theme": prompt.theme, "due_at": NOW - timedelta(minutes=5),
                                "next_attempt_at": NOW - timedelta(minutes=5), "expires_at": NOW + timedelta(hours=12),

@@ -18,6 +18,7 @@ import pytest
 from coach import create_app
 from coach.db import db, init_db
 from coach.models import Delivery, Family, Prompt, TextMessage, User
+from coach.services.families.household import seat_main_contacts
 from coach.services.programme.library import seed_library_if_empty
 from tests.conftest import PG_URL, postgres_schema
 from tests.delivery_helpers import VAPID_PEM
@@ -42,6 +43,7 @@ def fill() -> None:
         Family.insert_many([{"user": user_id, "display_name": f"T{i}", "child_name": "Sam",
                              "child_birth_month": "2026-03", "timezone": "UTC", "window_start": "08:00",
                              "window_end": "20:00"} for i, user_id in enumerate(users)]).execute()
+        seat_main_contacts()  # each parent is their household's caregiver, as enrolment makes them
         Delivery.insert_many([{
             "family": f.id, "local_date": date(2026, 11, 26), "prompt": prompt.id, "prompt_version": 1,
             "theme": prompt.theme, "due_at": NOW - timedelta(minutes=5),
