@@ -234,6 +234,10 @@ def test_a_spanish_parents_weekly_reflection_is_in_spanish(app):
     payload = build_payload(delivery)
     assert (payload["title"], payload["lang"]) == ("Tu semana con Sam", "es")
     assert payload["body"].startswith("Una mirada a tu semana")
+    from coach.services.delivery.texts import prompt_text
+
+    sms = prompt_text(type(delivery).get_by_id(delivery.id), User.get_by_id(family.user_id))
+    assert sms.startswith("Attune: Tu semana con Sam\nUna mirada a tu semana") and "Your week" not in sms
 
 
 def test_a_spanish_parents_household_page_is_in_spanish(app):
