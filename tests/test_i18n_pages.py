@@ -4,6 +4,9 @@ the browser; each person chooses their own language at join and in settings."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
+
+from babel.dates import format_date
 
 from coach.models import MailMessage, User
 from coach.services.delivery.push import build_payload, build_test_payload
@@ -198,3 +201,60 @@ def test_a_worker_chooses_their_own_language(client, auth):
     assert bad.status_code == 422 and "Elige un idioma que Attune hable" in bad.get_data(as_text=True)
     client.post("/worker/settings", data={"csrf_token": token, "timezone": "", "language": "en"})
     assert User.get_by_id(worker.id).language == "en" and User.get_by_id(family.user_id).language == "es"
+
+
+def test_a_spanish_parents_weekly_reflection_is_in_spanish(app):
+    from coach.services.families.checkins import local_today
+
+    from .parent_helpers import ParentClient
+    from .test_reflection import week_with_answers
+
+    family, delivery = week_with_answers()
+    User.update(language="es").where(User.id == family.user_id).execute()
+    family = type(family).get_by_id(family.id)
+    parent = ParentClient(app, family)
+    page = parent.get(f"/reflection/{delivery.id}").get_data(as_text=True)
+    day = local_today(family) - timedelta(days=3)
+    spanish_day = format_date(day, "EEEE", locale="es")
+    for words in ("Tu semana con Sam", "Semana 1 · Mirar las señales", "Mirando atrás",
+                  "Contaste cómo fue 3 días esta semana, haciendo espacio para Sam.",
+                  f"El {spanish_day} volvieron a encontrarse: “Come back to Sam softly”.",
+                  "Volverán a llegar", "Una pregunta para ti",
+                  "¿Qué notaste de Sam esta semana que no habías visto antes?",
+                  f"{spanish_day.capitalize()} · Come back to Sam softly",
+                  "Compartir esta respuesta con mi acompañante familiar"):
+        assert words in page, words
+    for english in ("Your week with", "Looking back", "You checked in", "One question for you",
+                    day.strftime("%A")):
+        assert english not in page, english
+    problem = parent.form(f"/reflection/{delivery.id}", {"note": " "})
+    assert problem.status_code == 422
+    assert "Escribe unas palabras primero, o vuelve a esto más tarde." in problem.get_data(as_text=True)
+    # Its push is written in the family's language too (the send tick is outside any request).
+    payload = build_payload(delivery)
+    assert (payload["title"], payload["lang"]) == ("Tu semana con Sam", "es")
+    assert payload["body"].startswith("Una mirada a tu semana")
+    from coach.services.delivery.texts import prompt_text
+
+    sms = prompt_text(type(delivery).get_by_id(delivery.id), User.get_by_id(family.user_id))
+    assert sms.startswith("Attune: Tu semana con Sam\nUna mirada a tu semana") and "Your week" not in sms
+
+
+def test_a_spanish_parents_household_page_is_in_spanish(app):
+    from .parent_helpers import ParentClient
+
+    family = spanish_parent(child_name="Sofía")
+    parent = ParentClient(app, family)
+    page = parent.get("/settings/household").get_data(as_text=True)
+    assert html_lang(page) == "es"
+    for words in ("Tu hogar", "Quienes cuidan a Sofía", "(tú)", "Invitar a otra persona que cuida"):
+        assert words in page, words
+    assert "Your household" not in page and "Invite another caregiver" not in page
+    made = parent.form("/settings/household").get_data(as_text=True)
+    assert "Tu enlace de invitación" in made and "Escanea para unirte" in made
+    assert re.search(r"vence el \d{1,2} de [a-z]+\.", made) and "expires on" not in made
+    for _ in range(3):
+        factories.add_caregiver(family)
+    full = parent.api("POST", "/api/household/invites")
+    assert full.status_code == 409
+    assert full.get_json()["message"].startswith("Un hogar puede tener hasta 4 personas que cuidan")

@@ -153,7 +153,7 @@ def _join_household(token: str):
     form = CaregiverJoinForm()
     people = household.caregivers(invite.family_id)
     if len(people) >= MAX_CAREGIVERS:
-        return error_response(AppError(409, household.FULL, code="household_full"))
+        return error_response(AppError(409, household.full_message(), code="household_full"))
     if not form.validate_on_submit():
         status = 422 if request.method == "POST" else 200
         return render_template("auth/join_household.html", form=form, invite=invite, people=people), status

@@ -105,7 +105,7 @@ def build_payload(delivery: Delivery) -> dict:
     words = fixed_words(language)
     reflection = delivery.kind == "reflection"
     if reflection:  # the week's look back: named, its contents only inside the app
-        title, body = reflection_push_text(family.child_name)
+        title, body = reflection_push_text(family.child_name, language)
     else:
         text = delivery_text(delivery)  # in the recipient's language
         title = text.title if text else words[FALLBACK_TITLE]

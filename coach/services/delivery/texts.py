@@ -100,7 +100,7 @@ def prompt_text(delivery: Delivery, user: User) -> str:
         return plain(f"{BRAND}: {words(user.language, 'discreet')}. {checkin_link(delivery)}")
     child = family.child_name
     if delivery.kind == "reflection":
-        title, body = reflection_push_text(child)
+        title, body = reflection_push_text(child, user.language)
         return plain(f"{BRAND}: {title}\n{body} {checkin_link(delivery)}")[:MAX_TEXT]
     text = prompt_for_reader(prompt, user.language, child)  # the reader's language when it exists
     title = plain(text.title)

@@ -153,7 +153,7 @@ def _reflection_entry(checkin: CheckIn, family: Family, now: datetime) -> Journa
     local_date = checkin.delivery.local_date
     return JournalEntry(
         id=str(checkin.id), day=to_local(family, made_at(checkin)).date(), theme=None,
-        theme_name="Your week", title=question_for(family, local_date), question="",
+        theme_name=_("Your week"), title=question_for(family, local_date), question="",
         answer_label=None, tried_label=TRIED_LABELS[REFLECTED], felt=None, felt_value=None,
         note=checkin.note, shared=checkin.shared_with_worker, wants_support=False,
         delivery_id=checkin.delivery_id, editable=can_change(checkin, now), made=made_at(checkin),

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from ...i18n import _, _l
 from ...models import CHANNELS, User
 from ..delivery.sms import sms_problem
 from ..delivery.text_words import words
 from ..delivery.texts import TEXT_CHANNELS, queue_text
 
 #: What the parent agrees to, shown beside the box (the usual words: frequency, rates, STOP, HELP).
-CONSENT_WORDS = ("Text me my daily prompt at this number: 1 message a day. Msg & data rates may apply. "
-                 "Reply STOP to cancel, HELP for help.")
-CHANNEL_NAMES = {"push": "Notifications", "sms": "Text messages", "push_then_sms": "Notifications, then a text if they don't arrive"}
+CONSENT_WORDS = _l("Text me my daily prompt at this number: 1 message a day. Msg & data rates may apply. "
+                   "Reply STOP to cancel, HELP for help.")
+CHANNEL_NAMES = {"push": _l("Notifications"), "sms": _l("Text messages"),
+                 "push_then_sms": _l("Notifications, then a text if they don't arrive")}
 FIELDS = ("channel", "sms_consent")
 
 
@@ -27,12 +29,12 @@ def clean_text_settings(user: User, changes: dict, clean: dict, fields: dict) ->
     when it changes); put the clean values in ``clean`` and a sentence per problem in ``fields``."""
     if "channel" in changes:
         if changes["channel"] not in CHANNELS:
-            fields["channel"] = "Choose notifications, text messages, or notifications then a text."
+            fields["channel"] = _("Choose notifications, text messages, or notifications then a text.")
             return
         clean["channel"] = changes["channel"]
     consent = changes.get("sms_consent", False)
     if not isinstance(consent, bool):
-        fields["sms_consent"] = "Use true or false."
+        fields["sms_consent"] = _("Use true or false.")
         return
     channel = clean.get("channel", user.channel)
     if channel not in TEXT_CHANNELS or "phone" in fields:
@@ -40,11 +42,11 @@ def clean_text_settings(user: User, changes: dict, clean: dict, fields: dict) ->
     phone = clean.get("phone", user.phone)
     new_number = "phone" in clean and clean["phone"] != user.phone
     if "channel" in clean and sms_problem() is not None:
-        fields["channel"] = "Text messages aren't available yet. Ask your family worker about them."
+        fields["channel"] = _("Text messages aren't available yet. Ask your family worker about them.")
     elif not phone:
-        fields["phone"] = "Add your mobile number to get text messages."
+        fields["phone"] = _("Add your mobile number to get text messages.")
     elif (user.sms_opt_in_at is None or new_number) and not consent:
-        fields["sms_consent"] = "To get text messages, tick the box to agree to them."
+        fields["sms_consent"] = _("To get text messages, tick the box to agree to them.")
     elif consent and (user.sms_opt_in_at is None or new_number):
         clean["sms_opt_in"] = True
 
