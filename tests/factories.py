@@ -19,7 +19,9 @@ def make_user(role: str = "worker", **kwargs) -> User:
 
 def make_family(worker: User | None = None, **kwargs) -> Family:
     """A parent account and its family (child 8 months old, evening window, London)."""
-    parent = kwargs.pop("user", None) or make_user("parent")
+    # Enrolment names the parent's account after the name they gave (display_name).
+    parent = kwargs.pop("user", None) or make_user(
+        "parent", **({"name": kwargs["display_name"]} if "display_name" in kwargs else {}))
     fields = {
         "display_name": f"Parent {parent.id}",
         "child_name": "Sam",

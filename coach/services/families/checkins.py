@@ -372,7 +372,7 @@ def prompt_view(delivery: Delivery, family: Family, language: str = "en") -> dic
         return None
     text = prompt_for_reader(prompt, language, family.child_name)
     return {
-        "id": prompt.id, "theme": prompt.theme, "theme_name": THEME_NAMES.get(prompt.theme, prompt.theme),
+        "id": prompt.id, "theme": prompt.theme, "theme_name": _(THEME_NAMES.get(prompt.theme, prompt.theme)),
         "language": text.language, "title": text.title, "body": text.body, "question": text.question,
         "answers": [{"label": label, "tried": a.get("tried", "yes")}
                     for label, a in zip(text.answers, prompt.answers or [], strict=False)],
