@@ -37,6 +37,7 @@ import sys
 import tempfile
 import time
 import uuid
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
@@ -78,6 +79,29 @@ def drop_store(url: str, postgres: str) -> None:
     with conn.cursor() as cursor:
         cursor.execute(f"DROP DATABASE IF EXISTS {urlparse(url).path.lstrip('/')} WITH (FORCE)")
     conn.close()
+
+
+def release_store(url: str, postgres: str) -> None:
+    """Give back this process's pooled connections, then drop the store (PostgreSQL)."""
+    from coach.db import db
+
+    if not db.is_closed():
+        db.close()
+    if hasattr(db.obj, "close_all"):
+        db.obj.close_all()
+    drop_store(url, postgres)
+
+
+@contextmanager
+def store(kind: str, postgres: str):
+    """A fresh store of ``kind`` in a temporary folder: ``(folder, url, app)``, dropped afterwards."""
+    with tempfile.TemporaryDirectory(prefix="attune-wave-") as tmp:
+        folder = Path(tmp)
+        url = make_store(kind, folder, postgres)
+        try:
+            yield folder, url, app_for(url, folder)
+        finally:
+            release_store(url, postgres)
 
 
 def app_for(url: str, folder: Path):
@@ -423,50 +447,38 @@ def main() -> None:
     print(f"# {datetime.utcnow():%Y-%m-%d %H:%M} UTC · nproc {os.cpu_count()} · load {load_average()} · "
           f"{args.families} families × {args.days} days")
     for kind in args.stores.split(","):
-        with tempfile.TemporaryDirectory(prefix="attune-wave-") as tmp:
-            folder = Path(tmp)
-            url = make_store(kind, folder, args.postgres)
-            try:
-                app = app_for(url, folder)
-                started = time.perf_counter()
-                parents = seed(app, args.families, args.days)
-                signed = sign_in(app, parents)
-                print(f"## {kind}: seeded {len(parents)} parents in {time.perf_counter() - started:.1f} s")
-                if args.statements:
-                    print(f"{kind}: per GET + POST pair: {count_statements(app, signed)}")
-                    continue
-                random.Random(1).shuffle(signed)
-                since, all_created = datetime.utcnow() - timedelta(seconds=1), set()
-                runs = [(shape, Path(tree)) for _round in range(args.rounds) for shape in args.shapes.split(",")
-                        for tree in args.trees.split(",")]
-                for shape, tree in runs:
-                    workers, threads = (int(v) for v in shape.lower().split("x"))
-                    proc, base = start_gunicorn(url, folder, workers, threads, tree)
-                    try:
-                        load_before = load_average()
-                        results, created, replays = asyncio.run(wave(base, signed, levels, args.seconds, proc.pid))
-                    finally:
-                        stop(proc)
-                    all_created |= created
-                    lost, doubled = verify(app, all_created, since)
-                    print(f"### {kind} · {tree} · gunicorn -w {workers} --threads {threads} · load before "
-                          f"{load_before}, after {load_average()}")
-                    print("| in flight | check-ins/s | p50 ms | p95 ms | p99 ms | web CPU ms/check-in | errors |")
-                    print("|---:|---:|---:|---:|---:|---:|---|")
-                    for r in results:
-                        print(f"| {r['in_flight']} | {r['checkins_per_s']:.0f} | {r['p50']:.0f} | {r['p95']:.0f} | "
-                              f"{r['p99']:.0f} | {r['cpu_ms']:.1f} | {r['errors'] or 'none'} |")
-                    print(f"{len(created)} check-ins stored by 201, {replays} replays answered 200; "
-                          f"lost {lost}, doubled {doubled}")
-                    sys.stdout.flush()
-            finally:
-                from coach.db import db
-
-                if not db.is_closed():
-                    db.close()
-                if hasattr(db.obj, "close_all"):
-                    db.obj.close_all()
-                drop_store(url, args.postgres)
+        with store(kind, args.postgres) as (folder, url, app):
+            started = time.perf_counter()
+            parents = seed(app, args.families, args.days)
+            signed = sign_in(app, parents)
+            print(f"## {kind}: seeded {len(parents)} parents in {time.perf_counter() - started:.1f} s")
+            if args.statements:
+                print(f"{kind}: per GET + POST pair: {count_statements(app, signed)}")
+                continue
+            random.Random(1).shuffle(signed)
+            since, all_created = datetime.utcnow() - timedelta(seconds=1), set()
+            runs = [(shape, Path(tree)) for _round in range(args.rounds) for shape in args.shapes.split(",")
+                    for tree in args.trees.split(",")]
+            for shape, tree in runs:
+                workers, threads = (int(v) for v in shape.lower().split("x"))
+                proc, base = start_gunicorn(url, folder, workers, threads, tree)
+                try:
+                    load_before = load_average()
+                    results, created, replays = asyncio.run(wave(base, signed, levels, args.seconds, proc.pid))
+                finally:
+                    stop(proc)
+                all_created |= created
+                lost, doubled = verify(app, all_created, since)
+                print(f"### {kind} · {tree} · gunicorn -w {workers} --threads {threads} · load before "
+                      f"{load_before}, after {load_average()}")
+                print("| in flight | check-ins/s | p50 ms | p95 ms | p99 ms | web CPU ms/check-in | errors |")
+                print("|---:|---:|---:|---:|---:|---:|---|")
+                for r in results:
+                    print(f"| {r['in_flight']} | {r['checkins_per_s']:.0f} | {r['p50']:.0f} | {r['p95']:.0f} | "
+                          f"{r['p99']:.0f} | {r['cpu_ms']:.1f} | {r['errors'] or 'none'} |")
+                print(f"{len(created)} check-ins stored by 201, {replays} replays answered 200; "
+                      f"lost {lost}, doubled {doubled}")
+                sys.stdout.flush()
 
 
 if __name__ == "__main__":

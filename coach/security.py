@@ -20,8 +20,11 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .errors import AppError, error_response, wants_json
 from .models import AuditEvent, User, utcnow
+from .prepared import Prepared
 
 login_manager = LoginManager()
+#: The session check of every signed-in request (the statement is built once: coach/prepared.py).
+_USER_BY_ID = Prepared(lambda user_id: User.select().where(User.id == user_id).limit(1), User.id)
 csrf = CSRFProtect()
 
 CSP = "; ".join([
@@ -62,7 +65,7 @@ def _load_user(session_id: str) -> User | None:
     started = datetime.fromtimestamp(int(signed_in), UTC).replace(tzinfo=None)
     if utcnow() - started > current_app.config["REMEMBER_COOKIE_DURATION"]:
         return None
-    user = User.get_or_none(User.id == int(user_id))
+    user = _USER_BY_ID.first(int(user_id))
     if user is None or not user.active or not hmac.compare_digest(user.session_token, token):
         return None
     user.signed_in_at = int(signed_in)  # keeps get_id() equal to the id the cookie carries

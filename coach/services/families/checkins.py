@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from peewee import JOIN, IntegrityError
+from peewee import JOIN, SQL, IntegrityError
 
 from ...db import db
 from ...errors import AppError
 from ...inputs import parse_id, parse_int, text_problem
 from ...models import THEME_NAMES, TRIED_CHOICES, CheckIn, Delivery, Family, Prompt, User, utcnow
+from ...prepared import Prepared
 from ..delivery.ack import verify_ack_token
 from ..programme.library import fill_child
 from . import resources
@@ -51,10 +52,23 @@ class CheckInData:
     client_created_at: datetime
     answer: int | None = None
 
+# Every signed-in parent request reads these: their statements are built once (coach/prepared.py).
+_FAMILY_OF_USER = Prepared(lambda user_id: Family.select().where(Family.user == user_id).limit(1), Family.user)
+_CHECKIN_BY_ID = Prepared(lambda checkin_id: CheckIn.select().where(CheckIn.id == checkin_id).limit(1), CheckIn.id)
+# The delivery with its prompt in one statement: the page and the check-in both read it.
+_OWN_DELIVERY = Prepared(lambda delivery_id, family_id: (
+    Delivery.select(Delivery, Prompt).join(Prompt, JOIN.LEFT_OUTER)
+    .where((Delivery.id == delivery_id) & (Delivery.family == family_id)).limit(1)), Delivery.id, Delivery.family)
+_ANY_CHECKIN = Prepared(lambda delivery_id: (
+    CheckIn.select(SQL("1")).where(CheckIn.delivery == delivery_id).limit(1).tuples()), CheckIn.delivery)
+_MARK_OPENED = Prepared(lambda opened_at, delivery_id: (
+    Delivery.update(opened_at=opened_at).where(Delivery.id == delivery_id, Delivery.opened_at.is_null())),
+    Delivery.opened_at, Delivery.id)
+
 
 def family_for(user: User) -> Family:
     """The parent's family (every parent account has exactly one); AppError 404 otherwise."""
-    family = Family.get_or_none(Family.user == user.id)
+    family = _FAMILY_OF_USER.first(user.id)
     if family is None:
         raise AppError(404, "This account has no family profile.", code="no_family")
     return family
@@ -130,7 +144,7 @@ def parse_checkin(body: object, now: datetime | None = None) -> CheckInData:
 
 def _existing(checkin_id: uuid.UUID, family: Family) -> CheckIn | None:
     """The stored check-in with this id; AppError 409 when it belongs to another family."""
-    existing = CheckIn.get_or_none(CheckIn.id == checkin_id)
+    existing = _CHECKIN_BY_ID.first(checkin_id)
     if existing is not None and existing.family_id != family.id:
         raise AppError(409, "That check-in id is already used. Make a new one and try again.",
                        code="id_conflict", fields={"id": "Already used; generate a new UUID."})
@@ -139,9 +153,7 @@ def _existing(checkin_id: uuid.UUID, family: Family) -> CheckIn | None:
 
 def own_delivery(family: Family, delivery_id: int) -> Delivery:
     """The family's delivery with this id; AppError 404 for anyone else's (no hint it exists)."""
-    # Its prompt in the same query: the page and the check-in both read it (one statement less each).
-    delivery = (Delivery.select(Delivery, Prompt).join(Prompt, JOIN.LEFT_OUTER)
-                .where((Delivery.id == delivery_id) & (Delivery.family == family)).first())
+    delivery = _OWN_DELIVERY.first(delivery_id, family.id)
     if delivery is None:
         raise AppError(404, "We couldn't find that prompt among yours.", code="delivery_not_found")
     return delivery
@@ -294,8 +306,12 @@ def ack_delivery(delivery_id: int, token: str, checkin_id: str | None = None) ->
 
 def mark_opened(delivery: Delivery) -> bool:
     """Record the first time the parent opened this prompt; later opens change nothing."""
-    return bool(Delivery.update(opened_at=utcnow())
-                .where(Delivery.id == delivery.id, Delivery.opened_at.is_null()).execute())
+    return bool(_MARK_OPENED.rowcount(utcnow(), delivery.id))
+
+
+def has_checkin(delivery: Delivery) -> bool:
+    """Whether any check-in was stored for this delivery."""
+    return _ANY_CHECKIN.first(delivery.id) is not None
 
 
 def local_today(family: Family, now: datetime | None = None) -> date:
@@ -348,7 +364,7 @@ def delivery_view(delivery: Delivery, family: Family) -> dict:
         "status": delivery.status,
         "url": f"/checkin/{delivery.id}",
         "opened": delivery.opened_at is not None,
-        "checked_in": CheckIn.select().where(CheckIn.delivery == delivery).exists(),
+        "checked_in": has_checkin(delivery),
         "prompt": prompt_view(delivery, family),
     }
 

@@ -18,6 +18,7 @@ from peewee import Case, fn
 from ...db import db
 from ...errors import AppError
 from ...models import RESOURCE_KINDS, Family, SupportResource, User, utcnow
+from ...prepared import Prepared
 from ...security import audit
 from .countries import EVERYWHERE, country_name, is_country
 
@@ -64,20 +65,22 @@ def visible() -> list[SupportResource]:
     return ordered(include_hidden=False)
 
 
+#: A country's shown resources, emergency first: every check-in page reads them (built once).
+_SHOWN_IN = Prepared(lambda code: (SupportResource.select()
+                                   .where(SupportResource.active & (SupportResource.country == code))
+                                   .order_by(_kind_rank(), SupportResource.position, SupportResource.id)),
+                     SupportResource.country)
+
+
 def for_country(country: str | None) -> tuple[str, list[SupportResource]]:
     """What a parent in ``country`` is shown: ``(the list's country, resources)``, emergency first,
     then crisis, mental health, parenting, abuse and other lines, each in the admin's order. A
     country with no shown resources (or none given) gets the international ``*`` list."""
-    def query(code: str) -> list[SupportResource]:
-        return list(SupportResource.select()
-                    .where(SupportResource.active & (SupportResource.country == code))
-                    .order_by(_kind_rank(), SupportResource.position, SupportResource.id))
-
     if country and country != EVERYWHERE:
-        found = query(country)
+        found = _SHOWN_IN.rows(country)
         if found:
             return country, found
-    return EVERYWHERE, query(EVERYWHERE)
+    return EVERYWHERE, _SHOWN_IN.rows(EVERYWHERE)
 
 
 def resource_view(resource: SupportResource) -> dict:
