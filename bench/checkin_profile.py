@@ -9,6 +9,7 @@ a shared machine leaves mostly alone.
 
     .venv/bin/python bench/checkin_profile.py [--stores sqlite,postgres] [--families 400] [--days 20]
         [--pairs 300] [--rounds 3] [--top 35] [--postgres postgresql://postgres@127.0.0.1:5432]
+        [--pg-socket /var/run/postgresql]
 """
 from __future__ import annotations
 
@@ -61,10 +62,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--top", type=int, default=35)
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432")
+    parser.add_argument("--pg-socket", default="", help="reach PostgreSQL by its Unix socket in this directory")
     args = parser.parse_args()
     print(f"# load {load_average()} · {args.families} families × {args.days} days · {args.pairs} pairs a round")
     for kind in args.stores.split(","):
-        with store(kind, args.postgres) as (_folder, _url, app):
+        with store(kind, args.postgres, args.pg_socket) as (_folder, url, app):
+            print(f"## {kind}: {url}")
             signed = sign_in(app, seed(app, args.families, args.days))
             needed = args.pairs * (args.rounds + 2)
             if len(signed) < needed:  # a parent checks in again on later rounds: fine, a fresh id
@@ -78,7 +81,7 @@ def main() -> None:
                 costs.append((time.process_time() - started) / len(batch) * 1e6)
             print(f"## {kind}: CPU per GET + POST pair {min(costs):,.0f} µs (rounds: "
                   f"{', '.join(f'{c:,.0f}' for c in costs)})")
-            profile = cProfile.Profile()
+            profile = cProfile.Profile(time.process_time)  # CPU, not waiting on the database
             profile.runcall(wsgi_pairs, app, batches[-1])
             for order in ("cumulative", "tottime"):
                 out = io.StringIO()

@@ -17,7 +17,7 @@ hook; PostgreSQL: every statement peewee sends, plus commits and new connections
 
     .venv/bin/python bench/checkin_wave.py [--stores sqlite,postgres] [--families 3000] [--days 30]
         [--levels 8,16,32,64] [--seconds 8] [--shapes 4x4] [--statements]
-        [--postgres postgresql://postgres@127.0.0.1:5432]
+        [--postgres postgresql://postgres@127.0.0.1:5432] [--pg-socket /var/run/postgresql]
 
 The PostgreSQL store is a database of its own (``attune_wave_<pid>``), dropped at the end. The load
 generator is one asyncio/aiohttp process beside gunicorn on the same cores: note ``uptime`` (other
@@ -93,13 +93,18 @@ def release_store(url: str, postgres: str) -> None:
 
 
 @contextmanager
-def store(kind: str, postgres: str):
-    """A fresh store of ``kind`` in a temporary folder: ``(folder, url, app)``, dropped afterwards."""
+def store(kind: str, postgres: str, socket: str = ""):
+    """A fresh store of ``kind`` in a temporary folder: ``(folder, url, app)``, dropped afterwards.
+    With ``socket`` (a directory), the app reaches PostgreSQL through its Unix socket there."""
     with tempfile.TemporaryDirectory(prefix="attune-wave-") as tmp:
         folder = Path(tmp)
         url = make_store(kind, folder, postgres)
+        served = url
+        if socket and kind == "postgres":
+            parsed = urlparse(url)
+            served = f"postgresql://{parsed.username or 'postgres'}@{parsed.path}?host={socket}"
         try:
-            yield folder, url, app_for(url, folder)
+            yield folder, served, app_for(served, folder)
         finally:
             release_store(url, postgres)
 
@@ -438,6 +443,8 @@ def main() -> None:
     parser.add_argument("--shapes", default="4x4", help="gunicorn workers x threads, comma-separated")
     parser.add_argument("--statements", action="store_true", help="count statements per check-in instead")
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432")
+    parser.add_argument("--pg-socket", default="", help="serve PostgreSQL through the Unix socket in "
+                        "this directory (e.g. /var/run/postgresql) instead of TCP")
     parser.add_argument("--trees", default=str(ROOT),
                         help="code trees to serve, comma-separated (e.g. a `git archive` of the release "
                              "before), interleaved on the same store")
@@ -447,7 +454,7 @@ def main() -> None:
     print(f"# {datetime.utcnow():%Y-%m-%d %H:%M} UTC · nproc {os.cpu_count()} · load {load_average()} · "
           f"{args.families} families × {args.days} days")
     for kind in args.stores.split(","):
-        with store(kind, args.postgres) as (folder, url, app):
+        with store(kind, args.postgres, args.pg_socket) as (folder, url, app):
             started = time.perf_counter()
             parents = seed(app, args.families, args.days)
             signed = sign_in(app, parents)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -19,6 +20,7 @@ from ...errors import AppError
 from ...inputs import parse_id, parse_int, text_problem
 from ...models import THEME_NAMES, TRIED_CHOICES, CheckIn, Delivery, Family, Prompt, User, utcnow
 from ...prepared import Prepared
+from ...security import OWN_FAMILY
 from ..delivery.ack import verify_ack_token
 from ..programme.library import fill_child
 from . import resources
@@ -67,8 +69,14 @@ _MARK_OPENED = Prepared(lambda opened_at, delivery_id: (
 
 
 def family_for(user: User) -> Family:
-    """The parent's family (every parent account has exactly one); AppError 404 otherwise."""
-    family = _FAMILY_OF_USER.first(user.id)
+    """The parent's family (every parent account has exactly one); AppError 404 otherwise.
+
+    The signed-in user's was read with the session check (``security.OWN_FAMILY``): the first call
+    in a request takes that one, later calls read it again."""
+    own = getattr(user, "_get_current_object", lambda: user)()
+    family = vars(own).pop(OWN_FAMILY, None)
+    if family is None or family.id is None:
+        family = _FAMILY_OF_USER.first(user.id)
     if family is None:
         raise AppError(404, "This account has no family profile.", code="no_family")
     return family
@@ -162,19 +170,27 @@ def own_delivery(family: Family, delivery_id: int) -> Delivery:
 def record_checkin(family: Family, data: CheckInData) -> tuple[CheckIn, bool]:
     """Store a check-in once (with a support request when asked); returns ``(checkin, created)``.
 
-    A repeat of a stored id returns the stored row unchanged, whatever the new body says.
+    A repeat of a stored id returns the stored row unchanged, whatever the new body says. New ids
+    are the common case, so the insert goes first and a repeat is found by its refusal (one
+    statement less per check-in); a body this check-in could not be stored with (a delivery no
+    longer yours, an answer not among the prompt's) still returns the stored row for a repeat. A
+    check-in alone is one ``INSERT``, atomic by itself; with a support request both are one
+    transaction.
     """
-    existing = _existing(data.id, family)
-    if existing is not None:
-        return existing, False
-    delivery = own_delivery(family, data.delivery_id) if data.delivery_id is not None else None
-    prompt = delivery.prompt if delivery is not None else None
-    if data.answer is not None and (prompt is None or data.answer >= len(prompt.answers or [])):
-        raise AppError(422, "That answer isn't one of this prompt's choices.",
-                       fields={"answer": "Choose one of the prompt's answers."})
+    try:
+        delivery = own_delivery(family, data.delivery_id) if data.delivery_id is not None else None
+        prompt = delivery.prompt if delivery is not None else None
+        if data.answer is not None and (prompt is None or data.answer >= len(prompt.answers or [])):
+            raise AppError(422, "That answer isn't one of this prompt's choices.",
+                           fields={"answer": "Choose one of the prompt's answers."})
+    except AppError:
+        existing = _existing(data.id, family)
+        if existing is not None:
+            return existing, False
+        raise
     tried = answer_tried(prompt, data.answer) if data.answer is not None else data.tried
     try:
-        with db.atomic():
+        with db.atomic() if data.wants_support else nullcontext():
             checkin = CheckIn.create(
                 id=data.id, family=family, delivery=delivery, prompt=prompt, answer=data.answer,
                 tried=tried, felt=data.felt, note=data.note,
@@ -183,7 +199,7 @@ def record_checkin(family: Family, data: CheckInData) -> tuple[CheckIn, bool]:
             if data.wants_support:  # the check-in's note stays private: the request carries none
                 ask_for_support(family, family.user, source="checkin", checkin=checkin)
     except IntegrityError:
-        # A concurrent replay of the same id (page and service worker at once) won the insert.
+        # A repeat of a stored id (an outbox replay, or page and service worker at once).
         existing = _existing(data.id, family)
         if existing is None:
             raise

@@ -65,22 +65,25 @@ def visible() -> list[SupportResource]:
     return ordered(include_hidden=False)
 
 
-#: A country's shown resources, emergency first: every check-in page reads them (built once).
-_SHOWN_IN = Prepared(lambda code: (SupportResource.select()
-                                   .where(SupportResource.active & (SupportResource.country == code))
-                                   .order_by(_kind_rank(), SupportResource.position, SupportResource.id)),
-                     SupportResource.country)
+#: A country's shown resources and the international ones, emergency first: every check-in page
+#: reads them, so in one statement, built once (coach/prepared.py).
+_SHOWN_IN = Prepared(lambda code, everywhere: (
+    SupportResource.select()
+    .where(SupportResource.active & SupportResource.country.in_([code, everywhere]))
+    .order_by(_kind_rank(), SupportResource.position, SupportResource.id)),
+    SupportResource.country, SupportResource.country)
 
 
 def for_country(country: str | None) -> tuple[str, list[SupportResource]]:
     """What a parent in ``country`` is shown: ``(the list's country, resources)``, emergency first,
     then crisis, mental health, parenting, abuse and other lines, each in the admin's order. A
     country with no shown resources (or none given) gets the international ``*`` list."""
-    if country and country != EVERYWHERE:
-        found = _SHOWN_IN.rows(country)
-        if found:
-            return country, found
-    return EVERYWHERE, _SHOWN_IN.rows(EVERYWHERE)
+    code = country if country and country != EVERYWHERE else EVERYWHERE
+    shown = _SHOWN_IN.rows(code, EVERYWHERE)
+    own = [resource for resource in shown if resource.country == code]
+    if own:
+        return code, own
+    return EVERYWHERE, [resource for resource in shown if resource.country == EVERYWHERE]
 
 
 def resource_view(resource: SupportResource) -> dict:
