@@ -26,6 +26,7 @@ from coach.db import db, init_db  # noqa: E402
 from coach.delivery_cli import care_tick  # noqa: E402
 from coach.models import Family, MailMessage, StaffAlert, SupportRequest, User, utcnow  # noqa: E402
 from coach.services.delivery.mail import run_mail_tick  # noqa: E402
+from coach.services.families.household import seat_main_contacts  # noqa: E402
 from coach.services.families.support import ask_for_support  # noqa: E402
 from tests.mailserver import MailServer  # noqa: E402
 
@@ -42,6 +43,7 @@ def make_families(count: int) -> list[Family]:
         Family.insert_many([{"user": p, "worker": workers[i % 20], "display_name": f"P{i}",
                              "child_birth_month": "2026-01", "timezone": "UTC", "window_start": "08:00",
                              "window_end": "09:00"} for i, p in enumerate(parents)]).execute()
+        seat_main_contacts()
     return list(Family.select().order_by(Family.id))
 
 

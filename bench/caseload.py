@@ -44,6 +44,7 @@ from coach.models import (  # noqa: E402
     User,
     utcnow,
 )
+from coach.services.families.household import seat_main_contacts  # noqa: E402
 from coach.services.people.accounts import create_user  # noqa: E402
 
 PASSWORD = "bench password 123"
@@ -74,6 +75,7 @@ def seed(worker: User, families: int, days: int, rng: random.Random) -> dict[str
             "window_start": "18:00", "window_end": "20:00",
             "created_at": now - timedelta(days=days + rng.randint(0, 30)),
         } for i, user in enumerate(users)]).execute()
+        seat_main_contacts()
     counts = {"families": families, "deliveries": 0, "checkins": 0}
     for family in Family.select().order_by(Family.id):
         chance = _profile(rng)
@@ -91,7 +93,7 @@ def seed(worker: User, families: int, days: int, rng: random.Random) -> dict[str
             if checked:
                 made = due + timedelta(minutes=rng.randint(5, 180))
                 checkins.append({"day": day, "row": {
-                    "id": uuid.uuid4(), "family": family.id, "tried": rng.choice(("yes", "yes", "not_yet")),
+                    "id": uuid.uuid4(), "family": family.id, "user": family.user_id, "tried": rng.choice(("yes", "yes", "not_yet")),
                     "felt": rng.randint(1, 5), "client_created_at": made, "received_at": made}})
         with db.atomic():
             Delivery.insert_many(deliveries).execute()

@@ -121,6 +121,7 @@ def seed(app, families: int, days: int, seed_value: int = 14) -> list[tuple[int,
     ``(user_id, session_token, todays_delivery_id)`` per parent."""
     from coach.db import db, init_db
     from coach.models import CheckIn, Delivery, Family, Prompt, User, new_session_token, utcnow
+    from coach.services.families.household import seat_main_contacts
     from coach.services.programme.library import seed_library_if_empty
 
     rng = random.Random(seed_value)
@@ -145,7 +146,9 @@ def seed(app, families: int, days: int, seed_value: int = 14) -> list[tuple[int,
                          "child_birth_month": f"{today.year - 1}-{(n % 12) + 1:02}", "timezone": TZ,
                          "window_start": "00:00", "window_end": "23:59", "country": "GB",
                          "next_due_at": now + timedelta(days=1)} for n, (uid, _token) in enumerate(users)])
+        seat_main_contacts()  # each family's parent is its one caregiver (households, issue 16)
         family_of = dict(Family.select(Family.user, Family.id).tuples())
+        user_of = {fid: uid for uid, fid in family_of.items()}
         deliveries, checkins = [], []
         for n, (uid, _token) in enumerate(users):
             fid = family_of[uid]
@@ -163,7 +166,7 @@ def seed(app, families: int, days: int, seed_value: int = 14) -> list[tuple[int,
             if str(day) == str(today):
                 todays[fid] = did
             elif rng.random() < 0.7:
-                checkins.append({"id": uuid.uuid4(), "family": fid, "delivery": did, "prompt": pid,
+                checkins.append({"id": uuid.uuid4(), "family": fid, "user": user_of[fid], "delivery": did, "prompt": pid,
                                  "tried": "yes", "felt": rng.randint(1, 5), "answer": 0,
                                  "client_created_at": due + timedelta(minutes=20),
                                  "received_at": due + timedelta(minutes=21)})
@@ -210,15 +213,18 @@ def start_gunicorn(url: str, folder: Path, workers: int, threads: int, tree: Pat
     port = free_port()
     env = os.environ | {"COACH_DATABASE_URL": url, "COACH_SECRET_KEY": SECRET, "PYTHONPATH": str(tree),
                         "COACH_INSTANCE_PATH": str(folder / "instance"), "COACH_BASE_URL": "http://127.0.0.1"}
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", str(workers), "--threads", str(threads),
-                             "-b", f"127.0.0.1:{port}", "--log-level", "warning", "coach:create_app()"],
-                            cwd=tree, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    # Its log goes to a file: a pipe nobody reads fills up, and then every thread that logs waits.
+    log = folder / "gunicorn.log"
+    with log.open("w") as sink:
+        proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", str(workers), "--threads", str(threads),
+                                 "-b", f"127.0.0.1:{port}", "--log-level", "warning", "coach:create_app()"],
+                                cwd=tree, env=env, stdout=subprocess.DEVNULL, stderr=sink, text=True)
     base = f"http://127.0.0.1:{port}"
     import urllib.request
 
     for _ in range(300):
         if proc.poll() is not None:
-            raise RuntimeError(f"gunicorn ended: {proc.stderr.read()[-2000:]}")
+            raise RuntimeError(f"gunicorn ended: {log.read_text()[-2000:]}")
         try:
             with urllib.request.urlopen(base + "/healthz", timeout=1) as response:
                 if response.status == 200:
@@ -476,6 +482,7 @@ def main() -> None:
                     stop(proc)
                 all_created |= created
                 lost, doubled = verify(app, all_created, since)
+                logged = (folder / "gunicorn.log").read_text().splitlines()
                 print(f"### {kind} · {tree} · gunicorn -w {workers} --threads {threads} · load before "
                       f"{load_before}, after {load_average()}")
                 print("| in flight | check-ins/s | p50 ms | p95 ms | p99 ms | web CPU ms/check-in | errors |")
@@ -484,7 +491,8 @@ def main() -> None:
                     print(f"| {r['in_flight']} | {r['checkins_per_s']:.0f} | {r['p50']:.0f} | {r['p95']:.0f} | "
                           f"{r['p99']:.0f} | {r['cpu_ms']:.1f} | {r['errors'] or 'none'} |")
                 print(f"{len(created)} check-ins stored by 201, {replays} replays answered 200; "
-                      f"lost {lost}, doubled {doubled}")
+                      f"lost {lost}, doubled {doubled}; {len(logged)} log lines"
+                      + (f", first: {logged[0][:200]}" if logged else ""))
                 sys.stdout.flush()
 
 

@@ -137,6 +137,7 @@ def fill_database(subs: list[tuple[str, str, str]], base_url: str, now: dt.datet
     """One published prompt, and per family: a parent, one device and a due pending delivery."""
     from coach.db import db
     from coach.models import Delivery, Family, Prompt, PushSubscription, User
+    from coach.services.families.household import seat_main_contacts
 
     prompt = Prompt.create(theme="cues", skill="pause", title="Notice {child}'s cues",
                            body="When {child} looks away, pause and wait for them to come back.",
@@ -153,6 +154,7 @@ def fill_database(subs: list[tuple[str, str, str]], base_url: str, now: dt.datet
                      "window_start": "18:00", "window_end": "20:00"} for i in range(len(subs))]
         for start in range(0, len(families), 500):
             Family.insert_many(families[start:start + 500]).execute()
+        seat_main_contacts()  # each family's parent is its one caregiver: pushes reach their devices
         family_ids = {f.user_id: f.id for f in Family.select(Family.id, Family.user)}
         rows, deliveries = [], []
         for i, (name, p256dh, auth) in enumerate(subs):

@@ -27,6 +27,7 @@ from coach import create_app  # noqa: E402
 from coach.db import db, init_db  # noqa: E402
 from coach.models import CheckIn, Delivery, Family, Prompt, User  # noqa: E402
 from coach.services.delivery.scheduling import plan_due_deliveries  # noqa: E402
+from coach.services.families.household import seat_main_contacts  # noqa: E402
 from coach.services.programme.library import seed_library_if_empty  # noqa: E402
 from coach.services.programme.selection import window_moments  # noqa: E402
 
@@ -34,8 +35,9 @@ START = date(2027, 1, 1)
 
 
 def simulate(days: int, age: int, window: str) -> tuple[list[tuple[date, Prompt]], set[date]]:
-    """Plan and check in for ``days`` days; the prompts sent, in order, and the days after a hard
-    rupture (when the paired repair comes even if it was sent lately)."""
+    """Plan and check in for ``days`` days; the prompts sent, in order (the weekly reflection days
+    send none), and the prompt days after a hard rupture (when the paired repair comes even if it
+    was sent lately)."""
     month = START.year * 12 + START.month - 1 - age
     user = User.create(email="bench@programme.example", password_hash="x", role="parent")
     end = f"{(int(window[:2]) + 2) % 24:02d}{window[2:]}"
@@ -43,23 +45,30 @@ def simulate(days: int, age: int, window: str) -> tuple[list[tuple[date, Prompt]
                            timezone="Europe/London", window_start=window, window_end=end,
                            next_due_at=datetime.combine(START, datetime.min.time()),
                            created_at=datetime.combine(START, datetime.min.time()))
-    sent, ruptures, answers = [], 0, set()
+    seat_main_contacts()
+    sent, ruptures, answers, owed = [], 0, set(), False
     for offset in range(days):
         day = START + timedelta(days=offset)
         plan_due_deliveries(now=datetime.combine(day, datetime.min.time()) + timedelta(hours=1))
-        prompt = Delivery.get(Delivery.family == family.id, Delivery.local_date == day).prompt
+        delivery = Delivery.get(Delivery.family == family.id, Delivery.local_date == day)
+        if delivery.kind == "reflection":  # the week's look back: no prompt that day
+            continue
+        prompt = delivery.prompt
         sent.append((day, prompt))
+        if owed:  # the paired repair comes on the next prompt day
+            answers.add(day)
+            owed = False
         tried, answer = "yes", 0
         if prompt.theme == "rupture":
             ruptures += 1
             if ruptures % 3 == 1:
                 answer = next(i for i, a in enumerate(prompt.answers) if a.get("hard"))
-                answers.add(day + timedelta(days=1))
+                owed = True
         elif offset % 5 == 2:
             tried = "not_yet"
             answer = next(i for i, a in enumerate(prompt.answers) if a["tried"] == "not_yet")
         evening = datetime.combine(day, datetime.min.time()) + timedelta(hours=int(window[:2]) + 1)
-        CheckIn.create(id=uuid.uuid4(), family=family, prompt=prompt, answer=answer, felt=4, tried=tried,
+        CheckIn.create(id=uuid.uuid4(), family=family, user=family.user_id, prompt=prompt, answer=answer, felt=4, tried=tried,
                        client_created_at=evening, received_at=evening)
     return sent, answers
 
@@ -75,7 +84,8 @@ def report(sent: list[tuple[date, Prompt]], answers: set[date], age: int, window
             gaps.append((day - last[prompt.id]).days)
             paired += day in answers and gaps[-1] < 42
         last[prompt.id] = day
-    print(f"{len(sent)} days, child {age} months at the start, window from {window} "
+    print(f"{len(sent)} prompt days (the other days were weekly reflections), child {age} months "
+          f"at the start, window from {window} "
           f"(moments {', '.join(moments)}): pool {pool} prompts")
     print(f"  distinct prompts sent: {len(counts)}; times each came: max {max(counts.values())}, "
           f"median {statistics.median(counts.values()):.0f}, min {min(counts.values())}")

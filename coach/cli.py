@@ -42,6 +42,8 @@ def init_db_command() -> None:
     elif any(library[key] for key in ("added", "updated", "retired")):
         click.echo(f"Starter library: {library['added']} prompts added, {library['updated']} updated, "
                    f"{library['retired']} retired; {library['kept']} edited by an admin left as they are.")
+    if library.get("translated"):
+        click.echo(f"Spanish: {library['translated']} prompts given their translation.")
     if seeded_resources:
         click.echo(f"Loaded {seeded_resources} support resources (helplines) into the empty list.")
     for name in created:

@@ -361,6 +361,62 @@ def _v11_down(migrator: SchemaMigrator) -> list:
     return [migrator.drop_column("user", "language")]
 
 
+def _v12_up(migrator: SchemaMigrator) -> list:
+    """v12: a delivery is a ``prompt`` or the week's ``reflection`` (every existing one: a prompt)."""
+    from .models import Delivery
+
+    return [migrator.add_column("delivery", "kind", Delivery.kind)]
+
+
+def _v12_down(migrator: SchemaMigrator) -> list:
+    return [migrator.drop_column("delivery", "kind")]
+
+
+def _v13_up(migrator: SchemaMigrator) -> list:
+    """v13, Attune in Spanish: prompt translations, and the languages a support resource answers in."""
+    from .models import PromptTranslation, SupportResource
+
+    db.create_tables([PromptTranslation], safe=True)
+    return [migrator.add_column("support_resource", "languages", SupportResource.languages),
+            migrator.add_column("support_resource", "languages_source_url",
+                                SupportResource.languages_source_url)]
+
+
+def _v13_down(migrator: SchemaMigrator) -> list:
+    from .models import PromptTranslation
+
+    db.drop_tables([PromptTranslation], safe=True)
+    return [migrator.drop_column("support_resource", "languages"),
+            migrator.drop_column("support_resource", "languages_source_url")]
+
+
+def _v14_up(migrator: SchemaMigrator) -> list:
+    """v14, households: every family's parent becomes its first ``caregiver``, each check-in
+    belongs to the caregiver who made it (all existing ones to the family's parent), and
+    caregivers can invite others (``household_invite``)."""
+    from .models import Caregiver, CheckIn, Family, HouseholdInvite
+
+    db.create_tables([Caregiver, HouseholdInvite], safe=True)
+
+    def fill(_migrator: SchemaMigrator) -> None:
+        from .services.families.household import seat_main_contacts
+
+        seat_main_contacts()
+        parent = Family.select(Family.user).where(Family.id == CheckIn.family)
+        CheckIn.update(user=parent).execute()
+
+    return [migrator.add_column("check_in", "user_id", CheckIn.user), Operation(migrator, fill)]
+
+
+def _v14_down(migrator: SchemaMigrator) -> list:
+    """Back to one parent per family: the other caregivers' accounts stay, without a family."""
+    from .models import Caregiver, HouseholdInvite
+
+    db.drop_tables([HouseholdInvite, Caregiver], safe=True)
+    legacy = {} if is_postgres() else {"legacy": True}  # SQLite refuses DROP COLUMN on a foreign key
+    return [migrator.drop_column("check_in", "user_id", **legacy)]
+
+
 #: Ordered migrations. Version 1 is the first released schema. Append, never edit; every step
 #: has a downgrade so tests can rebuild the schema it started from.
 MIGRATIONS: list[Migration] = [
@@ -374,6 +430,9 @@ MIGRATIONS: list[Migration] = [
     Migration(9, _v9_up, _v9_down),
     Migration(10, _v10_up, _v10_down),
     Migration(11, _v11_up, _v11_down),
+    Migration(12, _v12_up, _v12_down),
+    Migration(13, _v13_up, _v13_down),
+    Migration(14, _v14_up, _v14_down),
 ]
 LATEST_VERSION = MIGRATIONS[-1].version if MIGRATIONS else 1
 

@@ -34,8 +34,14 @@ THEMES = ("cues", "rupture", "repair")
 THEME_NAMES = {"cues": "Noticing cues", "rupture": "Out of sync", "repair": "Coming back together"}
 PROMPT_STATUSES = ("draft", "published", "retired")
 DELIVERY_STATUSES = ("pending", "sending", "sent", "no_device", "failed", "expired")
+#: A delivery carries the day's prompt, or (the last prompt day of the family's week) the weekly
+#: reflection: a look back at the week in the parent's own answers (services/programme/reflection.py).
+DELIVERY_KINDS = ("prompt", "reflection")
 # "no_chance": the moment didn't come up today — never counted as not trying (CONTENT.md).
 TRIED_CHOICES = ("yes", "not_yet", "no_chance", "skip")
+#: ``CheckIn.tried`` of the parent's answer to a weekly reflection's question (never a prompt's
+#: answer, so not one of TRIED_CHOICES: the check-in API doesn't take it).
+REFLECTED = "reflected"
 #: The programme's strands (CONTENT.md "Second release"), each taught in one week of the six-week arc.
 STRAND_WEEKS = {"watching-cues": 1, "presence": 1, "delight": 2, "mirroring": 2, "wondering": 3,
                 "noticing-rupture": 4, "own-state": 4, "repair-moves": 5, "co-regulation": 5,
@@ -133,6 +139,9 @@ class User(BaseModel):
 
 
 class Family(BaseModel):
+    # The household's first caregiver, the worker's main contact (caseload call button, search).
+    # Every caregiver, this one included, has a ``Caregiver`` row: read the household with
+    # ``services/families/household.caregivers``; when this one leaves, the next becomes the contact.
     user = ForeignKeyField(User, backref="families", unique=True, on_delete="CASCADE")
     worker = ForeignKeyField(User, backref="caseload", null=True, on_delete="SET NULL")
     display_name = CharField(max_length=80)
@@ -165,6 +174,33 @@ class Family(BaseModel):
         on = on or utcnow()
         year, month = (int(part) for part in self.child_birth_month.split("-"))
         return max(0, (on.year - year) * 12 + (on.month - month))
+
+
+#: A household has at most this many caregivers (DESIGN "Reach → Household").
+MAX_CAREGIVERS = 4
+
+
+class Caregiver(BaseModel):
+    """One person in a family's household: their own login, devices, check-ins, journal and streak;
+    the child, schedule, window and deliveries stay the family's."""
+
+    family = ForeignKeyField(Family, backref="caregiver_rows", on_delete="CASCADE")
+    user = ForeignKeyField(User, backref="caregiver_rows", unique=True, on_delete="CASCADE")
+    joined_at = DateTimeField(default=utcnow)
+    # Agreed to "<name> checked in too today" on home (no content); shown only when both agreed.
+    share_presence = BooleanField(default=False)
+
+
+class HouseholdInvite(BaseModel):
+    """A single-use link a caregiver makes for another to join their household (hash only stored)."""
+
+    token_hash = CharField(max_length=64, unique=True)
+    family = ForeignKeyField(Family, backref="household_invites", on_delete="CASCADE")
+    invited_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    created_at = DateTimeField(default=utcnow)
+    expires_at = DateTimeField()
+    used_at = DateTimeField(null=True)
+    used_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
 
 
 class PushSubscription(BaseModel):
@@ -229,6 +265,26 @@ class PromptRevision(BaseModel):
         indexes = ((("prompt", "version"), True),)
 
 
+class PromptTranslation(BaseModel):
+    """A prompt written in another language (DESIGN "The programme"): its own title, body,
+    question, answer labels (in the English answers' order) and why. The answers' kinds stay the
+    English prompt's. A prompt without one is never sent to a family that needs that language."""
+
+    prompt = ForeignKeyField(Prompt, backref="translations", on_delete="CASCADE")
+    language = CharField(max_length=5)  # LANGUAGES other than "en"
+    title = CharField(max_length=60)
+    body = CharField(max_length=200)
+    question = CharField(max_length=200)
+    answers = JSONField()  # [label, …] in the English answers' order
+    why = CharField(max_length=400, default="")
+    updated_at = DateTimeField(default=utcnow)
+    # Who last saved it: None when init-db loaded it from coach/data/translations/.
+    editor = ForeignKeyField(User, null=True, on_delete="SET NULL")
+
+    class Meta:
+        indexes = ((("prompt", "language"), True),)
+
+
 class Delivery(BaseModel):
     family = ForeignKeyField(Family, backref="deliveries", on_delete="CASCADE")
     local_date = DateField()
@@ -249,6 +305,8 @@ class Delivery(BaseModel):
     # "Later" taps: each pushes it again an hour on (max 2). A database default too: planning
     # inserts rows with its own column list (scheduling.INSERT_FIELDS).
     snoozes = SmallIntegerField(default=0, constraints=[SQL("DEFAULT 0")])
+    # DELIVERY_KINDS; a reflection has no prompt. A database default too, as for ``snoozes``.
+    kind = CharField(max_length=10, default="prompt", constraints=[SQL("DEFAULT 'prompt'")])
 
     class Meta:
         indexes = (
@@ -262,6 +320,8 @@ class Delivery(BaseModel):
 class CheckIn(BaseModel):
     id = UUIDField(primary_key=True, default=uuid.uuid4)  # the client's UUID: the idempotency key
     family = ForeignKeyField(Family, backref="checkins", on_delete="CASCADE")
+    # The caregiver who made it: their journal, streak and notes (null only while migrating).
+    user = ForeignKeyField(User, null=True, backref="checkins", on_delete="CASCADE")
     delivery = ForeignKeyField(Delivery, null=True, backref="checkins", on_delete="SET NULL")
     prompt = ForeignKeyField(Prompt, null=True, on_delete="SET NULL")
     answer = SmallIntegerField(null=True)  # index into the prompt's answers
@@ -346,6 +406,10 @@ class SupportResource(BaseModel):
     kind = CharField(max_length=14, default="other")  # RESOURCE_KINDS
     text = CharField(max_length=120, default="")  # how to reach them by text message, if they offer it
     source_url = CharField(max_length=300, default="")  # the organisation's page the number came from
+    # Languages the service answers in besides English ("es"), as its own page says (that page in
+    # languages_source_url): a Spanish-speaking parent sees those first.
+    languages = CharField(max_length=20, default="")
+    languages_source_url = CharField(max_length=300, default="")
     checked_on = DateField(null=True)  # when that page was last checked
 
 
@@ -452,10 +516,13 @@ ALL_MODELS = [
     SchemaVersion,
     User,
     Family,
+    Caregiver,
+    HouseholdInvite,
     PushSubscription,
     PushOptOut,
     Prompt,
     PromptRevision,
+    PromptTranslation,
     Delivery,
     CheckIn,
     SupportRequest,

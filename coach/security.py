@@ -22,16 +22,19 @@ from peewee import JOIN
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .errors import AppError, error_response, wants_json
-from .models import AuditEvent, Family, User, utcnow
+from .models import AuditEvent, Caregiver, Family, User, utcnow
 from .prepared import Prepared
 
 login_manager = LoginManager()
 #: The attribute the signed-in user's own family is read into (taken once by ``family_for``).
 OWN_FAMILY = "own_family"
-#: The session check of every signed-in request, with the parent's family in the same statement
-#: (every parent page and API call reads it next: ``checkins.family_for``); built once (coach/prepared.py).
+#: The session check of every signed-in request, with the family the person is a caregiver in (as
+#: ``household.family_of`` finds it) in the same statement: every parent page and API call reads it
+#: next (``checkins.family_for``). Built once (coach/prepared.py).
 _USER_BY_ID = Prepared(lambda user_id: (
-    User.select(User, Family).join(Family, JOIN.LEFT_OUTER, on=(Family.user == User.id), attr=OWN_FAMILY)
+    User.select(User, Family)
+    .join(Caregiver, JOIN.LEFT_OUTER, on=(Caregiver.user == User.id))
+    .join_from(User, Family, JOIN.LEFT_OUTER, on=(Family.id == Caregiver.family), attr=OWN_FAMILY)
     .where(User.id == user_id).limit(1)), User.id)
 csrf = CSRFProtect()
 

@@ -98,7 +98,7 @@ def parent_email(n: int) -> str:
 
 
 def _family(profile: Profile, worker, n: int, now: datetime):
-    from coach.models import Family
+    from coach.models import Caregiver, Family
     from coach.services.people.accounts import create_user
 
     parent = create_user(parent_email(n), PASSWORD, "parent", profile.name)
@@ -106,12 +106,14 @@ def _family(profile: Profile, worker, n: int, now: datetime):
         parent.phone = f"+447700900{100 + n:03}"
         parent.save(only=[type(parent).phone])
     today = now.date()
-    return Family.create(
+    family = Family.create(
         user=parent, worker=worker, display_name=profile.name, child_name=profile.child,
         child_birth_month=f"{today.year - 1}-{(n % 12) + 1:02}", timezone=TZ, country="GB", window_start="18:00",
         window_end="20:00", days_of_week=profile.days, share_notes_default=n % 3 == 0,
         paused_until=today + timedelta(days=profile.paused_days) if profile.paused_days else None,
         created_at=now - timedelta(days=profile.enrolled_days, hours=3))
+    Caregiver.create(family=family, user=parent, joined_at=family.created_at)
+    return family
 
 
 def _history(family, profile: Profile, prompts: list, rng: random.Random, now: datetime) -> None:

@@ -25,7 +25,7 @@ def seed(env: dict) -> None:
     sys.path.insert(0, str(ROOT))
     from coach import create_app
     from coach.db import db, init_db
-    from coach.models import CheckIn, Delivery, Family, Prompt
+    from coach.models import Caregiver, CheckIn, Delivery, Family, Prompt
     from coach.services.people.accounts import create_user
     from coach.services.programme import library
 
@@ -43,6 +43,7 @@ def seed(env: dict) -> None:
             family = Family.create(user=parent, worker=worker, display_name=f"Parent {n}",
                                    child_birth_month="2026-01", timezone="Europe/London",
                                    window_start="18:00", window_end="20:00")
+            Caregiver.create(family=family, user=parent)
             for day in range(10):
                 prompt = rng.choice(prompts)
                 when = datetime(2026, 5, 1, 18) + timedelta(days=day)
@@ -52,7 +53,7 @@ def seed(env: dict) -> None:
                                            next_attempt_at=when, status="sent", sent_at=when,
                                            opened_at=when if rng.random() < .7 else None)
                 if rng.random() < .55:
-                    CheckIn.create(id=uuid.uuid4(), family=family, delivery=delivery, prompt=prompt,
+                    CheckIn.create(id=uuid.uuid4(), family=family, user=family.user_id, delivery=delivery, prompt=prompt,
                                    answer=0, tried="yes" if rng.random() < .7 else "not_yet",
                                    client_created_at=when)
         gap = list(Prompt.select().where(Prompt.theme == "repair", Prompt.age_min_months == 36).limit(2))

@@ -123,10 +123,12 @@ function notificationFromPayload(raw) {
   const deliveryId = Number.isInteger(flat.delivery_id) ? flat.delivery_id : deliveryFromPath(url);
   const ackToken = text(flat.ack_token);
   const canAck = Boolean(deliveryId && ackToken);
+  // The payload names its actions (a weekly reflection offers only "Later"); none named: both.
+  const named = Array.isArray(flat.actions) ? flat.actions.map((a) => a && a.action) : ["tried", "later"];
   const actions = canAck ? [
     { action: "tried", title: actionTitle(flat.actions, "tried", "I tried it") },
     { action: "later", title: actionTitle(flat.actions, "later", "Later") },
-  ] : [];
+  ].filter((a) => named.includes(a.action)) : [];
   return {
     title: text(flat.title) || text(inner.title) || FALLBACK_TITLE,
     options: {

@@ -69,4 +69,4 @@ def admin_params(admin: User) -> dict:
     _, token = people.create_staff("Reset Me", f"reset{prompt.id}-{admin.id}@example.org", "worker", "",
                                    True, admin)
     return {"prompt_id": prompt.id, "version": 1, "user_id": factories.make_user("worker").id,
-            "resource_id": resource.id, "reset_token": token}
+            "resource_id": resource.id, "reset_token": token, "language": "es"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 import itertools
 import re
 
-from coach.models import Family, User
+from coach.models import Caregiver, Family, User
 from coach.services.people.accounts import create_user
 
 PASSWORD = "correct horse battery"
@@ -29,7 +29,16 @@ def make_family(worker: User | None = None, **kwargs) -> Family:
         "window_end": "20:00",
     }
     fields.update(kwargs)
-    return Family.create(user=parent, worker=worker, **fields)
+    family = Family.create(user=parent, worker=worker, **fields)
+    Caregiver.create(family=family, user=parent, joined_at=family.created_at)
+    return family
+
+
+def add_caregiver(family: Family, **kwargs) -> User:
+    """Another caregiver in ``family``'s household (their own parent account)."""
+    user = kwargs.pop("user", None) or make_user("parent", **kwargs)
+    Caregiver.create(family=family, user=user)
+    return user
 
 
 CSRF_RE = re.compile(r'name="csrf-token" content="([^"]+)"')

@@ -33,6 +33,11 @@ def make_delivery(family: Family, local_date=None, prompt: Prompt | None = None,
     """A sent delivery for ``family`` on its local date (today by default)."""
     local_date = local_date or local_today(family)
     now = utcnow()
+    if fields.get("kind") == "reflection":  # the week's look back carries no prompt
+        values = {"local_date": local_date, "prompt": None, "prompt_version": None, "theme": None,
+                  "due_at": now - timedelta(hours=1), "expires_at": now + timedelta(hours=6),
+                  "next_attempt_at": now - timedelta(hours=1), "status": "sent", "sent_at": now}
+        return Delivery.create(family=family, **(values | fields))
     prompt = prompt or make_prompt()
     values = {"local_date": local_date, "prompt": prompt, "prompt_version": 1, "theme": prompt.theme,
               "due_at": now - timedelta(hours=1), "expires_at": now + timedelta(hours=6),
@@ -68,20 +73,22 @@ def parent_params(app, family: Family) -> dict:
     # A push host outside PUSH_ALLOWED_HOSTS: the test push is refused without any network traffic.
     device = PushSubscription.create(user=family.user, endpoint="https://push.invalid/access-table",
                                      p256dh="B" + "A" * 86, auth="A" * 22)
-    checkin = CheckIn.create(id=uuid.uuid4(), family=family, delivery=delivery, prompt=delivery.prompt,
+    checkin = CheckIn.create(id=uuid.uuid4(), family=family, user=family.user_id, delivery=delivery, prompt=delivery.prompt,
                              answer=0, tried="yes", client_created_at=utcnow())  # journal edits, PATCH
+    reflection = make_delivery(family, local_date=delivery.local_date - timedelta(days=1), prompt=None,
+                               kind="reflection")  # yesterday's weekly look back
     return {"delivery_id": delivery.id, "device_id": device.id, "entry_id": str(checkin.id),
-            "checkin_id": str(checkin.id)}
+            "checkin_id": str(checkin.id), "reflection_id": reflection.id}
 
 
 class ParentClient:
     """A signed-in parent's test client that sends JSON with the CSRF header, like the app's pages."""
 
-    def __init__(self, app, family: Family):
+    def __init__(self, app, family: Family, user=None):
         self.family = family
-        self.user = family.user
+        self.user = user or family.user  # another caregiver of the household when given
         self.client = app.test_client()
-        self.csrf = login(self.client, family.user)
+        self.csrf = login(self.client, self.user)
 
     def api(self, method: str, path: str, json=None, csrf: bool = True, **kwargs):
         headers = kwargs.pop("headers", {})

@@ -40,6 +40,8 @@ ROUTES = [
     # --- parent app (pages, /api/*, /manifest.webmanifest, /sw.js) ---
     ("GET", "/checkin/<int:delivery_id>", expect(302, 200, 403, 403, 403)),
     ("POST", "/checkin/<int:delivery_id>", expect(302, 422, 403, 403, 403)),  # no answer chosen
+    ("GET", "/reflection/<int:reflection_id>", expect(302, 200, 403, 403, 403)),
+    ("POST", "/reflection/<int:reflection_id>", expect(302, 422, 403, 403, 403)),  # no answer written
     ("GET", "/journal", expect(302, 200, 403, 403, 403)),
     ("GET", "/journal/print", expect(302, 200, 403, 403, 403)),
     ("GET", "/journal/prompts/<int:delivery_id>", expect(302, 200, 403, 403, 403)),
@@ -58,6 +60,9 @@ ROUTES = [
     ("POST", "/settings/timezone", expect(302, 422, 403, 403, 403)),  # empty: no such zone
     ("POST", "/settings/country", expect(302, 302, 403, 403, 403)),  # empty: "not set", a valid choice
     ("POST", "/settings/devices/<int:device_id>/remove", expect(302, 302, 403, 403, 403)),
+    ("GET", "/settings/household", expect(302, 200, 403, 403, 403)),
+    ("POST", "/settings/household", expect(302, 200, 403, 403, 403)),  # makes an invite link
+    ("POST", "/api/household/invites", expect(401, 201, 403, 403, 403)),
     ("GET", "/settings/delete", expect(302, 200, 403, 403, 403)),
     ("POST", "/settings/delete", expect(302, 422, 403, 403, 403)),  # not confirmed: nothing deleted
     ("GET", "/offline", ALL_200),
@@ -94,6 +99,8 @@ ROUTES = [
     # empty form: kind and outcome missing, nothing logged; another worker's family is a 404 first
     ("POST", "/worker/families/<int:family_id>/contacts", expect(302, 403, 422, 404, 422)),
     ("POST", "/worker/families/<int:family_id>/phone", expect(302, 403, 302, 404, 302)),  # empty: removed
+    # user_id is the admin's: not in the household, so nothing is removed
+    ("POST", "/worker/families/<int:family_id>/caregivers/<int:user_id>/remove", expect(302, 403, 404, 404, 404)),
     ("GET", "/worker/settings", expect(302, 403, 200, 200, 200)),
     ("POST", "/worker/settings", expect(302, 403, 302, 302, 302)),  # empty: each family's own zone
     # --- admin area ---
@@ -106,6 +113,9 @@ ROUTES = [
     ("GET", "/admin/prompts/<int:prompt_id>/revisions/<int:version>", expect(302, 403, 403, 403, 200)),
     ("POST", "/admin/prompts/<int:prompt_id>/revisions/<int:version>/restore", expect(302, 403, 403, 403, 302)),
     ("POST", "/admin/prompts/check", expect(302, 403, 403, 403, 400)),  # a form, not JSON
+    ("GET", "/admin/prompts/<int:prompt_id>/translations/<language>", expect(302, 403, 403, 403, 200)),
+    ("POST", "/admin/prompts/<int:prompt_id>/translations/<language>", expect(302, 403, 403, 403, 422)),
+    ("POST", "/admin/prompts/<int:prompt_id>/translations/<language>/check", expect(302, 403, 403, 403, 400)),
     ("GET", "/admin/prompts/export.json", expect(302, 403, 403, 403, 200)),
     ("POST", "/admin/prompts/import", expect(302, 403, 403, 403, 400)),  # no file
     ("GET", "/admin/users", expect(302, 403, 403, 403, 200)),

@@ -195,7 +195,7 @@ def test_prompt_page_shows_what_works_and_sent_versions(client):
                                    prompt_version=version, due_at=when, expires_at=when,
                                    next_attempt_at=when, status="sent", sent_at=when,
                                    opened_at=when if day < 3 else None)
-        CheckIn.create(id=uuid.uuid4(), family=family, delivery=delivery, prompt=prompt,
+        CheckIn.create(id=uuid.uuid4(), family=family, user=family.user_id, delivery=delivery, prompt=prompt,
                        tried="yes" if day == 1 else "not_yet", client_created_at=when)
     html = client.get(f"/admin/prompts/{prompt.id}").get_data(as_text=True)
     assert "Sent 2 times as" in html and "version 1</a>" in html and "Sent 1 time as" in html
@@ -212,7 +212,8 @@ def test_export_is_an_attachment_with_status_and_version(client):
     assert response.status_code == 200 and response.mimetype == "application/json"
     assert response.headers["Content-Disposition"].startswith('attachment; filename="attune-prompts-')
     assert response.get_json() == [{"id": prompt.id, "status": "published", "version": 1}
-                                   | {name: getattr(prompt, name) for name in library.PROMPT_FIELDS}]
+                                   | {name: getattr(prompt, name) for name in library.PROMPT_FIELDS}
+                                   | {"translations": {}}]
 
 
 def _upload(client, content: bytes, filename="prompts.json", **headers):

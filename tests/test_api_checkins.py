@@ -281,11 +281,11 @@ def test_a_replay_racing_the_first_write_returns_the_stored_row(parent, monkeypa
     refused = []
     real = checkins._existing
 
-    def after_refusal(checkin_id, family):
+    def after_refusal(checkin_id, family, user):
         import sys
 
         refused.append(isinstance(sys.exc_info()[1], IntegrityError))
-        return real(checkin_id, family)
+        return real(checkin_id, family, user)
 
     monkeypatch.setattr(checkins, "_existing", after_refusal)
     again = parent.api("POST", "/api/checkins", json=body | {"note": "second"})

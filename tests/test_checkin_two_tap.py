@@ -159,9 +159,9 @@ def test_patch_without_csrf_or_as_staff_is_refused(app, parent, delivery):
 def test_the_window_is_measured_from_when_it_was_received(parent, delivery):
     checkin_id = one_tap(parent, delivery, 0).get_json()["checkin"]["id"]
     received = CheckIn.get_by_id(uuid.UUID(checkin_id)).received_at
-    update_checkin(parent.family, checkin_id, {"felt": 5}, now=received + timedelta(hours=47))
+    update_checkin(parent.family, checkin_id, {"felt": 5}, parent.family.user, now=received + timedelta(hours=47))
     with pytest.raises(Exception) as refused:
-        update_checkin(parent.family, checkin_id, {"felt": 1}, now=received + timedelta(hours=49))
+        update_checkin(parent.family, checkin_id, {"felt": 1}, parent.family.user, now=received + timedelta(hours=49))
     assert refused.value.status == 409
     assert CheckIn.get_by_id(uuid.UUID(checkin_id)).felt == 5
 

@@ -22,6 +22,7 @@ import pytest
 from coach import create_app
 from coach.db import db, init_db
 from coach.models import Delivery, Family, Prompt, PushSubscription, User, utcnow
+from coach.services.families.household import seat_main_contacts
 from tests.delivery_helpers import VAPID_PEM
 from tests.pushservice import PushService
 
@@ -49,6 +50,7 @@ def fill(ps: PushService) -> dict[str, int]:
         Family.insert_many([{"user": user_id, "display_name": f"P{i}", "child_name": "Sam",
                              "child_birth_month": "2026-03", "timezone": "UTC", "window_start": "00:00",
                              "window_end": "23:59"} for i, user_id in enumerate(users)]).execute()
+        seat_main_contacts()
         families = list(Family.select(Family.id, Family.user).order_by(Family.id))
         subs = [ps.subscribe() for _ in families]
         PushSubscription.insert_many([{"user": f.user_id, "endpoint": s.endpoint, "p256dh": s.p256dh,

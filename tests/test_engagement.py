@@ -39,7 +39,7 @@ def add_checkin(family, at: datetime, delivery: Delivery | None = None, note: st
                 shared: bool = False, received_at: datetime | None = None, **fields) -> CheckIn:
     """A check-in the parent made at ``at`` (UTC), received then unless ``received_at`` says otherwise."""
     fields.setdefault("tried", "yes")
-    return CheckIn.create(id=uuid.uuid4(), family=family, delivery=delivery, note=note,
+    return CheckIn.create(id=uuid.uuid4(), family=family, user=family.user_id, delivery=delivery, note=note,
                           shared_with_worker=shared, client_created_at=at,
                           received_at=received_at or at, **fields)
 
@@ -366,7 +366,7 @@ def test_long_streak_reads_further_back_than_the_strip(app):
             checked_in_days_ago(gappy, n)
     rows = measure_families([family, short, gappy], now=NOW)
     assert [row.streak for row in rows] == [45, 1, 54]
-    assert [family_streak(f, now=NOW).days for f in (family, short, gappy)] == [45, 1, 54]
+    assert [family_streak(f, f.user, now=NOW).days for f in (family, short, gappy)] == [45, 1, 54]
 
 
 def test_sort_by_need_and_counts(app):

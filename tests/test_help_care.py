@@ -25,7 +25,7 @@ def add_checkins(family: Family, felts: list[int | None]) -> None:
     start = utcnow() - timedelta(minutes=len(felts))
     for n, felt in enumerate(felts):
         at = start + timedelta(minutes=n)
-        CheckIn.create(id=uuid.uuid4(), family=family, tried="yes", felt=felt, client_created_at=at, received_at=at)
+        CheckIn.create(id=uuid.uuid4(), family=family, user=family.user_id, tried="yes", felt=felt, client_created_at=at, received_at=at)
 
 
 # --- country and discreet mode --------------------------------------------------------------------

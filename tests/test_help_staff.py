@@ -35,7 +35,7 @@ def test_family_page_shows_urgency_safety_answer_and_the_note(staff, family):
 def test_low_mood_is_flagged_on_the_family_page(app, staff, family):
     for n, felt in enumerate((1, 2, 1)):
         at = utcnow() - timedelta(minutes=5 - n)
-        CheckIn.create(id=uuid.uuid4(), family=family, tried="yes", felt=felt, client_created_at=at, received_at=at)
+        CheckIn.create(id=uuid.uuid4(), family=family, user=family.user_id, tried="yes", felt=felt, client_created_at=at, received_at=at)
     assert "Low mood" in staff.get(f"/worker/families/{family.id}").get_data(as_text=True)
     CheckIn.update(felt=4).execute()
     assert "Low mood" not in staff.get(f"/worker/families/{family.id}").get_data(as_text=True)

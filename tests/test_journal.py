@@ -37,7 +37,7 @@ def add_checkin(family, days_ago=0, theme="cues", note=None, felt=4, answer=0, t
     prompt = make_prompt(theme)
     taken = Delivery.select().where(Delivery.family == family, Delivery.local_date == day).exists()
     delivery = None if taken else make_delivery(family, local_date=day, prompt=prompt)  # one a day
-    return CheckIn.create(id=uuid.uuid4(), family=family, delivery=delivery, prompt=prompt,
+    return CheckIn.create(id=uuid.uuid4(), family=family, user=family.user_id, delivery=delivery, prompt=prompt,
                           answer=answer, tried="yes", felt=felt, note=note,
                           client_created_at=_utc(day), received_at=min(_utc(day), utcnow()))
 
@@ -47,18 +47,18 @@ def test_on_the_first_of_the_month_the_count_is_the_last_30_days(app):
     first = local_today(family).replace(day=1)
     for days_ago in (1, 5, 29, 31):  # last month's days; the last one is outside the 30 days
         add_checkin(family, days_ago, today=first)
-    journal = build_journal(family, now=_utc(first, 13))
+    journal = build_journal(family, family.user, now=_utc(first, 13))
     assert journal.rolling_total == 3 and journal.rolling_days == 3
     assert journal.rolling_counts["cues"] == 3
     assert "3 times in the last 30 days" in journal.reflection
-    assert rolling_days(family, first) == 3
+    assert rolling_days(family, family.user, first) == 3
 
 
 def test_the_calendar_has_five_weeks_with_words_for_each_day(parent):
     add_checkin(parent.family, 0, "cues")
     add_checkin(parent.family, 0, "repair")
     add_checkin(parent.family, 2, "rupture")
-    journal = build_journal(parent.family)
+    journal = build_journal(parent.family, parent.family.user)
     cells = [cell for week in journal.calendar for cell in week]
     assert len(journal.calendar) == 5 and len(cells) == 35
     (today,) = [c for c in cells if c.today]

@@ -283,7 +283,7 @@ def _deliver(family, prompt, day, opened=False, tried=None):
                                next_attempt_at=when, status="sent", sent_at=when,
                                opened_at=when if opened else None)
     if tried:
-        CheckIn.create(id=uuid.uuid4(), family=family, delivery=delivery, prompt=prompt, tried=tried,
+        CheckIn.create(id=uuid.uuid4(), family=family, user=family.user_id, delivery=delivery, prompt=prompt, tried=tried,
                        client_created_at=when)
     return delivery
 

@@ -43,7 +43,7 @@ def test_unedited_starter_prompts_gain_the_new_fields_and_answers(app, tmp_path)
 
     counts = library.upgrade_starter_library(new)
 
-    assert counts == {"seeded": 0, "added": 0, "updated": 4, "retired": 0, "kept": 0}
+    assert counts == {"seeded": 0, "added": 0, "updated": 4, "retired": 0, "kept": 0, "translated": 0}
     for prompt, item in zip(Prompt.select().order_by(Prompt.id), STARTER[:4], strict=True):
         assert [getattr(prompt, name) for name in PROGRAMME] == [
             item["strand"], item["moment"], item["week"], item["pairs_with"] or ""]
@@ -74,7 +74,7 @@ def test_new_starter_prompts_are_added_and_dropped_ones_retired(app, tmp_path):
 
     counts = library.upgrade_starter_library(new)
 
-    assert counts == {"seeded": 0, "added": 2, "updated": 2, "retired": 1, "kept": 0}
+    assert counts == {"seeded": 0, "added": 2, "updated": 2, "retired": 1, "kept": 0, "translated": 0}
     titles = {p.title: p.status for p in Prompt.select()}
     assert titles[STARTER[0]["title"]] == "retired"
     assert all(titles[item["title"]] == "published" for item in STARTER[1:5])
@@ -99,7 +99,7 @@ def test_the_upgrade_is_idempotent(app, tmp_path):
 
     again = library.upgrade_starter_library(new)
 
-    assert again == {"seeded": 0, "added": 0, "updated": 0, "retired": 0, "kept": 0}
+    assert again == {"seeded": 0, "added": 0, "updated": 0, "retired": 0, "kept": 0, "translated": 0}
     assert PromptRevision.select().count() == revisions
 
 

@@ -20,6 +20,7 @@ import pytest
 from coach import create_app
 from coach.db import db, init_db
 from coach.models import Family, MailMessage, PushSubscription, StaffAlert, User
+from coach.services.families.household import seat_main_contacts
 from coach.services.families.support import ask_for_support
 from tests.conftest import PG_URL, postgres_schema
 from tests.delivery_helpers import VAPID_PEM
@@ -58,6 +59,7 @@ def fill(ps: PushService) -> None:
             "user": p.id, "worker": workers[i % WORKERS].id, "display_name": f"P{i}", "child_name": "Sam",
             "child_birth_month": "2026-03", "timezone": "UTC", "window_start": "08:00", "window_end": "09:00",
         } for i, p in enumerate(parents)]).execute()
+        seat_main_contacts()
         for i, family in enumerate(Family.select().order_by(Family.id)):
             asked = NOW - timedelta(hours=25) if i % 2 else NOW - timedelta(minutes=1)
             ask_for_support(family, family.user, source="help", now=asked)

@@ -3,28 +3,22 @@ each unanswered one is pushed again exactly once, one answered since the snooze 
 every one ends ``sent``. Skipped unless ``COACH_TEST_POSTGRES_URL`` is set."""
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import uuid
 from collections import Counter
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
-from coach import create_app
-from coach.db import db, init_db
+from coach.db import db
 from coach.models import CheckIn, Delivery, Family, Prompt, PushSubscription, User
+from coach.services.families.household import seat_main_contacts
 from coach.services.programme.library import seed_library_if_empty
 from tests.conftest import PG_URL, postgres_schema
-from tests.delivery_helpers import VAPID_PEM
+from tests.pg_senders import race_two_senders
 from tests.pushservice import PushService
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not PG_URL, reason="needs COACH_TEST_POSTGRES_URL")]
 
-ROOT = Path(__file__).resolve().parent.parent
 FAMILIES = 400
 ANSWERED = 100  # the first ones were checked in on after their snooze
 NOW = datetime(2026, 11, 26, 12, 0)
@@ -48,6 +42,7 @@ def fill(ps: PushService) -> list[int]:
                              "child_birth_month": "2026-03", "timezone": "UTC", "window_start": "08:00",
                              "window_end": "12:01", "next_due_at": NOW + timedelta(days=1)}
                             for i, user_id in enumerate(users)]).execute()
+        seat_main_contacts()
         families = list(Family.select(Family.id, Family.user).order_by(Family.id))
         subs = [ps.subscribe() for _ in families]
         PushSubscription.insert_many([{"user": f.user_id, "endpoint": s.endpoint, "p256dh": s.p256dh,
@@ -59,33 +54,14 @@ def fill(ps: PushService) -> list[int]:
             "expires_at": NOW + timedelta(hours=12), "attempts": 1,
         } for f in families]).execute()
         deliveries = list(Delivery.select(Delivery.id, Delivery.family).order_by(Delivery.id))
-        CheckIn.insert_many([{"id": uuid.uuid4(), "family": d.family_id, "delivery": d.id, "tried": "yes",
+        CheckIn.insert_many([{"id": uuid.uuid4(), "family": d.family_id, "user": d.family.user_id, "delivery": d.id, "tried": "yes",
                               "client_created_at": NOW - timedelta(minutes=30)}
                              for d in deliveries[:ANSWERED]]).execute()
     return [d.id for d in deliveries[ANSWERED:]]
 
 
 def test_two_processes_push_each_snoozed_delivery_once(pg_url, tmp_path):
-    instance = tmp_path / "instance"
-    instance.mkdir()
-    (instance / "vapid_private.pem").write_text(VAPID_PEM)
-    with PushService() as ps:
-        app = create_app({"DATABASE_URL": pg_url, "SECRET_KEY": "race", "INSTANCE_PATH": str(instance)})
-        init_db()
-        with app.app_context(), db.connection_context():
-            unanswered = fill(ps)
-        env = os.environ | {
-            "COACH_DATABASE_URL": pg_url, "COACH_SECRET_KEY": "race", "COACH_INSTANCE_PATH": str(instance),
-            "COACH_PUSH_ALLOWED_HOSTS": ps.host, "COACH_BASE_URL": "http://localhost", "COACH_PUSH_TIMEOUT": "10",
-        }
-        command = [sys.executable, "-m", "flask", "--app", "coach", "send-due", "--now", NOW.isoformat()]
-        procs = [subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                  text=True) for _ in range(2)]
-        outputs = [proc.communicate(timeout=120) for proc in procs]
-        for proc, (_out, err) in zip(procs, outputs, strict=True):
-            assert proc.returncode == 0, err
-        summaries = [json.loads(out) for out, _err in outputs]
-        received = ps.wait_for(len(unanswered), timeout=30)
+    app, unanswered, summaries, received = race_two_senders(pg_url, tmp_path, NOW, fill, len)
 
     assert sum(s["sent"] for s in summaries) == len(unanswered)
     per_delivery = Counter(r.json()["delivery_id"] for r in received)

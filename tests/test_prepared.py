@@ -34,13 +34,13 @@ def test_the_hot_reads_match_the_ordinary_queries(app):
         checkins.own_delivery(other, delivery.id)
     assert getattr(refused.value, "status", None) == 404
 
-    assert not checkins.has_checkin(delivery)
+    assert not checkins.has_checkin(delivery, family.user)
     assert checkins.mark_opened(delivery) and not checkins.mark_opened(delivery)
     assert Delivery.get_by_id(delivery.id).opened_at is not None
     data = checkins.parse_checkin(factories_body(delivery.id))
-    stored, created = checkins.record_checkin(family, data)
-    assert created and checkins.has_checkin(delivery)
-    assert checkins.record_checkin(family, data) == (stored, False)  # the idempotency read
+    stored, created = checkins.record_checkin(family, data, family.user)
+    assert created and checkins.has_checkin(delivery, family.user)
+    assert checkins.record_checkin(family, data, family.user) == (stored, False)  # the idempotency read
     assert CheckIn.select().where(CheckIn.id == data.id).count() == 1
 
     for position, (kind, active) in enumerate([("parenting", True), ("emergency", True), ("crisis", False)]):

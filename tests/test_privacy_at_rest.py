@@ -75,7 +75,7 @@ def _seed(app) -> ParentClient:
     assert parent.api("POST", "/api/checkins", json=checkin_body(note=SECRETS[3])).status_code == 201
     db.connect(reuse_if_open=True)
     db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")  # these rows now live in the database file
-    CheckIn.create(family=family, tried="yes", note=SECRETS[3] + "-again", client_created_at=utcnow())
+    CheckIn.create(family=family, user=family.user_id, tried="yes", note=SECRETS[3] + "-again", client_created_at=utcnow())
     SupportRequest.create(family=family, user=user, note=SECRETS[4], source="help")
     return parent
 

@@ -12,6 +12,7 @@ import pytest
 from coach.models import STRAND_WEEKS, CheckIn, Delivery, Family, Prompt
 from coach.services.delivery.scheduling import plan_due_deliveries
 from coach.services.programme.library import seed_library_if_empty
+from coach.services.programme.reflection import save_answer
 from coach.services.programme.selection import (
     ARC_DAYS,
     PlanningDraws,
@@ -57,7 +58,7 @@ def deliver(family: Family, prompt: Prompt, local_date: date) -> Delivery:
 
 def check_in(family: Family, prompt: Prompt, received_at: datetime, answer: int | None = None,
              felt: int | None = None, tried: str = "yes") -> CheckIn:
-    return CheckIn.create(id=uuid.uuid4(), family=family, prompt=prompt, answer=answer,
+    return CheckIn.create(id=uuid.uuid4(), family=family, user=family.user_id, prompt=prompt, answer=answer,
                           felt=felt, tried=tried, client_created_at=received_at,
                           received_at=received_at)
 
@@ -265,12 +266,21 @@ class Simulation:
     sent: list[Delivery] = field(default_factory=list)
     hard: dict[date, Prompt] = field(default_factory=dict)  # day of a hard rupture → the rupture
     not_yet: dict[date, Prompt] = field(default_factory=dict)
+    reflections: set[date] = field(default_factory=set)  # days whose delivery was the week's look back
+
+    def next_prompt_day(self, day: date) -> date:
+        """The first day after ``day`` that brought a prompt (a reflection day brings none)."""
+        day += timedelta(days=1)
+        while day in self.reflections:
+            day += timedelta(days=1)
+        return day
 
 
 def simulate(band: tuple[int, int], days: int) -> Simulation:
     """One family whose child is at the start of ``band`` on START, enrolled that day, evening window;
     planned once a day, checking in every evening: a hard answer on every third rupture, "not yet"
-    every fifth other day when the strand has another prompt, "tried it" otherwise."""
+    every fifth other day when the strand has another prompt, "tried it" otherwise; on the week's
+    reflection day the parent answers the reflection's question instead."""
     month = START.year * 12 + START.month - 1 - band[0]
     family = make_family(child_birth_month=f"{month // 12}-{month % 12 + 1:02d}",
                          next_due_at=datetime.combine(START, datetime.min.time()))
@@ -285,6 +295,11 @@ def simulate(band: tuple[int, int], days: int) -> Simulation:
         sim.sent.append(delivery)
         prompt = delivery.prompt
         evening = datetime.combine(day, datetime.min.time()) + timedelta(hours=19, minutes=30)
+        if delivery.kind == "reflection":
+            assert prompt is None
+            sim.reflections.add(day)
+            save_answer(family, delivery, family.user, "We laughed a lot at bath time.", False, now=evening)
+            continue
         tried, answer = "yes", 0
         if prompt.theme == "rupture":
             ruptures += 1
@@ -301,28 +316,34 @@ def simulate(band: tuple[int, int], days: int) -> Simulation:
 @pytest.mark.parametrize("band", BANDS, ids=[f"{lo}-{hi}" for lo, hi in BANDS])
 def test_ninety_days_for_every_band(library, band):
     sim = simulate(band, 90)
-    by_day = {d.local_date: d.prompt for d in sim.sent}
-    assert len(by_day) == 90
+    assert len(sim.sent) == 90
+    by_day = {d.local_date: d.prompt for d in sim.sent if d.kind == "prompt"}
+
+    # A daily family that checks in every evening looks back on the last day of each programme week.
+    assert sim.reflections == {START + timedelta(days=n) for n in range(6, 90, 7)}
+    assert len(by_day) == 90 - len(sim.reflections)
 
     # Moment fit: an evening window never gets a morning or daytime prompt.
     assert {p.moment for p in by_day.values()} <= set(EVENING)
 
-    # The paired repair the day after a hard rupture.
+    # The paired repair on the next prompt day after a hard rupture (the day after, unless that is
+    # the week's reflection).
     answered = set()
     for day, rupture in sim.hard.items():
-        following = by_day.get(day + timedelta(days=1))
+        following = by_day.get(sim.next_prompt_day(day))
         if following is not None:
             assert following.skill == rupture.pairs_with, (day, rupture.title, following.title)
-            answered.add(day + timedelta(days=1))
+            answered.add(sim.next_prompt_day(day))
 
     # "Not yet" comes back within 7 days in another prompt of the same skill or strand, while the
     # band has one not sent in the no-repeat window.
     for day, prompt in sim.not_yet.items():
-        later = [by_day[day + timedelta(days=n)] for n in range(1, 8) if day + timedelta(days=n) in by_day]
+        week_after = [day + timedelta(days=n) for n in range(1, 8)]
+        later = [by_day[d] for d in week_after if d in by_day]
         recent = {p.id for d, p in by_day.items() if day - timedelta(days=60) < d <= day}
         others = [p for p in band_prompts(sim.family.age_months(on=day), strand=prompt.strand)
                   if p.id not in recent]
-        if len(later) == 7 and others:
+        if week_after[-1] <= sim.sent[-1].local_date and others:
             assert any(p.id != prompt.id and (p.skill == prompt.skill or p.strand == prompt.strand)
                        for p in later), (day, prompt.title)
 
@@ -337,7 +358,7 @@ def test_ninety_days_for_every_band(library, band):
 
     # Arcs in order: whenever the week still had a fresh prompt and no coaching came first, the
     # prompt is of the family's week.
-    coached = answered | {d + timedelta(days=1) for d in sim.not_yet}
+    coached = answered | {sim.next_prompt_day(d) for d in sim.not_yet}
     used: dict[int, date] = {}
     for day in sorted(by_day):
         week = arc_week(START, day)

@@ -75,7 +75,7 @@ def test_no_snooze_when_the_day_would_end_first(app):
 def test_no_snooze_once_answered(app):
     now = utcnow()
     delivery = sent_delivery(now=now, expires_at=now + timedelta(hours=5))
-    CheckIn.create(id=uuid.uuid4(), family=delivery.family, delivery=delivery, tried="yes",
+    CheckIn.create(id=uuid.uuid4(), family=delivery.family, user=delivery.family.user_id, delivery=delivery, tried="yes",
                    client_created_at=now)
     response = snooze(app.test_client(), delivery)
     assert response.status_code == 409 and response.get_json()["error"] == "already_answered"
@@ -106,7 +106,7 @@ def test_answered_while_snoozed_is_not_pushed_again(push_app, ps):
     delivery = sent_delivery()
     subscribe(ps, delivery.family.user)
     snooze_delivery(delivery.id, make_ack_token(delivery.id), now=NOW)
-    CheckIn.create(id=uuid.uuid4(), family=delivery.family, delivery=delivery, tried="yes",
+    CheckIn.create(id=uuid.uuid4(), family=delivery.family, user=delivery.family.user_id, delivery=delivery, tried="yes",
                    client_created_at=NOW + timedelta(minutes=10))
     assert run_send_tick(NOW + timedelta(hours=1))["sent"] == 0
     assert ps.received == [] and reload(delivery).status == "sent"

@@ -132,7 +132,7 @@ def test_a_checkin_asking_for_support_alerts_without_its_private_note(care_app, 
     subscribe(ps, worker)
     data = parse_checkin({"id": "0f8fad5b-d9cb-469f-a165-70867728950e", "tried": "yes", "note": NOTE,
                           "wants_support": True, "client_created_at": f"{utcnow():%Y-%m-%dT%H:%M:%SZ}"})
-    checkin, created = record_checkin(family, data)
+    checkin, created = record_checkin(family, data, family.user)
     assert created
     (request,) = SupportRequest.select()
     assert (request.source, request.checkin_id, request.user_id, request.note) == (

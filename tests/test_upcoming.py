@@ -50,6 +50,6 @@ def test_the_rolling_count_does_not_restart_on_the_first_of_the_month(app):
     first_of_month = datetime(2026, 12, 1, 8, 0)
     for days_ago in (1, 2, 2, 5, 29, 30):  # two check-ins on one day count once; 30 days ago is out
         made = first_of_month - timedelta(days=days_ago)
-        CheckIn.create(id=uuid.uuid4(), family=family, tried="yes", client_created_at=made, received_at=made)
-    assert days_noticed(family, first_of_month) == 4
-    assert days_noticed(family, first_of_month + timedelta(days=1)) == 3
+        CheckIn.create(id=uuid.uuid4(), family=family, user=family.user_id, tried="yes", client_created_at=made, received_at=made)
+    assert days_noticed(family, family.user, first_of_month) == 4
+    assert days_noticed(family, family.user, first_of_month + timedelta(days=1)) == 3

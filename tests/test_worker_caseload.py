@@ -12,6 +12,7 @@ import pytest
 
 from coach.db import db
 from coach.models import CheckIn, Delivery, Family, PushSubscription, SupportRequest, User, utcnow
+from coach.services.families.household import seat_main_contacts
 from coach.worker.exports import safe_cell
 
 from . import factories
@@ -206,6 +207,7 @@ def bulk_caseload(worker: User, size: int, history: int = 10) -> None:
                 for i, u in enumerate(users)]
         for start in range(0, len(rows), 1000):
             Family.insert_many(rows[start:start + 1000]).execute()
+        seat_main_contacts()
         families = list(Family.select().where(Family.worker == worker.id).order_by(Family.id))
         deliveries, checkins, devices = [], [], []
         for i, family in enumerate(families):
@@ -221,7 +223,7 @@ def bulk_caseload(worker: User, size: int, history: int = 10) -> None:
             streak_days = {0: 35, 1: 0}.get(i, i % 5)
             for n in range(streak_days):
                 moment = now - timedelta(days=n, hours=1)
-                checkins.append({"id": uuid.uuid4(), "family": family.id, "tried": "yes",
+                checkins.append({"id": uuid.uuid4(), "family": family.id, "user": family.user_id, "tried": "yes",
                                  "client_created_at": moment, "received_at": moment})
         for start in range(0, len(devices), 1000):
             PushSubscription.insert_many(devices[start:start + 1000]).execute()

@@ -6,95 +6,32 @@
 Each file ``coach/data/translations/es/<band>.json`` is a list of
 ``{"skill", "age_min_months", "title", "body", "question", "answers": [label, …], "why"}``, one
 per published English prompt of that band, matched on ``(skill, age_min_months)``; ``answers``
-has the English prompt's answers in the same order. Rules: the English limits on lengths (with
-``{child}`` read as "tu peque"), ``{child}`` kept wherever the English uses it and no other
-braces, and Fernández-Huerta reading ease ≥ 80 for the title, body, question and why.
+has the English prompt's answers in the same order. The rules are the library's own
+(``coach.services.programme.translations``: the admin editor, init-db and the data test use the
+same check): the English limits on lengths (with ``{child}`` read as "tu peque"), ``{child}`` kept
+wherever the English uses it and no other braces, as many answers as the English, and
+Fernández-Huerta reading ease ≥ 80 for the title, body, question and why.
 """
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from coach.services.programme.library import LABEL_LIMIT, TEXT_LIMITS  # noqa: E402
-from coach.services.programme.readability import (  # noqa: E402
-    MIN_EASE_ES,
-    PLACEHOLDER,
-    as_read_es,
-    reading_ease_es,
-)
-
-ENGLISH = ROOT / "coach" / "data" / "prompts.json"
-SPANISH = ROOT / "coach" / "data" / "translations" / "es"
-FIELDS = ("title", "body", "question", "why")
-
-
-def band_name(age_min: int, age_max: int) -> str:
-    return f"{age_min}-{age_max}"
-
-
-def problems_of(entry: dict, english: dict) -> list[str]:
-    found = []
-    for name in FIELDS:
-        text = entry.get(name)
-        if not isinstance(text, str) or not text.strip():
-            found.append(f"{name} is missing")
-            continue
-        if len(as_read_es(text)) > TEXT_LIMITS[name]:
-            found.append(f"{name} is {len(as_read_es(text))} characters (limit {TEXT_LIMITS[name]})")
-        if "{" in text.replace(PLACEHOLDER, "") or "}" in text.replace(PLACEHOLDER, ""):
-            found.append(f"{name} has braces other than {PLACEHOLDER}")
-        if PLACEHOLDER in (english.get(name) or "") and PLACEHOLDER not in text:
-            found.append(f"{name} drops {PLACEHOLDER}")
-        ease = reading_ease_es(text)
-        if ease is not None and ease < MIN_EASE_ES:
-            found.append(f"{name} reading ease {ease:.0f} (< {MIN_EASE_ES:.0f}): {text}")
-    answers = entry.get("answers")
-    if not isinstance(answers, list) or len(answers) != len(english["answers"]):
-        found.append(f"answers must be {len(english['answers'])} labels in the English order")
-    else:
-        for index, label in enumerate(answers, 1):
-            if not isinstance(label, str) or not label.strip():
-                found.append(f"answer {index} is empty")
-            elif len(label) > LABEL_LIMIT:
-                found.append(f"answer {index} is {len(label)} characters (limit {LABEL_LIMIT})")
-            elif "{" in label or "}" in label:
-                found.append(f"answer {index} uses braces")
-    return found
+from coach.services.programme.translations import check_translation_files  # noqa: E402
 
 
 def main(bands: list[str]) -> int:
-    english = {(p["skill"], p["age_min_months"]): p for p in json.loads(ENGLISH.read_text())}
-    by_band: dict[str, list[dict]] = {}
-    for prompt in english.values():
-        by_band.setdefault(band_name(prompt["age_min_months"], prompt["age_max_months"]), []).append(prompt)
-    bands = bands or sorted(by_band, key=lambda b: int(b.split("-")[0]))
     failures = 0
-    for band in bands:
-        path = SPANISH / f"{band}.json"
-        entries = json.loads(path.read_text()) if path.exists() else []
-        seen = set()
-        for entry in entries:
-            key = (entry.get("skill"), entry.get("age_min_months"))
-            where = f"{band} {key[0]}"
-            if key not in english or band_name(*(english[key][k] for k in ("age_min_months", "age_max_months"))) != band:
-                print(f"{where}: no English prompt of this band has that skill")
-                failures += 1
-                continue
-            if key in seen:
-                print(f"{where}: translated twice")
-                failures += 1
-            seen.add(key)
-            for problem in problems_of(entry, english[key]):
-                print(f"{where}: {problem}")
-                failures += 1
-        missing = [p["skill"] for p in by_band.get(band, []) if (p["skill"], p["age_min_months"]) not in seen]
-        print(f"== {band}: {len(seen)} translated, {len(missing)} missing"
+    for result in check_translation_files(bands):
+        for problem in result.problems:
+            print(problem)
+        missing = result.missing
+        print(f"== {result.band}: {result.translated} translated, {len(missing)} missing"
               + (f" ({', '.join(missing[:8])}{' …' if len(missing) > 8 else ''})" if missing else ""))
-        failures += len(missing)
+        failures += len(result.problems) + len(missing)
     return 1 if failures else 0
 
 

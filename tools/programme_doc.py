@@ -219,10 +219,44 @@ def render(prompts):
         ),
         "",
         "Every rupture prompt names, in `pairs_with`, the skill of a repair prompt in its "
-        "band that answers it: after a hard rupture the next day's prompt is that repair. "
+        "band that answers it: after a hard rupture the next day's prompt is that repair "
+        "(the day after the week's reflection, when that comes between). "
         "Every check-in answer says what it means: `yes` (tried), `not_yet` (didn't try "
         "this time) or `no_chance` (the moment didn't come up, which never counts as not "
         "trying). Rupture prompts mark one answer `hard`.",
+        "",
+        "## The weekly reflection",
+        "",
+        "Once a week the family's one delivery is not a prompt but a look back "
+        "(`Delivery.kind` = `reflection`; `coach/services/programme/reflection.py`).",
+        "",
+        "- **The family's week** is the programme week: seven days counted from enrolment, as "
+        "\"Week 3 · Wondering\" counts them. **The reflection day** is the last of the "
+        "family's `days_of_week` in that week (day 7 for a daily family; for Mon/Wed/Fri, "
+        "whichever of the three comes last in its week). A paused last day sends nothing, so "
+        "that week has no reflection.",
+        "- **Nothing to look back on**: with no check-in on a prompt made that week, the day "
+        "brings an ordinary prompt instead. The planner decides from the check-ins it already "
+        "reads, with no extra query.",
+        "- **The notification** names the week, not its contents (\"Your week with Sam\" / "
+        "\"A look back at your week, in your own answers, and one question for you.\"): the "
+        "parent's answers are private and a lock screen is not. Discreet mode says only "
+        "\"A moment for today is ready\". It opens `/reflection/<delivery id>` and offers only "
+        "\"Later\"; `/checkin/<id>` of a reflection leads there too, and the check-in API and "
+        "the one-tap ack refuse it (409 `reflection`).",
+        "- **The page** tells the week back in the parent's own words: the days they checked "
+        "in, the answer they chose each day, the ideas they tried, the repair they tried named "
+        "by its prompt (\"On Thursday you came back together: …\"), a hard moment met kindly, "
+        "\"not yet\" said to come round again. Home shows it on its day; the journal links it "
+        "for seven days.",
+        "- **One open question** per week of the arc (week 1: \"What did you notice about "
+        "{child} this week that you hadn't seen before?\" … week 6: \"What would you say to a "
+        "friend who had your week?\"). The answer (≤ 500 characters) is a check-in with "
+        "`tried` = `reflected` and no prompt, one per reflection: private to the parent unless "
+        "they tick \"Share\", in their journal and export, changeable for 7 days.",
+        "- **Coaching keeps its promises**: a reflection sends no prompt, so it never counts "
+        "against the no-repeat rest; a paired repair owed after a hard rupture comes on the "
+        "next prompt day, and \"not yet\" still returns within 7 days.",
         "",
         "## Rules the data tests hold",
         "",

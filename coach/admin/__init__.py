@@ -2,5 +2,5 @@
 
 ``views.py`` holds the overview and imports the other modules, whose routes join the one ``admin``
 blueprint defined in ``blueprint.py``: ``prompts.py`` (library list and editor), ``library_files.py``
-(import and export), ``people.py``, ``resources.py`` and ``audit.py``.
+(import and export), ``translations.py`` (a prompt in Spanish), ``people.py``, ``resources.py`` and ``audit.py``.
 """

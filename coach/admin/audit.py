@@ -44,6 +44,9 @@ ACTION_LABELS = {
     "checkin_edited": "Changed a journal entry",
     "checkin_deleted": "Deleted a journal entry",
     "push.test": "Sent a test notification",
+    "household_invite_created": "Invited another caregiver",
+    "caregiver_joined": "Joined a household",
+    "caregiver_removed": "Removed a caregiver from a household",
 }
 
 

@@ -9,7 +9,7 @@ from ..errors import AppError
 from ..inputs import checks_own_text, request_json, takes_json
 from ..models import MOMENTS, STRAND_NAMES, STRANDS, THEME_NAMES, Prompt, PromptRevision, User
 from ..security import role_required
-from ..services.programme import library, library_stats
+from ..services.programme import library, library_stats, translations
 from .blueprint import bp, int_or_none, me, refuse_unstorable_text
 from .prompt_form import blank_values, form_values, item_from_values, problems_by_row, values_from_data
 
@@ -34,7 +34,9 @@ def prompt_list():
                            theme_rows=[library_stats.GridRow(theme, THEME_NAMES[theme], cells)
                                        for theme, cells in library_stats.coverage()],
                            strands=library_stats.strand_coverage(), moments=library_stats.moment_coverage(),
-                           ages=library_stats.age_choices(), min_per_cell=library_stats.MIN_PER_CELL)
+                           ages=library_stats.age_choices(), min_per_cell=library_stats.MIN_PER_CELL,
+                           untranslated=translations.untranslated_published("es"),
+                           published=Prompt.published().count())
 
 
 def render_editor(prompt: Prompt | None, values: dict, problems: dict | None = None, status: int = 200):
@@ -48,6 +50,7 @@ def render_editor(prompt: Prompt | None, values: dict, problems: dict | None = N
                "moment_options": [(moment, moment.capitalize()) for moment in MOMENTS],
                "week_options": [(str(week), f"Week {week}") for week in range(1, 7)]}
     if prompt is not None:
+        done = translations.translations_of(prompt.id)
         context |= {
             "stats": library_stats.prompt_stats(prompt.id).get(prompt.id, library_stats.PromptStats()),
             "sent_versions": library_stats.sent_by_version(prompt),
@@ -56,6 +59,8 @@ def render_editor(prompt: Prompt | None, values: dict, problems: dict | None = N
                               .where(PromptRevision.prompt == prompt)
                               .order_by(PromptRevision.version.desc())),
             "next_statuses": library.TRANSITIONS.get(prompt.status, ()),
+            "translated": [(language, translations.LANGUAGE_NAMES[language], language in done)
+                           for language in translations.TRANSLATED],
         }
     return render_template("admin/prompt_edit.html", **context), status
 
@@ -113,6 +118,8 @@ def save_prompt(prompt_id: int):
         return render_editor(prompt, values, problems_by_row(error.fields or {}, rows), error.status)
     if changed:
         flash(f"Saved as version {saved.version}.", "success")
+        for message in translations.out_of_date(saved):
+            flash(message, "error")
     else:
         flash("Nothing had changed, so there is no new version.", "info")
     return redirect(url_for("admin.edit_prompt", prompt_id=prompt.id))
@@ -149,7 +156,8 @@ def render_revision(prompt: Prompt, version: int, status: int = 200):
     previous = (PromptRevision.select().where(PromptRevision.prompt == prompt,
                                               PromptRevision.version < version)
                 .order_by(PromptRevision.version.desc()).first())
-    changes = library.revision_diff(previous.data if previous else None, current.data)
+    changes = (library.revision_diff(previous.data if previous else None, current.data)
+               + translations.translation_diff(previous.data if previous else None, current.data))
     sent = dict(library_stats.sent_by_version(prompt)).get(version, 0)
     return render_template("admin/prompt_revision.html", prompt=prompt, revision=current,
                            previous=previous, changes=changes, sent=sent), status

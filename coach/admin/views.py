@@ -18,6 +18,7 @@ from ..services.programme import library_stats
 # Importing the area's other modules adds their routes to the one admin blueprint.
 from . import audit, library_files, people, resources  # noqa: F401
 from . import prompts as prompt_pages  # noqa: F401
+from . import translations as translation_pages  # noqa: F401
 from .blueprint import bp
 
 __all__ = ["bp"]

@@ -30,7 +30,7 @@ def today():
     """Today's delivery for the family's local date, with its prompt filled in, or null."""
     family = my_family()
     delivery = checkins.today_delivery(family)
-    return jsonify(delivery=checkins.delivery_view(delivery, family) if delivery else None)
+    return jsonify(delivery=checkins.delivery_view(delivery, family, current_user) if delivery else None)
 
 
 @bp.post("/checkins")
@@ -46,7 +46,7 @@ def create_checkin():
         raise AppError(409, "This check-in was made by another account on this phone. "
                        "It will be sent when that account signs in.", code="wrong_account")
     data = checkins.parse_checkin(json_body())
-    checkin, created = checkins.record_checkin(my_family(), data)
+    checkin, created = checkins.record_checkin(my_family(), data, current_user)
     body = {"checkin": checkins.checkin_view(checkin)}
     if checkin.wants_support:
         body["support_resources"] = checkins.support_resources(checkin.family.country)
@@ -62,7 +62,7 @@ def update_checkin(checkin_id: str):
     404 for an id that isn't yours, 409 after 48 h, 422 for bad or unknown fields (nothing written).
     """
     changes = checkins.parse_patch(json_body())
-    checkin = checkins.update_checkin(my_family(), checkin_id, changes)
+    checkin = checkins.update_checkin(my_family(), checkin_id, changes, current_user)
     body = {"checkin": checkins.checkin_view(checkin)}
     if checkin.wants_support:
         body["support_resources"] = checkins.support_resources(checkin.family.country)
@@ -72,11 +72,11 @@ def update_checkin(checkin_id: str):
 @bp.get("/checkins")
 @role_required("parent")
 def list_checkins():
-    """The family's latest check-ins, newest first (``?limit=`` 1–200, default 50)."""
+    """Your own latest check-ins in the family (never another caregiver's), newest first (``?limit=`` 1–200, default 50)."""
     limit = parse_int(request.args.get("limit", "50"), 1, 200)
     if limit is None:
         raise AppError(422, "Ask for between 1 and 200 check-ins.", fields={"limit": "Use 1 to 200."})
-    rows = checkins.recent_checkins(my_family(), limit)
+    rows = checkins.recent_checkins(my_family(), current_user, limit)
     return jsonify(checkins=[checkins.checkin_view(c) for c in rows])
 
 
@@ -122,7 +122,8 @@ def delivery_opened(delivery_id: int):
 def delivery_ack(delivery_id: int):
     """The notification's "I tried it": ``{"ack_token", "id"?}`` → one tried=yes check-in per delivery."""
     body = json_body()
-    checkin, created = checkins.ack_delivery(delivery_id, _token_in(body) or "", body.get("id"))
+    checkin, created = checkins.ack_delivery(delivery_id, _token_in(body) or "", body.get("id"),
+                                             current_user if current_user.is_authenticated else None)
     return jsonify(checkin=checkins.checkin_view(checkin)), 201 if created else 200
 
 

@@ -11,6 +11,7 @@ from ..models import utcnow
 from ..security import audit, role_required
 from ..services.delivery.subscriptions import list_devices
 from ..services.families import preferences, privacy
+from ..services.families.household import caregivers, household_view
 from ..services.families.streaks import family_streak
 from .common import json_body, my_family
 
@@ -22,14 +23,15 @@ bp = Blueprint("me", __name__)
 def me():
     """The signed-in parent: account, family and settings, gentle streak, and push devices."""
     family = my_family()
-    streak = family_streak(family)
+    streak = family_streak(family, current_user)
     return jsonify(
         user={"id": current_user.id, "email": current_user.email, "name": current_user.name},
         family={"display_name": family.display_name, "child_name": family.child_name,
-                "child_birth_month": family.child_birth_month} | preferences.settings_view(family),
+                "child_birth_month": family.child_birth_month} | preferences.settings_view(family, current_user),
         streak={"days": streak.days, "checked_in_today": streak.checked_in_today,
                 "message": streak.message},
         push_devices=list_devices(current_user),
+        household=household_view(family, current_user),
     )
 
 
@@ -38,9 +40,9 @@ def me():
 def update_settings():
     """Change any of: window_start, window_end, timezone, days_of_week, paused_until,
     share_notes_default. Timing changes re-plan today's prompt."""
-    family = preferences.update_settings(my_family(), json_body())
+    family = preferences.update_settings(my_family(), json_body(), user=current_user)
     audit("settings_changed", "family", family.id)
-    return jsonify(settings=preferences.settings_view(family))
+    return jsonify(settings=preferences.settings_view(family, current_user))
 
 
 @bp.get("/me/export")
@@ -64,6 +66,9 @@ def delete_me():
         raise AppError(422, "To delete your account, type your email address or the word delete.",
                        fields={"confirm": "Type your email address or the word delete."})
     user = current_user._get_current_object()
+    others = len(caregivers(my_family())) > 1
     privacy.delete_account(user)
     logout_user()
-    return jsonify(deleted=True, message="Your account and your family's data have been deleted.")
+    message = ("Your account and your own check-ins have been deleted. The others in your household "
+               "keep the family." if others else "Your account and your family's data have been deleted.")
+    return jsonify(deleted=True, message=message)

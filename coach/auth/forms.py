@@ -4,9 +4,11 @@ from __future__ import annotations
 import re
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, StringField
+from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from ..models import LANGUAGES
 from ..services.families.timezones import resolve_timezone
 from ..services.people.accounts import EMAIL_RE, MIN_PASSWORD, month_is_plausible_birth, normalise_email
 
@@ -21,6 +23,29 @@ class LoginForm(FlaskForm):
 def minutes(value: str) -> int:
     hours, mins = value.split(":")
     return int(hours) * 60 + int(mins)
+
+
+class CaregiverJoinForm(FlaskForm):
+    """Joining a household: only the caregiver's own name, email, password and language (the child
+    and the schedule are the family's already)."""
+
+    display_name = StringField("Your first name", validators=[
+        DataRequired("Tell us what to call you."), Length(max=80, message="Use at most 80 characters.")])
+    email = EmailField("Email", validators=[DataRequired("Enter your email address."), Length(max=254)])
+    password = PasswordField("Choose a password", validators=[
+        DataRequired("Choose a password."),
+        Length(min=MIN_PASSWORD, max=200, message=f"Use at least {MIN_PASSWORD} characters.")])
+    language = SelectField("Language", choices=[SelectChoice("en", "English"), SelectChoice("es", "Español")],
+                           default="en",
+                           validate_choice=False)
+
+    def validate_email(self, field):
+        if not EMAIL_RE.match(normalise_email(field.data)):
+            raise ValidationError("Enter an email address like name@example.org.")
+
+    def validate_language(self, field):
+        if field.data not in LANGUAGES:
+            raise ValidationError("Choose English or Español.")
 
 
 class JoinForm(FlaskForm):

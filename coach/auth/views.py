@@ -5,10 +5,11 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_login import current_user, login_user, logout_user
 
 from ..errors import AppError, error_response
-from ..models import User
-from ..security import home_for, known_device_for, remember_device, safe_next
+from ..models import MAX_CAREGIVERS, User
+from ..security import audit, home_for, known_device_for, remember_device, safe_next
+from ..services.families import household
 from ..services.people import accounts, invites, throttle
-from .forms import JoinForm, LoginForm
+from .forms import CaregiverJoinForm, JoinForm, LoginForm
 from .links import open_link, token_page, with_opened_link
 
 bp = Blueprint("auth", __name__)
@@ -67,7 +68,15 @@ def logout():
 def open_invite(token: str):
     """An invite link: its token moves into the session and the browser goes on to ``/join``, so the
     token stays out of access logs, history and Referer headers from here on."""
-    return open_link(token, invites.find_usable_invite, INVITE_SESSION_KEY, "auth.join")
+    return open_link(token, _usable, INVITE_SESSION_KEY, "auth.join")
+
+
+def _usable(token: str) -> object:
+    """A worker's invite to enrol a family, or a caregiver's invite to join a household; AppError
+    404 / 410 with a sentence to show otherwise."""
+    if household.find_invite(token) is not None:
+        return household.usable_invite(token)
+    return invites.find_usable_invite(token)
 
 
 @bp.route("/join", methods=["GET", "POST"])
@@ -89,6 +98,8 @@ def join_with_token(token: str):
 
 def _enrol(token: str):
     """The enrolment form for ``token``'s invite: show it, or create the family and sign in."""
+    if household.find_invite(token) is not None:
+        return _join_household(token)
     try:
         invite = invites.find_usable_invite(token)
     except AppError as error:
@@ -114,8 +125,44 @@ def _enrol(token: str):
             flash(error.message, "error")
         return render_template("auth/join.html", form=form, invite=invite), error.status
     session.pop(INVITE_SESSION_KEY, None)
-    login_user(family.user, remember=True)
+    login_user(family.user, remember=True)  # the one who just enrolled: the family's first caregiver
     flash(f"Welcome, {family.display_name}. You're in. Two quick steps and you're set.", "success")
     response = redirect(url_for("parent.onboarding"))  # reminders, then the time window, then done
     remember_device(response, family.user)
+    return response
+
+
+def _join_household(token: str):
+    """A caregiver joining a household: their own name, email, password and language; on success
+    they are signed in on home (the family's schedule is set already)."""
+    try:
+        invite = household.usable_invite(token)
+    except AppError as error:
+        return error_response(error)
+    form = CaregiverJoinForm()
+    people = household.caregivers(invite.family_id)
+    if len(people) >= MAX_CAREGIVERS:
+        return error_response(AppError(409, household.FULL, code="household_full"))
+    if not form.validate_on_submit():
+        status = 422 if request.method == "POST" else 200
+        return render_template("auth/join_household.html", form=form, invite=invite, people=people), status
+    joining = household.Joining(**{name: form[name].data for name in ("display_name", "email", "password",
+                                                                       "language")})
+    try:
+        user = household.join(invite, joining)
+    except AppError as error:
+        if error.status in (409, 410):
+            return error_response(error)
+        for name, message in (error.fields or {}).items():
+            if name in form:
+                form[name].errors = [message]
+        if not error.fields:
+            flash(error.message, "error")
+        return render_template("auth/join_household.html", form=form, invite=invite, people=people), error.status
+    session.pop(INVITE_SESSION_KEY, None)
+    audit("caregiver_joined", "family", invite.family_id, actor=user)
+    login_user(user, remember=True)
+    flash(f"Welcome, {user.label}. You're in: today's idea for {invite.family.child_label} is below.", "success")
+    response = redirect(url_for("parent.home"))
+    remember_device(response, user)
     return response

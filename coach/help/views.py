@@ -16,7 +16,7 @@ from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms import ValidationError
 
 from ..errors import AppError
-from ..models import SAFE_ANSWERS, Family, SupportRequest, utcnow
+from ..models import LANGUAGES, SAFE_ANSWERS, Family, SupportRequest, utcnow
 from ..security import csrf, role_required
 from ..services.families import resources, wellbeing
 from ..services.families.checkins import family_for
@@ -63,13 +63,20 @@ def _pick_safe(value: str, problems: dict) -> str | None:
     return value
 
 
+def _reader_language() -> str:
+    """The language of whoever reads /help: their own choice, else their browser's."""
+    if current_user.is_authenticated:
+        return current_user.language
+    return request.accept_languages.best_match(LANGUAGES) or LANGUAGES[0]
+
+
 def render_help(*, safe: str | None = None, problems: dict | None = None, note: str = "",
                 status: int = 200):
     """The help page for whoever is looking, with ``problems`` (field → sentence) shown in place."""
     problems = problems if problems is not None else {}
     family = _parent_family()
     country = _pick_country(family, problems)
-    shown_country, items = resources.for_country(country)
+    shown_country, items = resources.for_country(country, _reader_language())
     if problems and status == 200:
         status = 400
     views = [resources.resource_view(r) for r in items]
@@ -166,7 +173,7 @@ def low_mood_answer():
             ask_for_support(family, current_user._get_current_object(), source="low_mood")
         return flask_redirect(url_for(".help_page", _anchor="status"))
     if choice == "dismiss":
-        session[LOW_MOOD_DISMISSED] = wellbeing.latest_checkin_id(family)
+        session[LOW_MOOD_DISMISSED] = wellbeing.latest_checkin_id(family, current_user)
         return flask_redirect(url_for("parent.home"))
     raise AppError(422, "Choose whether you'd like your family worker to get in touch.",
                    fields={"choice": "Use accept or dismiss."})

@@ -45,6 +45,7 @@ class SettingsForm(CheckedForm):
     # Chosen on its own page (CountryForm); still taken here when posted, as the API takes it.
     country = StringField("Your country")
     discreet = BooleanField("Discreet notifications")
+    share_presence = BooleanField("Tell the others in my household when I've checked in (never what I answered or wrote)")
     phone = StringField("Your phone number (optional)")
 
     def days_of_week(self) -> str | list[int]:

@@ -20,6 +20,7 @@ from ..services.families import journal as journal_service
 from ..services.families.checkins import FEELINGS, family_for
 from ..services.families.streaks import family_streak
 from ..services.programme.coaching import programme_place
+from ..services.programme.reflection import latest_reflection
 from .views import bp
 
 
@@ -45,10 +46,11 @@ def journal():
     except AppError as error:
         theme, theme_error, status = None, error.message, 422
     return render_template("parent/journal.html", family=family,
-                           journal=journal_service.build_journal(family, theme=theme),
-                           streak=family_streak(family), theme_error=theme_error,
+                           journal=journal_service.build_journal(family, current_user, theme=theme),
+                           streak=family_streak(family, current_user), theme_error=theme_error,
                            shapes=journal_service.THEME_SHAPES, edit_days=journal_service.EDIT_DAYS,
-                           programme_place=programme_place(family, checkins.local_today(family))), status
+                           programme_place=programme_place(family, checkins.local_today(family)),
+                           latest_reflection=latest_reflection(family, checkins.local_today(family))), status
 
 
 @bp.get("/journal/print")
@@ -56,14 +58,14 @@ def journal():
 def journal_print():
     """Every check-in on one readable, printable page: date, prompt, answer, feeling, note."""
     family = family_for(current_user)
-    entries = [entry for week in journal_service.build_journal(family).weeks for entry in week.entries]
+    entries = [entry for week in journal_service.build_journal(family, current_user).weeks for entry in week.entries]
     return render_template("parent/journal_print.html", family=family, entries=entries,
                            today=checkins.local_today(family))
 
 
 def _entry_or_error(entry_id: str):
     family = family_for(current_user)
-    return family, journal_service.own_entry(family, entry_id)
+    return family, journal_service.own_entry(family, current_user, entry_id)
 
 
 @bp.route("/journal/<entry_id>/edit", methods=["GET", "POST"])
@@ -72,7 +74,7 @@ def _entry_or_error(entry_id: str):
 def journal_edit(entry_id: str):
     """Change an entry's feeling, note or sharing, within 7 days of making it."""
     family, checkin = _entry_or_error(entry_id)
-    entry = journal_service.entry_view(family, checkin)
+    entry = journal_service.entry_view(family, checkin, language=current_user.language)
     form = EntryForm()
     status = 200
     if not entry.editable:
@@ -107,7 +109,7 @@ def journal_edit(entry_id: str):
 def journal_delete(entry_id: str):
     """Delete an entry within 7 days of making it, after confirming on this page."""
     family, checkin = _entry_or_error(entry_id)
-    entry = journal_service.entry_view(family, checkin)
+    entry = journal_service.entry_view(family, checkin, language=current_user.language)
     form = ConfirmForm()
     status = 200 if entry.editable else 409
     if entry.editable and form.validate_on_submit():
@@ -130,9 +132,10 @@ def journal_prompt(delivery_id: int):
     """A past prompt to read again (read-only), with what you answered."""
     family = family_for(current_user)
     delivery = journal_service.past_delivery(family, delivery_id)
-    entries = [journal_service.entry_view(family, c) for c in
-               CheckIn.select().where(CheckIn.delivery == delivery, CheckIn.family == family)
+    entries = [journal_service.entry_view(family, c, language=current_user.language) for c in
+               CheckIn.select().where(CheckIn.delivery == delivery, CheckIn.family == family,
+                                      CheckIn.user == current_user.id)
                .order_by(CheckIn.client_created_at)]
     return render_template("parent/journal_prompt.html", delivery=delivery, entries=entries,
-                           prompt=checkins.prompt_view(delivery, family),
+                           prompt=checkins.prompt_view(delivery, family, current_user.language),
                            day=journal_service.day_words(delivery.local_date))

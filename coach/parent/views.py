@@ -18,7 +18,7 @@ from ..inputs import checks_own_text, parse_int
 from ..models import CheckIn, Delivery, utcnow
 from ..security import audit, home_for, role_required
 from ..services.delivery import subscriptions
-from ..services.families import checkins, preferences, privacy, upcoming, wellbeing
+from ..services.families import checkins, household, preferences, privacy, upcoming, wellbeing
 from ..services.families.checkins import FEELINGS, family_for
 from ..services.families.countries import country_name
 from ..services.families.phones import display_phone
@@ -41,15 +41,20 @@ def home():
 def _home():
     family = family_for(current_user)
     delivery = checkins.today_delivery(family)
-    today = checkins.delivery_view(delivery, family) if delivery is not None else None
+    today = checkins.delivery_view(delivery, family, current_user) if delivery is not None else None
+    local_today = checkins.local_today(family)
     return render_template("parent/home.html", family=family, today=today,
-                           streak=family_streak(family), noticed=upcoming.days_noticed(family),
+                           streak=family_streak(family, current_user),
+                           noticed=upcoming.days_noticed(family, current_user),
                            upcoming=upcoming.next_prompt(family), paused=upcoming.paused_until(family),
-                           total=CheckIn.select().where(CheckIn.family == family).count(),
+                           total=CheckIn.select().where(CheckIn.family == family,
+                                                        CheckIn.user == current_user.id).count(),
+                           also=household.also_checked_in(
+                               family, current_user, *household.local_day_bounds(family, local_today)),
                            days_label=preferences.days_label(family.days_of_week),
                            statuses=status_lines(family, current_user, recent_only=True),
-                           offer_help=wellbeing.should_offer_help(family, session.get(LOW_MOOD_DISMISSED)),
-                           programme_place=programme_place(family, checkins.local_today(family)))
+                           offer_help=wellbeing.should_offer_help(family, current_user, session.get(LOW_MOOD_DISMISSED)),
+                           programme_place=programme_place(family, local_today))
 
 
 def _form_checkin(form, delivery: Delivery, prompt: dict | None) -> dict:
@@ -89,7 +94,8 @@ def _saved_checkin(delivery: Delivery, value: str) -> CheckIn | None:
         checkin_id = uuid.UUID(value)
     except ValueError:
         return None
-    return CheckIn.get_or_none(CheckIn.id == checkin_id, CheckIn.delivery == delivery)
+    return CheckIn.get_or_none(CheckIn.id == checkin_id, CheckIn.delivery == delivery,
+                               CheckIn.user == current_user.id)
 
 
 @bp.route("/checkin/<int:delivery_id>", methods=["GET", "POST"])
@@ -102,7 +108,9 @@ def checkin(delivery_id: int):
     no-JavaScript fallback and follows the same rules."""
     family = family_for(current_user)
     delivery = checkins.own_delivery(family, delivery_id)
-    prompt = checkins.prompt_view(delivery, family)
+    if delivery.kind == "reflection":  # the week's look back has its own page
+        return redirect(url_for(".reflection", reflection_id=delivery.id))
+    prompt = checkins.prompt_view(delivery, family, current_user.language)
     errors: dict[str, str] = {}
     more_errors: dict[str, str] = {}
     saved_id = request.args.get("saved", "")
@@ -111,7 +119,7 @@ def checkin(delivery_id: int):
         saved_id = request.form.get("checkin_id", "")
         try:
             changes = checkins.parse_patch(_form_extras(request.form))
-            checkins.update_checkin(family, saved_id, changes)
+            checkins.update_checkin(family, saved_id, changes, current_user)
             flash("Added to your check-in.", "success")
             return redirect(url_for(".checkin", delivery_id=delivery.id, saved=saved_id, more="1"))
         except AppError as error:
@@ -121,14 +129,14 @@ def checkin(delivery_id: int):
     elif request.method == "POST":
         try:
             data = checkins.parse_checkin(_form_checkin(request.form, delivery, prompt))
-            saved, _created = checkins.record_checkin(family, data)
+            saved, _created = checkins.record_checkin(family, data, current_user)
             return redirect(url_for(".checkin", delivery_id=delivery.id, saved=str(saved.id)))
         except AppError as error:
             errors, status = error.fields or {"form": error.message}, error.status
     elif request.headers.get("Purpose") != "prefetch" and delivery.opened_at is None:
         checkins.mark_opened(delivery)  # the first open only (home caches this page for offline use)
     saved = _saved_checkin(delivery, saved_id)
-    earlier = checkins.has_checkin(delivery)
+    earlier = checkins.has_checkin(delivery, current_user)
     return render_template("parent/checkin.html", family=family, delivery=delivery, prompt=prompt,
                            feelings=FEELINGS, errors=errors, more_errors=more_errors,
                            form_data=request.form if request.method == "POST" else {}, saved=saved,
@@ -169,7 +177,8 @@ def settings():
         if "country" in request.form:  # chosen on /settings/country; taken here too, as the API does
             changes["country"] = form.country.data or ""
         try:
-            preferences.update_settings(family, changes)
+            preferences.update_settings(family, changes, user=current_user)
+            household.set_share_presence(current_user, bool(form.share_presence.data))
         except AppError as error:
             for name, message in (error.fields or {}).items():
                 form_name = "days" if name == "days_of_week" else name
@@ -192,9 +201,11 @@ def settings():
         form.paused_until.data = family.paused_until.isoformat() if family.paused_until else ""
         form.share_notes_default.data = family.share_notes_default
         form.discreet.data = family.discreet
+        form.share_presence.data = household.shares_presence(current_user)
         form.phone.data = display_phone(current_user.phone, family.country)
     return render_template("parent/settings.html", family=family, form=form,
                            devices=subscriptions.list_devices(current_user),
+                           people=household.caregivers(family),
                            today=checkins.local_today(family).isoformat(),
                            days_label=preferences.days_label(family.days_of_week),
                            country=country_name(family.country) if family.country else ""), status
@@ -240,22 +251,26 @@ def remove_device(device_id: int):
 @role_required("parent")
 @checks_own_text
 def delete_account():
-    """Delete the account and all of the family's data, after typing the email or "delete"."""
+    """Delete the account and your own data (and the family's with its last caregiver), after
+    typing the email or "delete"."""
     form = DeleteAccountForm()
     status = 200
+    others = [person.label for person in household.caregivers(family_for(current_user))
+              if person.id != current_user.id]
     if form.validate_on_submit():
         if privacy.confirmation_matches(current_user, form.confirm.data):
             user = current_user._get_current_object()
             privacy.delete_account(user)
             logout_user()
-            flash("Your account and your family's data have been deleted. Take care.", "success")
+            flash("Your account and your own check-ins have been deleted. Take care." if others else
+                  "Your account and your family's data have been deleted. Take care.", "success")
             return redirect(url_for("auth.login"))
         form.confirm.errors = ["Type your email address or the word delete to confirm."]
         status = 422
     elif request.method == "POST":
         status = 422  # the confirmation had a field error
-    return render_template("parent/delete.html", form=form), status
+    return render_template("parent/delete.html", form=form, others=others), status
 
 
 # The journal's and onboarding's pages live in their own modules; importing them adds their routes.
-from . import journal, onboarding, timezone  # noqa: E402,F401
+from . import household_page, journal, onboarding, reflection, timezone  # noqa: E402,F401

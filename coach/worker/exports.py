@@ -18,6 +18,7 @@ from ..errors import AppError
 from ..security import audit, role_required
 from ..services.families import caseload, contacts
 from ..services.families.engagement import PERIODS, FamilyEngagement, local_date
+from ..services.families.household_engagement import CaregiverEngagement, household_engagement
 from .blueprint import bp
 from .forms import read_filters
 
@@ -62,6 +63,17 @@ for _n in PERIODS:
 CASELOAD_HEADER += ["devices", "working_devices", "last_successful_push_utc", "open_support_requests",
                     "check_in_days_7d", "check_in_days_prev_7d", "trend", "reach", "next_step_due",
                     "last_contact_on", "last_contact", "next_step_on"]
+#: One row per caregiver: the family's columns repeat, then the caregiver's own (never a note).
+CASELOAD_HEADER += ["caregiver", "caregiver_check_in_days_28d", "caregiver_last_check_in", "caregiver_streak",
+                    "caregiver_reach", "caregiver_devices", "caregiver_working_devices"]
+
+
+def caregiver_cells(person: CaregiverEngagement | None) -> list[object]:
+    """A caregiver's columns of the caseload CSV (blank for a family with nobody in it)."""
+    if person is None:
+        return [None] * 7
+    return [person.user.label, person.checkin_days, person.last_checkin_on, person.streak, person.reach_label,
+            person.devices, person.working_devices]
 
 
 def caseload_row(row: FamilyEngagement) -> list[object]:
@@ -87,19 +99,22 @@ def caseload_row(row: FamilyEngagement) -> list[object]:
 @bp.get("/export.csv")
 @role_required("worker", "admin")
 def caseload_csv():
-    """The caseload's metrics as CSV, one row per family (the page's filters apply)."""
+    """The caseload's metrics as CSV, one row per caregiver (the family's columns repeat for each of
+    its caregivers; the page's filters apply)."""
     form, valid = read_filters(current_user)
     if not valid:
         problems = " ".join(error for errors in form.errors.values() for error in errors)
         raise AppError(400, f"The export's filters need another look: {problems}", code="bad_filters")
     rows = caseload.measured_caseload(current_user, form.filters(), page_size=None).rows
+    households = household_engagement([row.family for row in rows])
     return csv_response(f"caseload-{date.today().isoformat()}.csv", CASELOAD_HEADER,
-                        (caseload_row(row) for row in rows))
+                        (caseload_row(row) + caregiver_cells(person) for row in rows
+                         for person in (households.get(row.family.id) or [None])))
 
 
 FAMILY_HEADER = ["date", "prompt", "theme", "delivery", "delivery_detail", "sent_at", "opened_at",
                  "checked_in_at", "tried", "answer", "felt", "shared_note", "wants_support",
-                 "contact", "contact_by", "contact_note", "next_step_on"]
+                 "contact", "contact_by", "contact_note", "next_step_on", "checked_in_by"]
 
 
 @bp.get("/families/<int:family_id>/export.csv")
@@ -116,20 +131,23 @@ def family_csv(family_id: int):
     for entry in reversed(timeline):
         event = entry.delivery
         prompt = event.delivery.prompt if event and event.delivery.prompt_id else None
-        base = [entry.day, prompt.title if prompt else "", event.delivery.theme if event else "",
+        title = prompt.title if prompt else ("Weekly reflection" if event and event.delivery.kind == "reflection"
+                                             else "")
+        base = [entry.day, title, event.delivery.theme if event else "",
                 event.headline if event else "", event.detail if event else "",
                 event.sent_at.replace(tzinfo=None) if event and event.sent_at else None,
                 event.opened_at.replace(tzinfo=None) if event and event.opened_at else None]
         if event and not entry.checkins:
-            rows.append(base + [None] * 10)
+            rows.append(base + [None] * 11)
         for checkin in entry.checkins:
             rows.append(base + [checkin.at.replace(tzinfo=None), checkin.tried, checkin.answer,
-                                checkin.felt, checkin.note, checkin.checkin.wants_support] + [None] * 4)
+                                checkin.felt, checkin.note, checkin.checkin.wants_support] + [None] * 4
+                        + [checkin.by])
     for contact in reversed(contacts.family_contacts(family, limit=None)):
         rows.append([local_date(contact.created_at, family.timezone)] + [None] * 12
                     + [contacts.contact_summary(contact.kind, contact.outcome),
                        contact.worker.label if contact.worker_id and contact.worker else "",
-                       contact.note, contact.next_step_on])
+                       contact.note, contact.next_step_on, None])
     rows.sort(key=lambda cells: cells[0])  # one history, oldest first (a stable sort keeps each day's order)
     slug = "".join(ch if ch.isascii() and ch.isalnum() else "-" for ch in family.display_name.lower()).strip("-") or "family"
     return csv_response(f"family-{family.id}-{slug[:40]}.csv", FAMILY_HEADER, rows)

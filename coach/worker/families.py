@@ -10,10 +10,13 @@ from flask_login import current_user
 from ..db import db
 from ..errors import AppError
 from ..inputs import checks_own_text, parse_int
-from ..models import Family
+from ..models import MAX_CAREGIVERS, Family
 from ..security import audit, role_required
-from ..services.families import caseload, wellbeing
+from ..services.families import caseload, household, privacy, wellbeing
 from ..services.families.engagement import measure_family
+from ..services.families.household_engagement import DAYS as HOUSEHOLD_DAYS
+from ..services.families.household_engagement import household_engagement
+from ..services.families.languages import family_languages, language_words
 from ..services.people.staff_time import viewer_zone
 from .blueprint import bp
 from .contact_page import family_extras
@@ -41,9 +44,11 @@ def render_family(family: Family, form: FollowUpForm, status: int = 200, **forms
         audit("view_notes", "family", family.id, notes=notes, via="page")
     return render_template(
         "worker/family.html", family=family, parent=family.user, row=measure_family(family),
+        household=household_engagement([family]).get(family.id, []), household_days=HOUSEHOLD_DAYS,
+        max_caregivers=MAX_CAREGIVERS,
         timeline=timeline, support=support, form=form, days=days,
         history_choices=HISTORY_CHOICES, schedule=caseload.schedule_words(family),
-        low_mood=wellbeing.is_low_mood(family),
+        low_mood=wellbeing.is_low_mood(family), language=language_words(family_languages(family)),
         **family_extras(family, forms)), status
 
 
@@ -74,3 +79,26 @@ def follow_up(family_id: int):
         return render_family(family, form, error.status)
     flash("Marked followed up. Thank you for getting in touch.", "success")
     return redirect(url_for("worker.family_page", family_id=family.id, _anchor="support"))
+
+
+@bp.post("/families/<int:family_id>/caregivers/<int:user_id>/remove")
+@role_required("worker", "admin")
+def remove_caregiver(family_id: int, user_id: int):
+    """Take one caregiver out of the household and erase their account, devices and check-ins; the
+    others keep the family. Never the last caregiver (the family would go with them). Audited."""
+    family = caseload.family_for(current_user, family_id)
+    people = {person.id: person for person in household.caregivers(family)}
+    person = people.get(user_id)
+    if person is None:
+        raise AppError(404, "That person isn't in this family's household.", code="not_a_caregiver")
+    if len(people) == 1:
+        flash(f"{person.label} is this family's only caregiver, so they can't be removed here.", "error")
+        return redirect(url_for("worker.family_page", family_id=family.id, _anchor="household"), 303)
+    if request.form.get("confirm") != "yes":
+        flash(f"Tick \u201cErase {person.label}'s account\u201d to remove them.", "error")
+        return redirect(url_for("worker.family_page", family_id=family.id, _anchor="household"), 303)
+    name = person.label
+    privacy.delete_account(person)
+    audit("caregiver_removed", "family", family.id, user_id=user_id)
+    flash(f"{name} is no longer in this household; their account is erased.", "success")
+    return redirect(url_for("worker.family_page", family_id=family.id, _anchor="household"), 303)

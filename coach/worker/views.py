@@ -14,11 +14,17 @@ from ..security import role_required
 from ..services.families import caseload as caseload_service
 from ..services.families import wellbeing
 from ..services.families.engagement import REACH_LABELS, STATUS_LABELS, STATUSES
+from ..services.families.languages import language_words, loaded_family_languages
 from . import contacts, exports, families, invites, render, settings  # noqa: F401  (they register on bp)
 from .blueprint import bp
 from .forms import read_filters
 
 __all__ = ["bp"]
+
+
+def language_of(family) -> str:
+    """A caseload card's family language, from the parent row the page already joined."""
+    return language_words(loaded_family_languages(family))
 
 
 @bp.get("/")
@@ -41,7 +47,8 @@ def caseload():
              for n in {1, result.page - 1, result.page + 1, result.pages} if 1 <= n <= result.pages}
     # The low-mood flag for this page's families only: one query, not one per row.
     low_mood = wellbeing.low_mood_families([row.family.id for row in result.rows])
-    return render_template("worker/caseload.html", low_mood=low_mood, result=result, rows=result.rows, counts=result.counts,
+    return render_template("worker/caseload.html", low_mood=low_mood, language_of=language_of,
+                           result=result, rows=result.rows, counts=result.counts,
                            form=form, args=args, status_links=links, statuses=STATUSES, labels=STATUS_LABELS,
                            reach_labels=REACH_LABELS, page_links=pages, pending_invites=pending), \
         200 if valid else 400

@@ -1,10 +1,14 @@
-// The prompt editor: counters and the live preview update as you type; the server's one validation
-// function (POST /admin/prompts/check) supplies the problems and reading grades a moment later.
+// The prompt editor and its translation pages: counters and the live preview update as you type;
+// the server's one validation function (the form's data-check-url) supplies the problems and
+// reading scores a moment later. A translation form says how {child} reads (data-child-fallback)
+// and scores reading ease, where higher is easier (data-score="ease", data-min-ease).
 const form = document.getElementById("prompt-form");
 
-const FALLBACK = "your child";
+const FALLBACK = form?.dataset.childFallback || "your child";
 const THEMES = { cues: "Noticing cues", rupture: "Out of sync", repair: "Coming back together" };
 const MAX_GRADE = 6;
+const BY_EASE = form?.dataset.score === "ease";
+const MIN_EASE = Number(form?.dataset.minEase || 80);
 
 function setup() {
   const csrf = document.querySelector('meta[name="csrf-token"]')?.content || "";
@@ -66,8 +70,10 @@ function setup() {
     preview("question").textContent = fill(data.question || "");
     preview("why").textContent = fill(data.why || "");
     const theme = preview("theme");
-    theme.textContent = THEMES[data.theme] || data.theme;
-    theme.className = `theme-chip theme-${data.theme}`;
+    if (data.theme) {  // a translation keeps its prompt's theme
+      theme.textContent = THEMES[data.theme] || data.theme;
+      theme.className = `theme-chip theme-${data.theme}`;
+    }
     for (const item of document.querySelectorAll("[data-preview-answer]")) {
       const label = (data[`answer-${item.dataset.previewAnswer}-label`] || "").trim();
       item.textContent = label;
@@ -107,8 +113,10 @@ function setup() {
   function showGrades(grades) {
     for (const item of form.querySelectorAll("[data-grade-for]")) {
       const grade = grades[item.dataset.gradeFor];
-      item.querySelector("[data-grade-value]").textContent = grade == null ? "—" : grade.toFixed(1);
-      item.classList.toggle("is-over", grade != null && grade > MAX_GRADE);
+      item.querySelector("[data-grade-value]").textContent =
+        grade == null ? "—" : grade.toFixed(BY_EASE ? 0 : 1);
+      const tooHard = BY_EASE ? grade < MIN_EASE : grade > MAX_GRADE;
+      item.classList.toggle("is-over", grade != null && tooHard);
     }
   }
 
@@ -135,7 +143,8 @@ function setup() {
   function markTouched(target) {
     const name = target.name || "";
     const answer = /^answer-(\d+)-/.exec(name);
-    touched.add(answer ? `answers.${answer[1]}` : name);
+    touched.add(name); // a translation's answer fields carry their own error slots
+    if (answer) touched.add(`answers.${answer[1]}`);
   }
 
   form.addEventListener("input", (event) => {

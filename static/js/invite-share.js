@@ -25,7 +25,7 @@ async function copyLink() {
   const url = card.dataset.url;
   try {
     await navigator.clipboard.writeText(url);
-    say("Link copied. Paste it into a message to the parent.");
+    say(card.dataset.copied || "Link copied. Paste it into a message to the parent.");
   } catch {
     selectLink();
     say("The link is selected: copy it with your phone's or computer's copy command.");

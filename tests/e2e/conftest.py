@@ -115,11 +115,16 @@ def make_parent(live, **fields) -> Family:
 
 
 def sign_in(page, family: Family) -> None:
+    sign_in_as(page, family.user)
+
+
+def sign_in_as(page, user, lands: str = "**/") -> None:
+    """Sign ``user`` in through the login form and wait for the page they land on."""
     page.goto("/login")
-    page.get_by_label("Email").fill(family.user.email)
+    page.get_by_label("Email").fill(user.email)
     page.get_by_label("Password").fill(factories.PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/")
+    page.wait_for_url(lands)
 
 
 def wait_for_worker(page) -> None:
@@ -130,7 +135,14 @@ def wait_for_worker(page) -> None:
 def plan_and_send(live, push_service, family: Family):
     """Plan today's prompt for ``family`` and send it for real; returns (delivery, decrypted payload)."""
     before = len(push_service.received)
+    delivery = send_today(live, family)
+    received = push_service.wait_for(before + 1)[-1]
+    assert received.status == 201, received.error
+    return delivery, received.json()
 
+
+def send_today(live, family: Family) -> Delivery:
+    """Plan today's prompt for ``family`` and run one real send tick; returns the delivery."""
     def tick() -> Delivery:
         with live.context():
             now = utcnow()
@@ -142,10 +154,7 @@ def plan_and_send(live, push_service, family: Family):
 
     # Its own thread: the sender runs an asyncio loop, and Playwright's sync API owns this thread's.
     with ThreadPoolExecutor(1) as pool:
-        delivery = pool.submit(tick).result()
-    received = push_service.wait_for(before + 1)[-1]
-    assert received.status == 201, received.error
-    return delivery, received.json()
+        return pool.submit(tick).result()
 
 
 def deliver_push(page, live, payload: dict) -> None:

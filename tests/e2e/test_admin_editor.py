@@ -3,7 +3,10 @@ checks and reading grades appear as you type, the lock screen shows when text wo
 and the page still works at 360 px."""
 from __future__ import annotations
 
+import re
+
 import pytest
+from playwright.sync_api import expect
 
 from coach.models import Prompt
 from tests import factories
@@ -76,3 +79,21 @@ def test_editor_fits_a_360px_screen(admin_page):
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0
     assert page.locator(".notification-title").is_visible()
+
+
+def test_spanish_side_by_side_with_its_own_preview_counters_and_reading_ease(admin_page):
+    page = admin_page
+    page.get_by_role("link", name="Write the Spanish").click()
+    page.wait_for_url("**/translations/es")
+    page.fill("#title", "Un momento con {child}")
+    assert page.locator("[data-preview=title]").text_content() == "Un momento con tu peque"
+    assert page.locator("[data-counter-for=title]").text_content() == "23 / 40"  # {child} read as "tu peque"
+    page.fill("#preview-child", "Maya")
+    assert page.locator("[data-preview=title]").text_content() == "Un momento con Maya"
+    page.fill("#why", "La consideración epistemológica fundamentalmente inadecuada caracteriza investigaciones.")
+    expect(page.locator("[data-error-for=why]")).to_contain_text("reads at ease")
+    expect(page.locator("[data-grade-for=why]")).to_have_class(re.compile("is-over"))
+    page.fill("#answer-0-label", "x" * 41)
+    expect(page.locator("[data-error-for=answer-0-label]")).to_contain_text("the limit is 40")
+    page.set_viewport_size({"width": 360, "height": 780})
+    assert page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") <= 0

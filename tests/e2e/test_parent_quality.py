@@ -44,7 +44,7 @@ def lived_in_family(live):
             when = (datetime.now(UTC) - timedelta(days=days_ago)).isoformat()
             data = parse_checkin(checkin_body(delivery_id=delivery.id, answer=0, felt=4, note=note,
                                               client_created_at=when, shared_with_worker=bool(note)))
-            record_checkin(family, data)
+            record_checkin(family, data, family.user)
         PushSubscription.create(user=family.user_id, endpoint=f"https://fcm.googleapis.com/fcm/send/{uuid.uuid4()}",
                                 p256dh="B" * 87, auth="A" * 22,
                                 user_agent="Mozilla/5.0 (Linux; Android 14) Chrome/130.0 Mobile")

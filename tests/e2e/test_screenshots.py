@@ -45,7 +45,7 @@ def screenshot_family(live):
             when = (datetime.now(UTC) - timedelta(days=days_ago, hours=2)).isoformat()
             record_checkin(family, parse_checkin(checkin_body(
                 delivery_id=delivery.id, answer=answer, felt=felt, note=note, client_created_at=when,
-                tried=delivery.prompt.answers[answer]["tried"], shared_with_worker=bool(note))))
+                tried=delivery.prompt.answers[answer]["tried"], shared_with_worker=bool(note))), family.user)
     return family, today
 
 

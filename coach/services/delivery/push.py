@@ -36,7 +36,8 @@ from flask import current_app
 from py_vapid import Vapid
 
 from ...models import Delivery
-from ..programme.library import fill_child
+from ..programme.reflection import push_text as reflection_push_text
+from ..programme.translations import delivery_text
 from .ack import make_ack_token
 
 MAX_PAYLOAD_BYTES = 3072  # DESIGN "Push payload": ≤ 3 KB, well under the 4 KB push services accept
@@ -48,6 +49,7 @@ DISCREET_TITLE = "Attune"  # Family.discreet: the notification says only this �
 DISCREET_BODY = "A moment for today is ready"  # … and the prompt shows once the app opens
 # Two actions (most browsers show no more); a tap on the notification itself opens the check-in.
 ACTIONS = [{"action": "tried", "title": "I tried it"}, {"action": "later", "title": "Later"}]
+REFLECTION_ACTIONS = ACTIONS[1:]  # a reflection has nothing to "try": only "Later"
 KEPT_HEADERS = ("retry-after", "location")
 LOOPBACK_NAMES = ("localhost",)
 RECORD_SIZE = 4096  # RFC 8188 record size, as pywebpush/http_ece send it; one record fits 3 KB
@@ -84,12 +86,17 @@ def build_payload(delivery: Delivery) -> dict:
 
     Needs an app context (the ack token is keyed by the secret key; links use ``BASE_URL``).
     """
-    family, prompt = delivery.family, delivery.prompt
-    title = fill_child(prompt.title, family.child_name) if prompt else FALLBACK_TITLE
-    body = fill_child(prompt.body, family.child_name) if prompt else FALLBACK_BODY
+    family = delivery.family
+    reflection = delivery.kind == "reflection"
+    if reflection:  # the week's look back: named, its contents only inside the app
+        title, body = reflection_push_text(family.child_name)
+    else:
+        text = delivery_text(delivery)  # in the recipient's language
+        title = text.title if text else FALLBACK_TITLE
+        body = text.body if text else FALLBACK_BODY
     if family.discreet:  # a lock screen others may see: no prompt text, no child's name
         title, body = DISCREET_TITLE, DISCREET_BODY
-    path = f"/checkin/{delivery.id}"
+    path = f"/reflection/{delivery.id}" if reflection else f"/checkin/{delivery.id}"
     payload = {
         "title": title,
         "body": body,
@@ -97,7 +104,7 @@ def build_payload(delivery: Delivery) -> dict:
         "tag": delivery_tag(delivery),
         "delivery_id": delivery.id,
         "ack_token": make_ack_token(delivery.id),
-        "actions": ACTIONS,
+        "actions": REFLECTION_ACTIONS if reflection else ACTIONS,
     }
     return _with_declarative(payload, absolute_url(path))
 

@@ -43,6 +43,7 @@ from zoneinfo import ZoneInfo
 
 from ...db import db, is_postgres, write_transaction
 from ...models import Delivery, Family, utcnow
+from ..programme.reflection import has_checkins_this_week, is_reflection_day
 from ..programme.selection import (
     PlanningDraws,
     PromptCache,
@@ -61,8 +62,8 @@ PLANNING_FIELDS = (Family.id, Family.timezone, Family.window_start, Family.windo
                    Family.created_at, Family.recent_prompts)
 INSERT_FIELDS = (Delivery.family, Delivery.local_date, Delivery.prompt, Delivery.prompt_version,
                  Delivery.theme, Delivery.due_at, Delivery.expires_at, Delivery.status,
-                 Delivery.attempts, Delivery.next_attempt_at, Delivery.created_at)
-INSERT_CHUNK = 500  # rows per multi-row INSERT on PostgreSQL (11 parameters each)
+                 Delivery.attempts, Delivery.next_attempt_at, Delivery.created_at, Delivery.kind)
+INSERT_CHUNK = 500  # rows per multi-row INSERT on PostgreSQL (12 parameters each)
 
 
 class FamilySchedule(NamedTuple):
@@ -215,7 +216,7 @@ def _plan_batch(families: list[FamilySchedule], now: datetime, prompts: PromptCa
     created = _insert_ignoring_existing(sorted(rows))  # in index order: fewer pages touched
     recent = {family.id: family.recent_prompts for family, _ in to_plan}
     remembered = {row[0]: remember(recent.get(row[0]), row[1], row[2], context.repeat_days)
-                  for row in rows}
+                  for row in rows if row[2] is not None}  # a reflection sends no prompt
     _set_next_due(next_due, remembered)
     return created
 
@@ -237,15 +238,26 @@ def _delivery_row(family: Family, local_date: date, now: datetime,
                  context: SelectionContext | None = None,
                  created_at: datetime | None = None) -> tuple | None:
     """The Delivery row (values of ``INSERT_FIELDS``) to insert for ``family`` on ``local_date``,
-    or None when there is no prompt to send."""
+    or None when there is no prompt to send. The last prompt day of the family's week with a
+    check-in to look back on is the weekly reflection instead (programme/reflection.py)."""
     draws = PlanningDraws(family.id, local_date)
+    if is_reflection_day(family, local_date):
+        state = context.state(family, local_date) if context is not None else None
+        if state is None:
+            context = SelectionContext.load([(family, local_date)], now,
+                                            context.prompts if context is not None else None)
+            state = context.state(family, local_date)
+        if has_checkins_this_week(state.checkins, family, local_date):
+            due_at, expires_at = planned_times(family, local_date, draws)
+            return (family.id, local_date, None, None, None, due_at, expires_at, "pending", 0, due_at,
+                    created_at or utcnow(), "reflection")
     prompt = choose_prompt(family, local_date, now, context, draws)
     if prompt is None:
-        log.warning("No published prompt for family %s on %s", family.id, local_date)
+        log.warning("No published prompt (in its languages) for family %s on %s", family.id, local_date)
         return None
     due_at, expires_at = planned_times(family, local_date, draws)
     return (family.id, local_date, prompt.id, prompt.version, prompt.theme, due_at, expires_at,
-            "pending", 0, due_at, created_at or utcnow())
+            "pending", 0, due_at, created_at or utcnow(), "prompt")
 
 
 def _insert_ignoring_existing(rows: list[tuple]) -> int:

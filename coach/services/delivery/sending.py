@@ -24,6 +24,8 @@ from peewee import JOIN
 
 from ...db import db, is_postgres, write_transaction
 from ...models import CheckIn, Delivery, Family, Prompt, PushSubscription, User, utcnow
+from ..families.household import caregiver_ids
+from ..programme.translations import attach_prompt_texts
 from .push import (
     PushMessage,
     PushSender,
@@ -71,7 +73,7 @@ def _for_sending():
     """Deliveries with just what sending and recording read: half the cost of whole rows."""
     return (Delivery.select(Delivery.id, Delivery.family, Delivery.local_date, Delivery.prompt,
                             Delivery.status, Delivery.attempts, Delivery.expires_at, Delivery.lease_until,
-                            Delivery.snoozes, Delivery.sent_at,
+                            Delivery.snoozes, Delivery.sent_at, Delivery.kind,
                             Family.id, Family.user, Family.child_name, Family.discreet,
                             Prompt.id, Prompt.title, Prompt.body)
             .join(Family).switch(Delivery).join(Prompt, JOIN.LEFT_OUTER))
@@ -143,6 +145,15 @@ def _subscriptions_by_user(user_ids: set[int]) -> dict[int, list[tuple[int, str,
     return found
 
 
+def _subscriptions_by_family(family_ids: set[int]) -> dict[int, list[Device]]:
+    """Every device of every caregiver in these families (the household: one delivery reaches
+    them all, one push per device), by family id."""
+    caregivers = caregiver_ids(family_ids)
+    devices = _subscriptions_by_user({user_id for ids in caregivers.values() for user_id in ids})
+    return {family_id: [device for user_id in ids for device in devices.get(user_id, [])]
+            for family_id, ids in caregivers.items()}
+
+
 async def push_delivery(delivery: Delivery, devices: list[Device], sender: PushSender,
                         allowed: tuple[str, ...]) -> DeliveryOutcome:
     """Push one delivery to each allowed device of its parent (inside ``async with sender``).
@@ -179,7 +190,8 @@ def claim_for_sending(now: datetime, size: int, lease_seconds: int
                       ) -> tuple[list[Delivery], int, dict[int, list[Device]]]:
     """``claim_with_expired`` plus the claimed parents' devices: one database-thread job."""
     claimed, expired = claim_with_expired(now, size, lease_seconds)
-    return claimed, expired, _subscriptions_by_user({d.family.user_id for d in claimed})
+    attach_prompt_texts(claimed)  # each push in its recipient's language, built off this thread
+    return claimed, expired, _subscriptions_by_family({d.family_id for d in claimed})
 
 
 # --- one tick -------------------------------------------------------------------------------------
@@ -257,7 +269,7 @@ class SendTick:
                 recorder.counts["expired"] += expired
                 recorder.hold(claimed)
                 for delivery in claimed:
-                    await queue.put((delivery, devices.get(delivery.family.user_id, [])))
+                    await queue.put((delivery, devices.get(delivery.family_id, [])))
                 if not claimed and not expired:
                     break
         except Exception as error:  # the workers still finish (and record) what was claimed

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from peewee import SQL, Case, Cast, ModelSelect, fn
 
 from ...db import db, is_postgres
-from ...models import CheckIn, ContactLog, Delivery, Family, PushSubscription, SupportRequest
+from ...models import Caregiver, CheckIn, ContactLog, Delivery, Family, PushSubscription, SupportRequest
 from .streaks import LOOKBACK_DAYS
 
 # --- dates ---------------------------------------------------------------------------------------
@@ -218,7 +218,8 @@ def load_activity(scope, families: dict[int, Family], since: date, now: datetime
     working = Case(None, [((PushSubscription.error_count == 0) | (PushSubscription.last_ok_at >= ok_since), 1)], 0)
     rows = _rows(PushSubscription.select(Family.id, fn.COUNT(PushSubscription.id), fn.SUM(working),
                                          fn.MAX(PushSubscription.last_ok_at))
-                 .join(Family, on=(Family.user == PushSubscription.user))
+                 .join(Caregiver, on=(Caregiver.user == PushSubscription.user))
+                 .join(Family, on=(Family.id == Caregiver.family))  # every caregiver's devices
                  .where(Family.id.in_(scope)).group_by(Family.id))
     data.devices = {family_id: (count, int(ok or 0), as_datetime(last_ok))
                     for family_id, count, ok, last_ok in rows}

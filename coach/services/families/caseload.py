@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from peewee import JOIN, Case, ModelSelect
 
 from ...errors import AppError
-from ...models import CheckIn, Delivery, Family, Prompt, SupportRequest, User, utcnow
+from ...models import REFLECTED, Caregiver, CheckIn, Delivery, Family, Prompt, SupportRequest, User, utcnow
 from .activity import caseload_index
 from .engagement import (
     FamilyEngagement,
@@ -24,9 +24,11 @@ from .engagement import (
     rank_caseload,
     status_counts,
 )
+from .household import caregivers
 
 FOLLOW_UP_NOTE_MAX = 500
-TRIED_WORDS = {"yes": "Tried it", "not_yet": "Not yet", "no_chance": "Didn't come up", "skip": "Skipped today"}
+TRIED_WORDS = {"yes": "Tried it", "not_yet": "Not yet", "no_chance": "Didn't come up", "skip": "Skipped today",
+               REFLECTED: "Answered the weekly reflection"}
 FELT_WORDS = {1: "really hard", 2: "hard", 3: "okay", 4: "good", 5: "really good"}
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -47,12 +49,12 @@ class CaseloadFilters:
 
 
 def _search(query: ModelSelect, q: str) -> ModelSelect:
-    """Names contain ``q``; a ``q`` with 4 or more digits also finds a parent's phone number."""
+    """Names contain ``q``; a ``q`` with 4 or more digits also finds any caregiver's phone number."""
     match = Family.display_name.contains(q) | Family.child_name.contains(q)
     digits = "".join(ch for ch in q if ch.isascii() and ch.isdigit())
     if len(digits) >= 4:
         parents = User.select(User.id).where(User.phone.contains(digits))
-        match |= Family.user.in_(parents)
+        match |= Family.id.in_(Caregiver.select(Caregiver.family).where(Caregiver.user.in_(parents)))
     return query.where(match)
 
 
@@ -78,7 +80,7 @@ def _families(user: User, ids: list[int]) -> list[Family]:
     """The families with these ids (with their worker, for an admin), in the order of ``ids``."""
     if not ids:
         return []
-    parent = User.alias("parent")  # for the phone number: a call button on each card
+    parent = User.alias("parent")  # the main contact's phone number: a call button on each card
     query = Family.select(Family, parent).join(parent, on=(Family.user == parent.id))
     if user.role == "admin":
         worker = User.alias("assigned_worker")
@@ -192,6 +194,7 @@ class CheckInEvent:
     felt: str | None
     note: str | None
     prompt_title: str | None
+    by: str = ""  # the caregiver who made it (a household may have several)
 
 
 @dataclass
@@ -258,7 +261,7 @@ def family_timeline(family: Family, days: int | None = 28, now: datetime | None 
     shared_note = Case(None, [(CheckIn.shared_with_worker == True, CheckIn.note)], None)  # noqa: E712
     checkins = (CheckIn.select(CheckIn.id, CheckIn.delivery, CheckIn.tried, CheckIn.felt, CheckIn.answer,
                                CheckIn.shared_with_worker, CheckIn.wants_support, CheckIn.client_created_at,
-                               CheckIn.received_at, shared_note.alias("shared_note"),
+                               CheckIn.received_at, CheckIn.user, shared_note.alias("shared_note"),
                                Prompt.id, Prompt.title, Prompt.answers)
                 .join(Prompt, JOIN.LEFT_OUTER).where(CheckIn.family == family.id))
     if start:
@@ -266,6 +269,7 @@ def family_timeline(family: Family, days: int | None = 28, now: datetime | None 
         checkins = checkins.where(CheckIn.received_at >= datetime.combine(start, datetime.min.time())
                                   - timedelta(days=1))
     checkins = list(checkins)
+    names = {person.id: person.label for person in caregivers(family)}
     linked = {c.delivery_id for c in checkins if c.delivery_id}
     by_day: dict[date, TimelineDay] = {}
     for delivery in deliveries:
@@ -280,7 +284,8 @@ def family_timeline(family: Family, days: int | None = 28, now: datetime | None 
             checkin=checkin, at=local_time(moment, shown), tried=TRIED_WORDS.get(checkin.tried, checkin.tried),
             answer=_answer_label(checkin.prompt, checkin.answer), felt=FELT_WORDS.get(checkin.felt),
             note=checkin.shared_note or None,
-            prompt_title=checkin.prompt.title if checkin.prompt is not None and checkin.prompt.id else None))
+            prompt_title=checkin.prompt.title if checkin.prompt is not None and checkin.prompt.id else None,
+            by=names.get(checkin.user_id, "")))
     for entry in by_day.values():
         entry.checkins.sort(key=lambda event: event.at)
     return [by_day[day] for day in sorted(by_day, reverse=True)]

@@ -22,8 +22,9 @@ from ...models import THEME_NAMES, TRIED_CHOICES, CheckIn, Delivery, Family, Pro
 from ...prepared import Prepared
 from ...security import OWN_FAMILY
 from ..delivery.ack import verify_ack_token
-from ..programme.library import fill_child
+from ..programme.translations import prompt_for_reader
 from . import resources
+from .household import caregiver_ids, family_of
 from .support import ask_for_support
 
 NOTE_MAX = 500
@@ -55,14 +56,14 @@ class CheckInData:
     answer: int | None = None
 
 # Every signed-in parent request reads these: their statements are built once (coach/prepared.py).
-_FAMILY_OF_USER = Prepared(lambda user_id: Family.select().where(Family.user == user_id).limit(1), Family.user)
 _CHECKIN_BY_ID = Prepared(lambda checkin_id: CheckIn.select().where(CheckIn.id == checkin_id).limit(1), CheckIn.id)
 # The delivery with its prompt in one statement: the page and the check-in both read it.
 _OWN_DELIVERY = Prepared(lambda delivery_id, family_id: (
     Delivery.select(Delivery, Prompt).join(Prompt, JOIN.LEFT_OUTER)
     .where((Delivery.id == delivery_id) & (Delivery.family == family_id)).limit(1)), Delivery.id, Delivery.family)
-_ANY_CHECKIN = Prepared(lambda delivery_id: (
-    CheckIn.select(SQL("1")).where(CheckIn.delivery == delivery_id).limit(1).tuples()), CheckIn.delivery)
+_ANY_CHECKIN = Prepared(lambda delivery_id, user_id: (
+    CheckIn.select(SQL("1")).where(CheckIn.delivery == delivery_id, CheckIn.user == user_id).limit(1).tuples()),
+    CheckIn.delivery, CheckIn.user)
 _MARK_OPENED = Prepared(lambda opened_at, delivery_id: (
     Delivery.update(opened_at=opened_at).where(Delivery.id == delivery_id, Delivery.opened_at.is_null())),
     Delivery.opened_at, Delivery.id)
@@ -76,7 +77,7 @@ def family_for(user: User) -> Family:
     own = getattr(user, "_get_current_object", lambda: user)()
     family = vars(own).pop(OWN_FAMILY, None)
     if family is None or family.id is None:
-        family = _FAMILY_OF_USER.first(user.id)
+        family = family_of(user)
     if family is None:
         raise AppError(404, "This account has no family profile.", code="no_family")
     return family
@@ -150,10 +151,10 @@ def parse_checkin(body: object, now: datetime | None = None) -> CheckInData:
                        client_created_at=created, answer=answer)
 
 
-def _existing(checkin_id: uuid.UUID, family: Family) -> CheckIn | None:
-    """The stored check-in with this id; AppError 409 when it belongs to another family."""
+def _existing(checkin_id: uuid.UUID, family: Family, user: User) -> CheckIn | None:
+    """The stored check-in with this id; AppError 409 when another family's or caregiver's."""
     existing = _CHECKIN_BY_ID.first(checkin_id)
-    if existing is not None and existing.family_id != family.id:
+    if existing is not None and (existing.family_id != family.id or existing.user_id != user.id):
         raise AppError(409, "That check-in id is already used. Make a new one and try again.",
                        code="id_conflict", fields={"id": "Already used; generate a new UUID."})
     return existing
@@ -167,8 +168,9 @@ def own_delivery(family: Family, delivery_id: int) -> Delivery:
     return delivery
 
 
-def record_checkin(family: Family, data: CheckInData) -> tuple[CheckIn, bool]:
-    """Store a check-in once (with a support request when asked); returns ``(checkin, created)``.
+def record_checkin(family: Family, data: CheckInData, user: User) -> tuple[CheckIn, bool]:
+    """Store caregiver ``user``'s check-in once (with a support request when asked); returns
+    ``(checkin, created)``. Each caregiver may check in on the family's delivery; theirs are separate.
 
     A repeat of a stored id returns the stored row unchanged, whatever the new body says. New ids
     are the common case, so the insert goes first and a repeat is found by its refusal (one
@@ -179,12 +181,14 @@ def record_checkin(family: Family, data: CheckInData) -> tuple[CheckIn, bool]:
     """
     try:
         delivery = own_delivery(family, data.delivery_id) if data.delivery_id is not None else None
+        if delivery is not None and delivery.kind == "reflection":
+            raise _reflection_is_not_a_prompt(delivery)
         prompt = delivery.prompt if delivery is not None else None
         if data.answer is not None and (prompt is None or data.answer >= len(prompt.answers or [])):
             raise AppError(422, "That answer isn't one of this prompt's choices.",
                            fields={"answer": "Choose one of the prompt's answers."})
     except AppError:
-        existing = _existing(data.id, family)
+        existing = _existing(data.id, family, user)
         if existing is not None:
             return existing, False
         raise
@@ -192,15 +196,15 @@ def record_checkin(family: Family, data: CheckInData) -> tuple[CheckIn, bool]:
     try:
         with db.atomic() if data.wants_support else nullcontext():
             checkin = CheckIn.create(
-                id=data.id, family=family, delivery=delivery, prompt=prompt, answer=data.answer,
+                id=data.id, family=family, user=user, delivery=delivery, prompt=prompt, answer=data.answer,
                 tried=tried, felt=data.felt, note=data.note,
                 shared_with_worker=data.shared_with_worker and data.note is not None,
                 wants_support=data.wants_support, client_created_at=data.client_created_at)
             if data.wants_support:  # the check-in's note stays private: the request carries none
-                ask_for_support(family, family.user, source="checkin", checkin=checkin)
+                ask_for_support(family, user, source="checkin", checkin=checkin)
     except IntegrityError:
         # A repeat of a stored id (an outbox replay, or page and service worker at once).
-        existing = _existing(data.id, family)
+        existing = _existing(data.id, family, user)
         if existing is None:
             raise
         return existing, False
@@ -255,11 +259,11 @@ def parse_patch(body: object) -> dict:
     return changes
 
 
-def update_checkin(family: Family, checkin_id: str, changes: dict,
+def update_checkin(family: Family, checkin_id: str, changes: dict, user: User,
                    now: datetime | None = None) -> CheckIn:
     """The "add more" step: change a check-in's extras (felt, note, sharing, asking for support).
 
-    Only the family's own check-in (404 for anyone else's, with no hint it exists), only within
+    Only the caregiver's own check-in (404 for anyone else's, with no hint it exists), only within
     ``EDIT_WINDOW`` of when it was received (409 after). ``wants_support`` can be asked for, not
     taken back (the worker has been told); asking goes through ``ask_for_support`` exactly as a
     POST does, once, however often the PATCH is repeated. A note is shared only while there is one.
@@ -269,7 +273,8 @@ def update_checkin(family: Family, checkin_id: str, changes: dict,
         key = uuid.UUID(checkin_id) if UUID4_RE.fullmatch(checkin_id or "") else None
     except ValueError:
         key = None
-    checkin = CheckIn.get_or_none(CheckIn.id == key, CheckIn.family == family) if key else None
+    checkin = (CheckIn.get_or_none(CheckIn.id == key, CheckIn.family == family, CheckIn.user == user.id)
+               if key else None)
     if checkin is None:
         raise AppError(404, "We couldn't find that check-in among yours.", code="checkin_not_found")
     if now - checkin.received_at > EDIT_WINDOW:
@@ -288,12 +293,27 @@ def update_checkin(family: Family, checkin_id: str, changes: dict,
         # Conditional, so two PATCHes at once make one request (and one alert), never two.
         if changes.get("wants_support") and CheckIn.update(wants_support=True).where(
                 CheckIn.id == checkin.id, CheckIn.wants_support == False).execute():  # noqa: E712
-            ask_for_support(family, family.user, source="checkin", checkin=checkin)
+            ask_for_support(family, user, source="checkin", checkin=checkin)
     return CheckIn.get_by_id(checkin.id)
 
 
-def ack_delivery(delivery_id: int, token: str, checkin_id: str | None = None) -> tuple[CheckIn, bool]:
-    """The notification's "I tried it": one ``tried="yes"`` check-in per delivery, proved by HMAC."""
+def _acking_caregiver(delivery: Delivery, user: User | None) -> int:
+    """Whose "I tried it" this is: the signed-in caregiver of the delivery's family (the service
+    worker's request carries this browser's session), else the family's only caregiver; with
+    several and no session, 409: the app opens to check in."""
+    household = caregiver_ids([delivery.family_id]).get(delivery.family_id, [])
+    if user is not None and getattr(user, "is_authenticated", False) and user.id in household:
+        return user.id
+    if len(household) == 1:
+        return household[0]
+    raise AppError(409, "Open Attune to check in: this phone isn't signed in to your account.",
+                   code="sign_in_to_check_in")
+
+
+def ack_delivery(delivery_id: int, token: str, checkin_id: str | None = None,
+                 user: User | None = None) -> tuple[CheckIn, bool]:
+    """The notification's "I tried it": one ``tried="yes"`` check-in per delivery and caregiver,
+    proved by HMAC (whose: ``_acking_caregiver``)."""
     if not verify_ack_token(delivery_id, token):
         raise AppError(403, "That check-in link isn't valid. Open the app to check in.", code="bad_ack_token")
     delivery = Delivery.get_or_none(Delivery.id == delivery_id)
@@ -301,23 +321,33 @@ def ack_delivery(delivery_id: int, token: str, checkin_id: str | None = None) ->
         raise AppError(404, "That prompt is no longer stored.", code="delivery_not_found")
     if checkin_id is not None and (not isinstance(checkin_id, str) or not UUID4_RE.fullmatch(checkin_id)):
         raise AppError(422, "Send a version 4 UUID, or leave the id out.", fields={"id": "Not a UUID4."})
-    earlier = CheckIn.select().where(CheckIn.delivery == delivery).order_by(CheckIn.received_at).first()
+    if delivery.kind == "reflection":
+        raise _reflection_is_not_a_prompt(delivery)
+    caregiver = _acking_caregiver(delivery, user)
+    earlier = (CheckIn.select().where(CheckIn.delivery == delivery, CheckIn.user == caregiver)
+               .order_by(CheckIn.received_at).first())
     if earlier is not None:
         return earlier, False
-    new_id = uuid.UUID(checkin_id) if checkin_id else uuid.uuid5(ACK_NAMESPACE, f"ack:{delivery.id}")
+    new_id = uuid.UUID(checkin_id) if checkin_id else uuid.uuid5(ACK_NAMESPACE, f"ack:{delivery.id}:{caregiver}")
     now = utcnow()
     try:
         with db.atomic():
-            checkin = CheckIn.create(id=new_id, family=delivery.family_id, delivery=delivery,
+            checkin = CheckIn.create(id=new_id, family=delivery.family_id, user=caregiver, delivery=delivery,
                                      prompt=delivery.prompt_id, tried="yes", client_created_at=now)
             Delivery.update(opened_at=now).where(Delivery.id == delivery.id,
                                                  Delivery.opened_at.is_null()).execute()
     except IntegrityError:
         earlier = CheckIn.get_or_none(CheckIn.id == new_id)
-        if earlier is None or earlier.delivery_id != delivery.id:
+        if earlier is None or earlier.delivery_id != delivery.id or earlier.user_id != caregiver:
             raise
         return earlier, False
     return checkin, True
+
+
+def _reflection_is_not_a_prompt(delivery: Delivery) -> AppError:
+    return AppError(409, "This is your weekly look back, not a prompt to try. Open it to answer its "
+                    "question.", code="reflection",
+                    fields={"delivery_id": "A weekly reflection takes an answer on its page, not a check-in."})
 
 
 def mark_opened(delivery: Delivery) -> bool:
@@ -325,9 +355,9 @@ def mark_opened(delivery: Delivery) -> bool:
     return bool(_MARK_OPENED.rowcount(utcnow(), delivery.id))
 
 
-def has_checkin(delivery: Delivery) -> bool:
-    """Whether any check-in was stored for this delivery."""
-    return _ANY_CHECKIN.first(delivery.id) is not None
+def has_checkin(delivery: Delivery, user: User) -> bool:
+    """Whether caregiver ``user`` has checked in on this delivery."""
+    return _ANY_CHECKIN.first(delivery.id, user.id) is not None
 
 
 def local_today(family: Family, now: datetime | None = None) -> date:
@@ -353,35 +383,34 @@ def today_delivery(family: Family, now: datetime | None = None) -> Delivery | No
                                     Delivery.local_date == local_today(family, now)).first())
 
 
-def prompt_view(delivery: Delivery, family: Family) -> dict | None:
-    """The delivery's prompt as shown to this family (``{child}`` filled), or None."""
+def prompt_view(delivery: Delivery, family: Family, language: str = "en") -> dict | None:
+    """The delivery's prompt as a reader of ``language`` in this family sees it (``{child}``
+    filled), or None. ``language`` names the words' language (English only when the reader
+    switched language after the prompt was planned)."""
     prompt = delivery.prompt
     if prompt is None:
         return None
-    child = family.child_name
-
-    def fill(text: str) -> str:
-        return fill_child(text or "", child)
-
+    text = prompt_for_reader(prompt, language, family.child_name)
     return {
         "id": prompt.id, "theme": prompt.theme, "theme_name": THEME_NAMES.get(prompt.theme, prompt.theme),
-        "title": fill(prompt.title), "body": fill(prompt.body), "question": fill(prompt.question),
-        "answers": [{"label": fill(a.get("label", "")), "tried": a.get("tried", "yes")}
-                    for a in (prompt.answers or [])],
-        "why": fill(prompt.why),
+        "language": text.language, "title": text.title, "body": text.body, "question": text.question,
+        "answers": [{"label": label, "tried": a.get("tried", "yes")}
+                    for label, a in zip(text.answers, prompt.answers or [], strict=False)],
+        "why": text.why,
     }
 
 
-def delivery_view(delivery: Delivery, family: Family) -> dict:
-    """A delivery for the API and pages: its date, state, prompt and whether it has a check-in."""
+def delivery_view(delivery: Delivery, family: Family, user: User) -> dict:
+    """A delivery for the API and pages: its date, state, prompt and whether ``user`` checked in."""
     return {
         "id": delivery.id,
         "local_date": delivery.local_date.isoformat(),
         "status": delivery.status,
-        "url": f"/checkin/{delivery.id}",
+        "kind": delivery.kind,  # "prompt", or "reflection": the week's look back (no prompt)
+        "url": f"/{'reflection' if delivery.kind == 'reflection' else 'checkin'}/{delivery.id}",
         "opened": delivery.opened_at is not None,
-        "checked_in": has_checkin(delivery),
-        "prompt": prompt_view(delivery, family),
+        "checked_in": has_checkin(delivery, user),
+        "prompt": prompt_view(delivery, family, user.language),
     }
 
 
@@ -402,9 +431,9 @@ def checkin_view(checkin: CheckIn) -> dict:
     }
 
 
-def recent_checkins(family: Family, limit: int = 50) -> list[CheckIn]:
-    """The family's latest check-ins, newest first."""
-    return list(CheckIn.select().where(CheckIn.family == family)
+def recent_checkins(family: Family, user: User, limit: int = 50) -> list[CheckIn]:
+    """The caregiver's own latest check-ins in the family, newest first (never another's)."""
+    return list(CheckIn.select().where(CheckIn.family == family, CheckIn.user == user.id)
                 .order_by(CheckIn.client_created_at.desc()).limit(limit))
 
 

@@ -12,14 +12,26 @@ from peewee import JOIN
 from ...db import db
 from ...errors import AppError
 from ...inputs import parse_int, text_problem
-from ...models import THEME_NAMES, THEMES, CheckIn, Delivery, Family, Prompt, utcnow
+from ...models import (
+    REFLECTED,
+    THEME_NAMES,
+    THEMES,
+    CheckIn,
+    Delivery,
+    Family,
+    Prompt,
+    PromptTranslation,
+    User,
+    utcnow,
+)
 from ...security import audit
-from ..programme.library import fill_child
+from ..programme.reflection import question_for
+from ..programme.translations import prompt_for_reader, translations_for
 from .checkins import FEELINGS, NOTE_MAX, local_today, made_at, to_local
 from .upcoming import ROLLING_DAYS
 
 TRIED_LABELS = {"yes": "Tried it", "not_yet": "Not yet", "skip": "Skipped",
-                "no_chance": "The moment didn't come up"}
+                "no_chance": "The moment didn't come up", REFLECTED: "Your weekly reflection"}
 JOURNAL_LIMIT = 300
 #: An entry can be changed or deleted for this long after it was made.
 EDIT_DAYS = 7
@@ -48,6 +60,7 @@ class JournalEntry:
     delivery_id: int | None
     editable: bool
     made: datetime
+    reflection_id: int | None = None  # the answer to a weekly reflection: its delivery
 
 
 @dataclass
@@ -103,18 +116,23 @@ def can_change(checkin: CheckIn, now: datetime | None = None) -> bool:
     return (now or utcnow()) - made_at(checkin) <= timedelta(days=EDIT_DAYS)
 
 
-def _entry(checkin: CheckIn, prompt: Prompt | None, family: Family, now: datetime) -> JournalEntry:
+def _entry(checkin: CheckIn, prompt: Prompt | None, family: Family, now: datetime,
+           language: str = "en", translation: PromptTranslation | None = None) -> JournalEntry:
+    if checkin.tried == REFLECTED and checkin.delivery_id is not None:
+        return _reflection_entry(checkin, family, now)
+    text = (prompt_for_reader(prompt, language, family.child_name, translation)
+            if prompt is not None else None)
     answer_label = None
-    if prompt is not None and checkin.answer is not None and checkin.answer < len(prompt.answers or []):
-        answer_label = fill_child(prompt.answers[checkin.answer].get("label", ""), family.child_name)
+    if text is not None and checkin.answer is not None and checkin.answer < len(text.answers):
+        answer_label = text.answers[checkin.answer]
     theme = prompt.theme if prompt is not None else None
     return JournalEntry(
         id=str(checkin.id),
         day=to_local(family, made_at(checkin)).date(),
         theme=theme,
         theme_name=THEME_NAMES.get(theme, "Check-in"),
-        title=fill_child(prompt.title, family.child_name) if prompt is not None else "A check-in",
-        question=fill_child(prompt.question, family.child_name) if prompt is not None else "",
+        title=text.title if text is not None else "A check-in",
+        question=text.question if text is not None else "",
         answer_label=answer_label,
         tried_label=TRIED_LABELS.get(checkin.tried, checkin.tried),
         felt=FEELINGS.get(checkin.felt),
@@ -126,6 +144,18 @@ def _entry(checkin: CheckIn, prompt: Prompt | None, family: Family, now: datetim
         editable=can_change(checkin, now),
         made=made_at(checkin),
     )
+
+
+def _reflection_entry(checkin: CheckIn, family: Family, now: datetime) -> JournalEntry:
+    """The answer to a weekly reflection: its question as the title, the answer as the note."""
+    local_date = checkin.delivery.local_date
+    return JournalEntry(
+        id=str(checkin.id), day=to_local(family, made_at(checkin)).date(), theme=None,
+        theme_name="Your week", title=question_for(family, local_date), question="",
+        answer_label=None, tried_label=TRIED_LABELS[REFLECTED], felt=None, felt_value=None,
+        note=checkin.note, shared=checkin.shared_with_worker, wants_support=False,
+        delivery_id=checkin.delivery_id, editable=can_change(checkin, now), made=made_at(checkin),
+        reflection_id=checkin.delivery_id)
 
 
 def reflection(counts: dict[str, int], repairs: int, total: int, child: str) -> str:
@@ -177,23 +207,28 @@ def _calendar(by_day: dict[date, list[str]], today: date) -> list[list[CalendarD
     return weeks
 
 
-def build_journal(family: Family, now: datetime | None = None, theme: str | None = None) -> Journal:
-    """The family's journal as of ``now``: newest week first (only ``theme``'s entries when given),
-    the five-week calendar and the last 30 days' counts."""
+def build_journal(family: Family, user: User, now: datetime | None = None, theme: str | None = None) -> Journal:
+    """Caregiver ``user``'s own journal in the family as of ``now`` (never another caregiver's
+    entries): newest week first (only ``theme``'s entries when given), the five-week calendar and
+    the last 30 days' counts; prompts in ``user``'s language."""
+    language = user.language
     now = now or utcnow()
     today = local_today(family, now)
     first = today - timedelta(days=ROLLING_DAYS - 1)
-    rows = (CheckIn.select(CheckIn, Prompt).join(Prompt, JOIN.LEFT_OUTER)
-            .where(CheckIn.family == family)
+    rows = (CheckIn.select(CheckIn, Prompt, Delivery.id, Delivery.local_date)
+            .join(Prompt, JOIN.LEFT_OUTER).join_from(CheckIn, Delivery, JOIN.LEFT_OUTER)
+            .where(CheckIn.family == family, CheckIn.user == user.id)
             .order_by(CheckIn.client_created_at.desc()).limit(JOURNAL_LIMIT))
     weeks: dict[date, JournalWeek] = {}
     counts = dict.fromkeys(THEMES, 0)
     by_day: dict[date, list[str]] = {}
     days: set[date] = set()
     repairs = total = 0
+    rows = list(rows)
+    translated = translations_for((c.prompt_id for c in rows), language)
     for checkin in rows:
         prompt = checkin.prompt if checkin.prompt_id is not None else None
-        entry = _entry(checkin, prompt, family, now)
+        entry = _entry(checkin, prompt, family, now, language, translated.get(checkin.prompt_id))
         if entry.theme and entry.theme not in by_day.setdefault(entry.day, []):
             by_day[entry.day].append(entry.theme)
         if first <= entry.day <= today:
@@ -217,20 +252,23 @@ def build_journal(family: Family, now: datetime | None = None, theme: str | None
 
 # --- one entry: read, edit, delete ----------------------------------------------------------------
 
-def own_entry(family: Family, checkin_id: str) -> CheckIn:
-    """The family's check-in with this id; AppError 404 for anyone else's or a malformed id."""
+def own_entry(family: Family, user: User, checkin_id: str) -> CheckIn:
+    """Caregiver ``user``'s check-in with this id; AppError 404 for anyone else's or a malformed id."""
     try:
         key = uuid.UUID(checkin_id)
     except (ValueError, TypeError):
         key = None
-    checkin = key and CheckIn.get_or_none(CheckIn.id == key, CheckIn.family == family)
+    checkin = key and CheckIn.get_or_none(CheckIn.id == key, CheckIn.family == family, CheckIn.user == user.id)
     if not checkin:
         raise AppError(404, "That journal entry isn't here. It may have been deleted.", code="not_found")
     return checkin
 
 
-def entry_view(family: Family, checkin: CheckIn, now: datetime | None = None) -> JournalEntry:
-    return _entry(checkin, checkin.prompt if checkin.prompt_id is not None else None, family, now or utcnow())
+def entry_view(family: Family, checkin: CheckIn, now: datetime | None = None,
+               language: str = "en") -> JournalEntry:
+    prompt = checkin.prompt if checkin.prompt_id is not None else None
+    translation = translations_for([checkin.prompt_id], language).get(checkin.prompt_id)
+    return _entry(checkin, prompt, family, now or utcnow(), language, translation)
 
 
 def _too_old(action: str) -> AppError:

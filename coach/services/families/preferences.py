@@ -33,7 +33,7 @@ def _minutes(value: str) -> int:
     return int(hours) * 60 + int(mins)
 
 
-def settings_view(family: Family) -> dict:
+def settings_view(family: Family, user: User | None = None) -> dict:
     """The settings as the API shows them."""
     return {
         "window_start": family.window_start,
@@ -45,7 +45,7 @@ def settings_view(family: Family) -> dict:
         "share_notes_default": bool(family.share_notes_default),
         "country": family.country or None,  # ISO alpha-2; null: the international help list
         "discreet": bool(family.discreet),
-        "phone": family.user.phone or None,  # E.164
+        "phone": (user or family.user).phone or None,  # the caregiver's own, E.164
     }
 
 
@@ -160,8 +160,10 @@ def _clean_care(changes: dict, clean: dict, fields: dict) -> None:
             clean["discreet"] = changes["discreet"]
 
 
-def update_settings(family: Family, changes: dict, now: datetime | None = None) -> Family:
-    """Validate and save settings; timing changes re-plan the family in the same transaction."""
+def update_settings(family: Family, changes: dict, now: datetime | None = None,
+                    user: User | None = None) -> Family:
+    """Validate and save settings; timing changes re-plan the family in the same transaction.
+    ``phone`` is the caller's own (``user``): each caregiver has theirs."""
     from ..delivery.scheduling import reschedule_family
 
     now = now or utcnow()
@@ -174,9 +176,9 @@ def update_settings(family: Family, changes: dict, now: datetime | None = None) 
             setattr(family, key, value)
         if clean:
             family.save(only=[getattr(Family, key) for key in clean])
-        if phone is not None and phone != family.user.phone:
-            family.user.phone = phone
-            family.user.save(only=[User.phone])
+        if phone is not None and user is not None and phone != user.phone:
+            user.phone = phone
+            user.save(only=[User.phone])
         if timing_changed:
             reschedule_family(family, now)
     return family

@@ -1,8 +1,10 @@
-"""A parent's rights over their data: export everything stored about the family, or erase it all.
+"""A parent's rights over their data: export what is theirs, or erase it.
 
-Export holds what the parent gave and what was done with it, in words, without secrets or internals. Erasure removes the account, the family, its check-ins,
-deliveries, devices and support requests in one transaction; the audit log keeps a row saying an
-account was deleted, with no personal data in it. On SQLite the erased rows are then unreadable in
+Export holds what the caregiver gave (their own check-ins, notes, devices and requests) and the
+family's shared settings and prompts, in words, without secrets or internals, and never another
+caregiver's check-ins. Erasure removes the caregiver's account, their own check-ins, devices and
+requests; the family (its deliveries, child and schedule) goes with its last caregiver, all in one
+transaction. The audit log keeps a row saying an account was deleted, with no personal data in it. On SQLite the erased rows are then unreadable in
 the database file and its write-ahead log too.
 """
 from __future__ import annotations
@@ -13,9 +15,11 @@ from datetime import date, datetime
 from ...db import db, is_postgres, write_transaction
 from ...models import (
     AuditEvent,
+    Caregiver,
     CheckIn,
     Delivery,
     Family,
+    HouseholdInvite,
     Invite,
     LoginFailure,
     MailMessage,
@@ -29,6 +33,7 @@ from ...models import (
 from ..delivery.subscriptions import device_label
 from ..people.throttle import account_key, forgot_email_key
 from ..programme.library import fill_child
+from .household import caregivers, family_of, remove_caregiver
 from .journal import build_journal
 from .preferences import days_label
 
@@ -63,7 +68,7 @@ def export_family(user: User) -> dict:
     """What the parent told us and what we did with it, as one JSON-ready dict: answers and feelings
     in words, no secrets (password hash, session token, push keys, link tokens) and no internals
     (send leases, retry counters, the next planned send)."""
-    family = Family.get_or_none(Family.user == user)
+    family = family_of(user)
     export = {
         "format": EXPORT_FORMAT,
         "exported_at": _plain(utcnow()),
@@ -76,6 +81,7 @@ def export_family(user: User) -> dict:
                          for s in PushSubscription.select().where(PushSubscription.user == user)
                          .order_by(PushSubscription.id)],
         "support_requests": [],
+        "household": [],
         "invite": None,
         "account_activity": [{"what": e.action, "at": _plain(e.created_at)} for e in AuditEvent.select()
                              .where(AuditEvent.actor == user).order_by(AuditEvent.id)],
@@ -88,7 +94,8 @@ def export_family(user: User) -> dict:
     export["family"]["days"] = days_label(family.days_of_week)
     if family.worker_id is not None:
         export["family_worker"] = {"name": family.worker.name, "email": family.worker.email}
-    entries = [e for week in reversed(build_journal(family).weeks) for e in reversed(week.entries)]
+    export["household"] = [{"name": person.label} for person in caregivers(family)]
+    entries = [e for week in reversed(build_journal(family, user).weeks) for e in reversed(week.entries)]
     export["check_ins"] = [{
         "date": e.day.isoformat(), "made_at": _plain(e.made), "prompt": e.title, "theme": e.theme_name,
         "question": e.question or None, "answer": e.answer_label or e.tried_label,
@@ -97,29 +104,45 @@ def export_family(user: User) -> dict:
     } for e in entries]
     export["prompts_received"] = [{
         "date": _plain(d.local_date),
-        "prompt": fill_child(d.prompt.title, family.child_name) if d.prompt_id else None,
+        "prompt": fill_child(d.prompt.title, family.child_name) if d.prompt_id else (
+            "Your weekly reflection" if d.kind == "reflection" else None),
         "status": DELIVERY_WORDS.get(d.status, d.status), "sent_at": _plain(d.sent_at),
         "opened_at": _plain(d.opened_at),
     } for d in Delivery.select().where(Delivery.family == family).order_by(Delivery.local_date)]
     export["support_requests"] = [
         {**_pick(r, "created_at", "source", "note", "safe", "urgent", "followed_up_at")}
-        for r in SupportRequest.select().where(SupportRequest.family == family).order_by(SupportRequest.id)]
+        for r in SupportRequest.select().where(SupportRequest.family == family, _asked_by(user, family))
+        .order_by(SupportRequest.id)]
     invite = Invite.get_or_none(Invite.family == family)
     if invite is not None:
         export["invite"] = _pick(invite, "label", "created_at", "used_at")
     return export
 
 
+def _asked_by(user: User, family: Family):
+    """The support requests ``user`` made (requests from before households count as the main
+    contact's)."""
+    mine = SupportRequest.user == user.id
+    return mine | SupportRequest.user.is_null() if family.user_id == user.id else mine
+
+
 def delete_account(user: User) -> None:
-    """Erase the parent's account and every row about their family, all or nothing; then make sure
-    the erased rows can't be read back from the database's files (see :func:`_leave_no_trace`)."""
+    """Erase the caregiver's account and their own rows; with the last caregiver, every row about
+    the family too, all or nothing. Then make sure the erased rows can't be read back from the
+    database's files (see :func:`_leave_no_trace`)."""
     with write_transaction():
-        family = Family.get_or_none(Family.user == user)
+        family = family_of(user)
         if family is not None:
+            SupportRequest.delete().where(SupportRequest.family == family, _asked_by(user, family)).execute()
+        if family is not None and remove_caregiver(user) is not None:  # the others keep the family
+            family_id = family.id
+        elif family is not None:
             SupportRequest.delete().where(SupportRequest.family == family).execute()
             CheckIn.delete().where(CheckIn.family == family).execute()
             Delivery.delete().where(Delivery.family == family).execute()
             Invite.update(family=None, label="").where(Invite.family == family).execute()
+            HouseholdInvite.delete().where(HouseholdInvite.family == family).execute()
+            Caregiver.delete().where(Caregiver.family == family).execute()
             family_id = family.id
             family.delete_instance()
         else:

@@ -34,7 +34,11 @@ FIELDS = {
     "hours": ("The opening hours", 120, False),
     "region": ("The region", 120, False),
     "source_url": ("The source page", 300, False),
+    "languages": ("The languages", 20, False),
+    "languages_source_url": ("The page that says which languages they answer in", 300, False),
 }
+#: Languages a resource may say it answers in besides English (``SupportResource.languages``).
+SERVED_LANGUAGES = ("es",)
 #: Every field an admin form sends (FIELDS plus the ones with their own rules).
 FORM_FIELDS = (*FIELDS, "country", "kind", "checked_on")
 PHONE_RE = re.compile(r"^\+?[0-9 ()\-.]+$")
@@ -74,16 +78,25 @@ _SHOWN_IN = Prepared(lambda code, everywhere: (
     SupportResource.country, SupportResource.country)
 
 
-def for_country(country: str | None) -> tuple[str, list[SupportResource]]:
+def for_country(country: str | None, language: str = "en") -> tuple[str, list[SupportResource]]:
     """What a parent in ``country`` is shown: ``(the list's country, resources)``, emergency first,
-    then crisis, mental health, parenting, abuse and other lines, each in the admin's order. A
-    country with no shown resources (or none given) gets the international ``*`` list."""
+    then crisis, mental health, parenting, abuse and other lines, each in the admin's order — and
+    for a parent who reads ``language`` (Spanish), within each kind those that answer in it first.
+    A country with no shown resources (or none given) gets the international ``*`` list."""
     code = country if country and country != EVERYWHERE else EVERYWHERE
     shown = _SHOWN_IN.rows(code, EVERYWHERE)
-    own = [resource for resource in shown if resource.country == code]
-    if own:
-        return code, own
-    return EVERYWHERE, [resource for resource in shown if resource.country == EVERYWHERE]
+    found = [resource for resource in shown if resource.country == code]
+    if not found:
+        code, found = EVERYWHERE, [resource for resource in shown if resource.country == EVERYWHERE]
+    if language in SERVED_LANGUAGES:  # a stable sort: the kinds and the admin's order stay
+        rank = {kind: n for n, kind in enumerate(KIND_ORDER)}
+        found.sort(key=lambda r: (rank.get(r.kind, len(KIND_ORDER)), not answers_in(r, language)))
+    return code, found
+
+
+def answers_in(resource: SupportResource, language: str) -> bool:
+    """Whether the resource says (on its own page) it answers in ``language``."""
+    return language in (resource.languages or "").split(",")
 
 
 def resource_view(resource: SupportResource) -> dict:
@@ -91,7 +104,8 @@ def resource_view(resource: SupportResource) -> dict:
     return {"name": resource.name, "description": resource.description, "phone": resource.phone,
             "tel": re.sub(r"[^0-9+]", "", resource.phone), "text": resource.text, "url": resource.url,
             "hours": resource.hours, "region": resource.region, "kind": resource.kind,
-            "country": resource.country}
+            "country": resource.country,
+            "languages": [code for code in (resource.languages or "").split(",") if code]}
 
 
 def countries_with_resources() -> list[str]:
@@ -173,9 +187,28 @@ def validate_resource(item: dict) -> tuple[dict, dict[str, str]]:
     if data["source_url"] and "source_url" not in problems and not _check_url(data["source_url"],
                                                                             ("https", "http")):
         problems["source_url"] = "The source page must be a web address starting with https://."
+    _clean_languages(data, problems)
     if not phone and not url and not data["text"] and not {"phone", "url", "text"} & set(problems):
         problems["phone"] = "Add a phone number, a text line or a web address so parents can reach them."
     return data, problems
+
+
+def _clean_languages(data: dict, problems: dict) -> None:
+    """``languages``: codes like "es" (comma-separated), each backed by ``languages_source_url``."""
+    if "languages" in problems:
+        return
+    codes = [code.strip().lower() for code in data["languages"].split(",") if code.strip()]
+    unknown = [code for code in codes if code not in SERVED_LANGUAGES]
+    data["languages"] = ",".join(dict.fromkeys(codes))
+    source = data["languages_source_url"]
+    if unknown:
+        problems["languages"] = (f"Languages can be {', '.join(SERVED_LANGUAGES)} (Spanish), or empty "
+                                 f"for English only; “{unknown[0][:10]}” isn't one.")
+    elif codes and not source and "languages_source_url" not in problems:
+        problems["languages_source_url"] = ("Add the organisation's own page that says they answer "
+                                            "in that language.")
+    elif source and "languages_source_url" not in problems and not _check_url(source, ("https", "http")):
+        problems["languages_source_url"] = "The page must be a web address starting with https://."
 
 
 def _checked(item: dict) -> dict:

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from ...models import CheckIn, Family, utcnow
+from ...models import CheckIn, Family, User, utcnow
 from .checkins import local_today, made_at, to_local
 
 GRACE_DAYS = 2
@@ -26,10 +26,10 @@ class Streak:
     message: str
 
 
-def checkin_dates(family: Family, since: date | None = None) -> set[date]:
-    """The family's local dates that have at least one check-in (by when the parent made it)."""
+def checkin_dates(family: Family, user: User, since: date | None = None) -> set[date]:
+    """The family's local dates on which caregiver ``user`` checked in (by when they made it)."""
     query = (CheckIn.select(CheckIn.client_created_at, CheckIn.received_at)
-             .where(CheckIn.family == family))
+             .where(CheckIn.family == family, CheckIn.user == user.id))
     if since is not None:
         query = query.where(CheckIn.received_at >= datetime.combine(since, datetime.min.time())
                             - timedelta(days=1))
@@ -68,10 +68,10 @@ def streak_message(days: int, checked_in_today: bool) -> str:
     return f"{days} days of noticing. Today's is here whenever you're ready."
 
 
-def family_streak(family: Family, now: datetime | None = None) -> Streak:
-    """The family's gentle streak as of ``now``."""
+def family_streak(family: Family, user: User, now: datetime | None = None) -> Streak:
+    """Caregiver ``user``'s own gentle streak in the family as of ``now``."""
     today = local_today(family, now or utcnow())
-    dates = checkin_dates(family, since=today - timedelta(days=LOOKBACK_DAYS))
+    dates = checkin_dates(family, user, since=today - timedelta(days=LOOKBACK_DAYS))
     days = count_streak(dates, today, family.days_of_week)
     checked_in_today = today in dates
     return Streak(days=days, checked_in_today=checked_in_today,

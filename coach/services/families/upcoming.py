@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from ...models import Family, utcnow
+from ...models import Family, User, utcnow
 from ..delivery.scheduling import is_allowed_day, local_today, local_window
 from .streaks import checkin_dates
 
@@ -68,13 +68,13 @@ def paused_until(family: Family, now: datetime | None = None) -> date | None:
     return until if until is not None and until >= local_today(family, now or utcnow()) else None
 
 
-def days_noticed(family: Family, now: datetime | None = None, window: int = ROLLING_DAYS) -> int:
-    """Local days with at least one check-in in the last ``window`` days, today included."""
-    return rolling_days(family, local_today(family, now or utcnow()), window)
+def days_noticed(family: Family, user: User, now: datetime | None = None, window: int = ROLLING_DAYS) -> int:
+    """Local days with at least one of ``user``'s check-ins in the last ``window`` days, today included."""
+    return rolling_days(family, user, local_today(family, now or utcnow()), window)
 
 
-def rolling_days(family: Family, today: date, days: int = ROLLING_DAYS) -> int:
+def rolling_days(family: Family, user: User, today: date, days: int = ROLLING_DAYS) -> int:
     """How many of the ``days`` local days ending with ``today`` have at least one check-in (home
     and the journal both count this way)."""
     start = today - timedelta(days=days - 1)
-    return sum(1 for day in checkin_dates(family, since=start) if start <= day <= today)
+    return sum(1 for day in checkin_dates(family, user, since=start) if start <= day <= today)

@@ -11,7 +11,7 @@ from collections import defaultdict
 
 from peewee import fn
 
-from ...models import CheckIn, Family, SupportRequest
+from ...models import CheckIn, Family, SupportRequest, User
 
 WINDOW = 5  # the last five check-ins
 LOW_FELT = 2  # felt ≤ 2 of 5 is a low day
@@ -51,27 +51,30 @@ def is_low_mood(family: Family) -> bool:
     return family.id in low_mood_families([family.id])
 
 
-def latest_checkin_id(family: Family) -> str | None:
-    """The newest check-in's id: a dismissed offer stays dismissed until a newer check-in."""
-    latest = (CheckIn.select(CheckIn.id).where(CheckIn.family == family.id)
+def latest_checkin_id(family: Family, user: User) -> str | None:
+    """The caregiver's newest check-in's id: a dismissed offer stays dismissed until a newer one."""
+    latest = (CheckIn.select(CheckIn.id).where(CheckIn.family == family.id, CheckIn.user == user.id)
               .order_by(CheckIn.client_created_at.desc(), CheckIn.received_at.desc()).first())
     return str(latest.id) if latest else None
 
 
-def should_offer_help(family: Family, dismissed_after: str | None = None) -> bool:
+def should_offer_help(family: Family, user: User, dismissed_after: str | None = None) -> bool:
     """Show the parent the low-mood card: the rule holds, they have not dismissed it since their
     latest check-in (``dismissed_after`` is that check-in's id), and no request of theirs is still
     open or was made since that check-in (they have already asked)."""
-    if not is_low_mood(family):
+    own = (CheckIn.select(CheckIn.felt).where(CheckIn.family == family.id, CheckIn.user == user.id)
+           .order_by(CheckIn.client_created_at.desc()).limit(WINDOW))
+    if not is_low([row.felt for row in own]):  # their own feelings only, never another caregiver's
         return False
-    latest = latest_checkin_id(family)
+    latest = latest_checkin_id(family, user)
     if dismissed_after is not None and dismissed_after == latest:
         return False
     open_request = (SupportRequest.select().where((SupportRequest.family == family.id)
                                                   & SupportRequest.followed_up_at.is_null()).exists())
     if open_request:
         return False
-    newest = CheckIn.select(fn.MAX(CheckIn.received_at)).where(CheckIn.family == family.id).scalar()
+    newest = CheckIn.select(fn.MAX(CheckIn.received_at)).where(CheckIn.family == family.id,
+                                                                CheckIn.user == user.id).scalar()
     asked_since = (SupportRequest.select().where((SupportRequest.family == family.id)
                                                  & (SupportRequest.created_at >= newest)).exists())
     return not asked_since

@@ -11,7 +11,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ...db import db
 from ...errors import AppError
-from ...models import ROLES, Family, User, new_session_token, utcnow
+from ...models import ROLES, Caregiver, Family, User, new_session_token, utcnow
 from ...security import audit
 from ..families.countries import country_for_timezone
 from ..families.phones import parse_phone
@@ -144,6 +144,7 @@ def enrol_family(enrolment: Enrolment, worker: User, claim_invite) -> Family:
             window_end=enrolment.window_end,
             next_due_at=utcnow(),  # the planner works out the first real due time
         )
+        Caregiver.create(family=family, user=user, joined_at=family.created_at)
         if phone:
             User.update(phone=phone).where(User.id == user.id).execute()
             user.phone = phone

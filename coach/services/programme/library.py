@@ -94,14 +94,15 @@ def upgrade_starter_library(path: Path = STARTER_FILE) -> dict[str, int]:
     any more is retired. Prompts an admin edited, imported or created are never changed. Items
     with no prompt yet are added as published. Idempotent: a second run changes nothing.
     Returns counts ``seeded`` (into an empty library), ``added``, ``updated``, ``retired`` and
-    ``kept`` (edited, left alone).
+    ``kept`` (edited, left alone), and ``translated``: prompts given their translation from
+    ``coach/data/translations/`` (only those with none yet: ``translations.load_translation_files``).
     """
-    counts = {"seeded": 0, "added": 0, "updated": 0, "retired": 0, "kept": 0}
+    counts = {"seeded": 0, "added": 0, "updated": 0, "retired": 0, "kept": 0, "translated": 0}
     if not path.exists():
         return counts
     if not Prompt.select().exists():
         counts["seeded"] = seed_library_if_empty(path)
-        return counts
+        return counts | {"translated": _load_translations(path)}
     items = json.loads(path.read_text(encoding="utf-8"))
     revisions = PromptRevision.select(PromptRevision.prompt, PromptRevision.editor,
                                       PromptRevision.summary).tuples()
@@ -138,7 +139,13 @@ def upgrade_starter_library(path: Path = STARTER_FILE) -> dict[str, int]:
                 _starter_update(prompt, prompt_data(prompt) | {"status": "retired"}, now,
                                 f"{UPGRADE_SUMMARY}: no longer in the starter library")
                 counts["retired"] += 1
-    return counts
+    return counts | {"translated": _load_translations(path)}
+
+
+def _load_translations(path: Path) -> int:
+    from .translations import load_translation_files  # it builds on this module
+
+    return load_translation_files(starter=path)["added"]
 
 
 def _create_starter(fields: dict) -> Prompt:
@@ -404,10 +411,18 @@ def save_prompt(prompt: Prompt | None, item: dict, editor: User | None, *, statu
                                 "their changes, then make yours again.", code="prompt_conflict")
         summary = summary or summarise_change(old, new)
         PromptRevision.create(prompt=prompt, version=version, editor=editor, created_at=now,
-                              summary=summary[:200], data=new)
+                              summary=summary[:200], data=new | _translations_kept(prompt.id))
         audit(action or "prompt_update", "prompt", prompt.id, actor=editor, version=version,
               summary=summary[:200])
         return Prompt.get_by_id(prompt.id), True
+
+
+def _translations_kept(prompt_id: int) -> dict:
+    """``{"translations": …}`` when the prompt has any, so each revision holds the words it sent."""
+    from .translations import translations_of  # it builds on this module
+
+    found = translations_of(prompt_id)
+    return {"translations": found} if found else {}
 
 
 def _create(data: dict, status: str, editor: User | None, summary: str | None,

@@ -4,23 +4,34 @@ The export is a JSON array of prompts, each with ``id``, ``status`` and ``versio
 ``PROMPT_FIELDS``. An import is checked as a whole with the library's one validation function: one
 bad prompt rejects the file with a message per problem, and nothing changes. Items whose ``id``
 matches a prompt update it (a new revision); others are created, as drafts unless they say otherwise.
-Statuses in an import are taken as given (the import is the admin's bulk tool).
+Statuses in an import are taken as given (the import is the admin's bulk tool). Each prompt also
+carries ``"translations": {"es": {"title", "body", "question", "answers", "why"}}`` (answers as
+labels in the English order), checked with the translations' one check and saved as its own
+revision; a prompt whose item has no translation keeps the one it has.
 """
 from __future__ import annotations
 
 from ...db import db
 from ...errors import AppError
 from ...inputs import parse_json
-from ...models import PROMPT_STATUSES, Prompt, User
+from ...models import PROMPT_STATUSES, Prompt, PromptTranslation, User
 from ...security import audit
 from .library import PROGRAMME_FIELDS, PROMPT_FIELDS, save_prompt, validate_prompt
+from .translations import (
+    LANGUAGE_NAMES,
+    TRANSLATED,
+    TRANSLATION_FIELDS,
+    save_translation,
+    translation_data,
+    validate_translation,
+)
 
 IMPORT_MAX_BYTES = 512 * 1024
 IMPORT_MAX_ITEMS = 1000
-EXTRA_KEYS = {"id", "status", "version"}
+EXTRA_KEYS = {"id", "status", "version", "translations"}
 #: Field keys as they are named inside an import message (after the prompt's name).
 ORDER = ("prompt", "theme", "skill", "age", "title", "body", "question", "answers", "why", "strand",
-         "moment", "week", "pairs_with", "status")
+         "moment", "week", "pairs_with", "status", "translations")
 
 
 class ImportRejected(AppError):
@@ -38,8 +49,12 @@ class ImportRejected(AppError):
 
 def export_library() -> list[dict]:
     """Every prompt, any status, oldest first, in the shape :func:`import_library` accepts."""
+    translations: dict[int, dict] = {}
+    for translation in PromptTranslation.select().order_by(PromptTranslation.language):
+        translations.setdefault(translation.prompt_id, {})[translation.language] = translation_data(translation)
     return [{"id": prompt.id, "status": prompt.status, "version": prompt.version}
             | {name: getattr(prompt, name) for name in PROMPT_FIELDS}
+            | {"translations": translations.get(prompt.id, {})}
             for prompt in Prompt.select().order_by(Prompt.id)]
 
 
@@ -66,9 +81,9 @@ def import_problems(items: list) -> list[str]:
     seen_ids: dict[int, int] = {}
     for number, item in enumerate(items, start=1):
         name = _item_name(number, item)
-        _, fields = validate_prompt(item)
+        english, fields = validate_prompt(item)
         if isinstance(item, dict):
-            fields |= _extra_problems(item, number, seen_ids)
+            fields |= _extra_problems(item, number, seen_ids) | _translation_problems(item, english)
         for key in sorted(fields, key=_field_order):
             message = fields[key]
             problems.append(f"{name}: {message[0].lower()}{message[1:]}")
@@ -94,8 +109,12 @@ def import_library(raw: bytes, editor: User | None) -> dict[str, int]:
             if prompt is not None:  # an export from before strands keeps the prompt's programme
                 fields |= {name: getattr(prompt, name) for name in PROGRAMME_FIELDS if name not in item}
             status = item.get("status") or (None if prompt else "draft")
-            _, changed = save_prompt(prompt, fields, editor, status=status, summary="Imported",
-                                     action="prompt_import_item")
+            saved, changed = save_prompt(prompt, fields, editor, status=status, summary="Imported",
+                                         action="prompt_import_item")
+            for language, translation in (item.get("translations") or {}).items():
+                saved, translated = save_translation(saved, language, translation, editor,
+                                                     summary=f"Imported: {LANGUAGE_NAMES[language]}")
+                changed = changed or translated
             counts["created" if prompt is None else "updated" if changed else "unchanged"] += 1
         audit("prompt_import", "library", "", actor=editor, **counts)
     return counts
@@ -125,6 +144,31 @@ def _extra_problems(item: dict, number: int, seen_ids: dict[int, int]) -> dict[s
         problems["id"] = f"The id {prompt_id} is also used by prompt {seen_ids[prompt_id]}."
     elif prompt_id is not None:
         seen_ids[prompt_id] = number
+    return problems
+
+
+def _translation_problems(item: dict, english: dict) -> dict[str, str]:
+    """Problems of an item's ``translations``, keyed ``translations`` (after every English field)."""
+    translations = item.get("translations")
+    if translations is None:
+        return {}
+    if not isinstance(translations, dict):
+        return {"translations": "Translations must be an object like {\"es\": {\"title\": …}}."}
+    problems = {}
+    for language, translation in translations.items():
+        if language not in TRANSLATED:
+            problems[f"translations.{language}"[:60]] = (
+                f"Translations are into {', '.join(TRANSLATED)} only; got “{str(language)[:10]}”.")
+            continue
+        if isinstance(translation, dict):
+            unknown = sorted(set(translation) - set(TRANSLATION_FIELDS))
+            if unknown:
+                problems[f"translations.{language}"] = (f"{LANGUAGE_NAMES[language]} has a field we "
+                                                        f"don't know: “{unknown[0][:30]}”.")
+                continue
+        _, found = validate_translation(translation, english)
+        for key, message in found.items():
+            problems[f"translations.{language}.{key}"] = f"{LANGUAGE_NAMES[language]}: {message[0].lower()}{message[1:]}"
     return problems
 
 

@@ -9,6 +9,11 @@ Decisions:
   ``evening``, ``bedtime`` and ``any``; 04:00–10:59 ``morning``, ``day``, ``any``; 11:00–15:59
   ``day``, ``evening``, ``any``; later or earlier ``morning`` and ``any``). Only when no prompt of
   the band fits the window at all is the moment ignored. An empty library gives ``None``.
+- **Languages**: a family whose recipient reads Spanish (``families.languages.family_languages``)
+  gets only prompts with a ``PromptTranslation`` into it: the pool is built from those alone, so
+  the next fitting prompt comes instead of an untranslated one (and the nearest band's, when the
+  child's band has none translated). No translated prompt at all gives ``None``: nothing is sent
+  rather than words the parent may not read.
 - **The arc**: the family's week is ``(days since enrolment // 7) % 6 + 1`` (the UTC date of
   ``Family.created_at`` to the local date; :func:`arc_week`), so every six weeks the arc starts
   again with new prompts on the same strands. Within the week the strands take turns: the strand
@@ -41,8 +46,9 @@ Decisions:
   keep only the oldest) and one is picked with ``random.Random("<family id>:<local date ISO>")``
   (:class:`PlanningDraws`), so tests can assert exact choices.
 - Cost: the planner builds one :class:`SelectionContext` per batch. It reads the published library
-  once per tick and works out each (age, moment set) pool once per tick; per batch it makes one
-  query: the batch families' check-ins of the last 14 days (index on family, received_at). Delivery
+  once per tick and works out each (age, moment set, languages) pool once per tick; per batch it
+  makes one query for the batch families' check-ins of the last 14 days (index on family, received_at) and
+  one for the few of them who read a language besides English. Delivery
   history is never read: what was sent lives on the family row the planner already reads and
   writes. Never a query per family.
 """
@@ -59,9 +65,11 @@ from flask import current_app, has_app_context
 from peewee import SQL
 
 from ...db import db
-from ...models import STRAND_WEEKS, CheckIn, Delivery, Family, Prompt, utcnow
+from ...models import REFLECTED, STRAND_WEEKS, CheckIn, Delivery, Family, Prompt, utcnow
+from ..families.languages import languages_by_family, needs_translation
 from ..families.wellbeing import LOW_COUNT, is_low
 from ..families.wellbeing import WINDOW as MOOD_WINDOW
+from .translations import usable_translations
 
 DEFAULT_REPEAT_DAYS = 60
 ARC_WEEKS = 6
@@ -242,40 +250,50 @@ class Pool:
 
 
 class PromptCache:
-    """The published library, loaded once per planning tick, with each (age, moments) pool worked
-    out once."""
+    """The published library, loaded once per planning tick, with each (age, moments, languages)
+    pool worked out once."""
 
-    def __init__(self, prompts: Iterable[Prompt]):
+    def __init__(self, prompts: Iterable[Prompt], translated: dict[str, set[int]] | None = None):
         self.prompts = list(prompts)
         self.by_id = {prompt.id: prompt for prompt in self.prompts}
         self.strand_of = {prompt.id: prompt.strand for prompt in self.prompts}
-        self._pools: dict[tuple[int, tuple[str, ...]], Pool] = {}
+        # language → ids of the prompts translated into it (a family needing it gets only those)
+        self.translated = translated or {}
+        self._pools: dict[tuple[int, tuple[str, ...], tuple[str, ...]], Pool] = {}
 
     @classmethod
     def load(cls) -> PromptCache:
-        """Read every published prompt in one query."""
-        return cls(Prompt.published().order_by(Prompt.id))
+        """Read every published prompt, and which have translations that fit them, in two queries."""
+        return cls(Prompt.published().order_by(Prompt.id), usable_translations())
 
     def all(self) -> Iterable[Prompt]:
         """Every published prompt."""
         return iter(self.prompts)
 
-    def pool(self, age: int, moments: tuple[str, ...]) -> Pool:
-        """The prompts for that age (or the nearest band) that fit those moments."""
-        key = (age, moments)
+    def pool(self, age: int, moments: tuple[str, ...], languages: tuple[str, ...] = ()) -> Pool:
+        """The prompts for that age (or the nearest band) that fit those moments and are
+        translated into every one of ``languages`` (those a family needs besides English)."""
+        key = (age, moments, languages)
         if key not in self._pools:  # ages repeat across a batch: work each one out once
-            band = self._for_age(age)
+            band = self._for_age(age, self._readable(languages))
             fitting = [p for p in band if p.moment in moments]
             self._pools[key] = Pool.of(fitting or band)
         return self._pools[key]
 
-    def _for_age(self, age: int) -> list[Prompt]:
-        fitting = [p for p in self.prompts if p.age_min_months <= age < p.age_max_months]
-        if fitting or not self.prompts:
+    def _readable(self, languages: tuple[str, ...]) -> list[Prompt]:
+        if not languages:
+            return self.prompts
+        return [p for p in self.prompts
+                if all(p.id in self.translated.get(language, ()) for language in languages)]
+
+    @staticmethod
+    def _for_age(age: int, prompts: list[Prompt]) -> list[Prompt]:
+        fitting = [p for p in prompts if p.age_min_months <= age < p.age_max_months]
+        if fitting or not prompts:
             return fitting
-        distances = {p.id: _months_outside(p, age) for p in self.prompts}
+        distances = {p.id: _months_outside(p, age) for p in prompts}
         nearest = min(distances.values())
-        return [p for p in self.prompts if distances[p.id] == nearest]
+        return [p for p in prompts if distances[p.id] == nearest]
 
 
 def _months_outside(prompt: Prompt, age: int) -> int:
@@ -292,6 +310,8 @@ class FamilyState:
 
     recent: str = ""  # Family.recent_prompts
     week: int = 1
+    # the languages besides English its prompts must be in (families.languages)
+    languages: tuple[str, ...] = ()
     # newest first: (received_at, client_created_at, prompt id, answer, tried, felt)
     checkins: list[tuple] = field(default_factory=list)
 
@@ -314,10 +334,13 @@ class SelectionContext:
         context = cls(prompts or PromptCache.load(), repeat_days(), now)
         if not plans:
             return context
-        checkins = _recent_checkins({family.id for family, _ in plans}, now - MOOD_LOOKBACK)
+        ids = {family.id for family, _ in plans}
+        checkins = _recent_checkins(ids, now - MOOD_LOOKBACK)
+        languages = languages_by_family(ids, translated_only=True)
         for family, day in plans:
             context.states[(family.id, day)] = FamilyState(
                 recent=family.recent_prompts or "", week=arc_week(family.created_at, day),
+                languages=needs_translation(languages.get(family.id, ())),
                 checkins=checkins.get(family.id, []))
         return context
 
@@ -339,7 +362,8 @@ def _recent_checkins(ids: Iterable[int], since: datetime) -> dict[int, list[tupl
     query = (CheckIn
              .select(CheckIn.family, CheckIn.received_at, CheckIn.client_created_at, CheckIn.prompt,
                      CheckIn.answer, CheckIn.tried, CheckIn.felt)
-             .where(CheckIn.family.in_(id_list(ids)), CheckIn.received_at >= since))
+             .where(CheckIn.family.in_(id_list(ids)), CheckIn.received_at >= since,
+                    CheckIn.tried != REFLECTED))  # a reflection's answer is no prompt's check-in
     found: dict[int, list[tuple]] = defaultdict(list)
     for family_id, received_at, created_at, prompt_id, answer, tried, felt in db.execute(query):
         found[family_id].append((as_datetime(received_at), as_datetime(created_at), prompt_id,
@@ -376,7 +400,8 @@ def choose_prompt(family: Family, local_date: date, now: datetime | None = None,
         context = SelectionContext.load([(family, local_date)], now,
                                         context.prompts if context is not None else None)
         state = context.state(family, local_date)
-    pool = context.prompts.pool(family.age_months(on=local_date), window_moments(family.window_start))
+    pool = context.prompts.pool(family.age_months(on=local_date), window_moments(family.window_start),
+                                state.languages)
     if not pool.items:
         return None
     chooser = _Chooser(pool, state, local_date, context, family.timezone)
