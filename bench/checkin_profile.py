@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from checkin_wave import checkin_body, load_average, seed, sign_in, store  # noqa: E402
+from checkin_wave import CLIENT_UA, checkin_body, load_average, seed, sign_in, store  # noqa: E402
 
 
 def wsgi_pairs(app, signed: list[tuple[str, str, int]]) -> None:
@@ -44,8 +44,8 @@ def wsgi_pairs(app, signed: list[tuple[str, str, int]]) -> None:
                 body.close()
         return int(status[0].split()[0])
 
-    for cookie, csrf, delivery_id in signed:
-        headers = {"Cookie": f"session={cookie}"}
+    for cookie, csrf, delivery_id in signed:  # REMOTE_ADDR is 127.0.0.1, as sign_in's
+        headers = {"Cookie": f"session={cookie}", "User-Agent": CLIENT_UA}
         got = call(EnvironBuilder(path=f"/checkin/{delivery_id}", headers=headers))
         assert got == 200, got
         posted = call(EnvironBuilder(path="/api/checkins", method="POST", data=json.dumps(checkin_body(delivery_id)),

@@ -49,6 +49,7 @@ sys.path.insert(0, str(ROOT))
 
 SECRET = "bench-checkin-wave-secret"
 TZ = "Europe/London"
+CLIENT_UA = "attune-checkin-wave"
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 
 
@@ -192,7 +193,10 @@ def sign_in(app, parents: list[tuple[int, str, int]]) -> list[tuple[str, str, in
     signed = []
     serializer = app.session_interface.get_signing_serializer(app)
     for uid, token, delivery_id in parents:
-        with app.test_request_context("/"):
+        # As the browser the wave plays: the same address and User-Agent, so Flask-Login's session
+        # protection sees the browser that signed in (a stranger's would make every request re-sign
+        # and re-send the cookie, which a real browser would have kept after its first answer).
+        with app.test_request_context("/", headers={"User-Agent": CLIENT_UA}, environ_base={"REMOTE_ADDR": "127.0.0.1"}):
             login_user(User(id=uid, session_token=token, role="parent", active=True))
             csrf = generate_csrf()
             signed.append((serializer.dumps(dict(session)), csrf, delivery_id))
@@ -303,7 +307,7 @@ class Wave:
             cookie, csrf, delivery_id = self.signed[self.next_parent % len(self.signed)]
             self.next_parent += 1
             replay = self.next_parent % 50 == 0  # as a phone's outbox may send it twice
-            headers = {"Cookie": f"session={cookie}"}
+            headers = {"Cookie": f"session={cookie}", "User-Agent": CLIENT_UA}
             started = time.perf_counter()
             try:
                 async with self.http.get(f"{self.base}/checkin/{delivery_id}", headers=headers) as response:
