@@ -293,6 +293,22 @@ def side_by_side(app, subs, base_url: str, pem: str, concurrencies: list[int], r
     return rows
 
 
+def side_by_side_medians(rows: list[dict]) -> dict:
+    """Per number in flight: median pushes/s of each, the median of the rounds' ratios, and Attune's
+    median as a share of the in-flight ceiling."""
+    from statistics import median
+
+    out = {}
+    for level in sorted({r["in_flight"] for r in rows}):
+        mine = [r for r in rows if r["in_flight"] == level]
+        attune = median(r["attune"]["pushes_per_s"] for r in mine)
+        out[level] = {"attune_pushes_per_s": attune,
+                      "webpush_async_pushes_per_s": median(r["webpush_async"]["pushes_per_s"] for r in mine),
+                      "ratio": median(r["ratio"] for r in mine),
+                      "attune_share_of_ceiling": round(attune / mine[0]["ceiling"], 3)}
+    return out
+
+
 def bench_crypto(subs, pem: str, n: int) -> dict:
     """Encryption + ES256 signing per message, one core, no I/O: pywebpush's way and Attune's."""
     from py_vapid import Vapid
@@ -367,16 +383,18 @@ def main() -> None:
             if args.side_by_side:
                 app.config["BENCH_DELAY"] = args.delay
                 levels = [int(n) for n in args.side_by_side.split(",")]
+                load = os.getloadavg()
+                rows = side_by_side(app, subs, base_url, pem, levels, args.rounds)
                 print(json.dumps({"machine": machine(), "families": args.families, "delay_ms": args.delay * 1000,
-                                  "load": os.getloadavg(),
-                                  "side_by_side": side_by_side(app, subs, base_url, pem, levels, args.rounds),
-                                  "service": server_stats(base_url)}, indent=2))
+                                  "load_before_after": [load, os.getloadavg()], "side_by_side": rows,
+                                  "medians": side_by_side_medians(rows), "service": server_stats(base_url)},
+                                 indent=2))
                 server.terminate()
                 return
             report["attune"] = bench_attune(app, args.families, args.profile)
             if args.phases:
                 phases = bench_phases(app, dt.datetime.now(dt.UTC).replace(tzinfo=None))
-                phases["HTTP (aiohttp) + the rest"] = round(
+                phases["HTTP, the event loop and the rest"] = round(
                     report["attune"]["client_cpu_us_per_push"] - sum(phases.values()), 1)
                 report["client_cpu_us_by_phase"] = phases
     report["service_after_attune"] = server_stats(base_url)

@@ -49,6 +49,16 @@ def init_db_command() -> None:
     for name in created:
         click.echo(f"Created instance secret {name} (kept out of git).")
     echo_mail_status()
+    echo_text_status()
+
+
+def echo_text_status() -> None:
+    """Say whether text messages can go out (parents who chose texts depend on it)."""
+    from .services.delivery.sms import sms_problem
+
+    problem = sms_problem()
+    click.echo(problem + " Parents can choose texts once it is set (README \"Text messages\")." if problem else
+               "Text messages go out through Twilio; check with `flask --app coach send-test-sms --email E`.")
 
 
 def echo_mail_status() -> None:

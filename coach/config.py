@@ -47,6 +47,14 @@ DEFAULTS = {
     # Urgent and escalated support requests; empty: every active admin's email instead.
     "DUTY_EMAIL": "",
     "SUPPORT_RESPONSE_HOURS": 24,
+    # Text messages (DESIGN "Reach → Text messages"): unset SID, token or FROM means nothing is texted.
+    "TWILIO_ACCOUNT_SID": "",
+    "TWILIO_AUTH_TOKEN": "",
+    "TWILIO_FROM": "",  # the sending number (E.164) or a Messaging Service SID (MG…)
+    "TWILIO_API_BASE": "https://api.twilio.com",  # tests aim it at a loopback fake (http only there)
+    "TWILIO_CONCURRENCY": 16,  # texts in flight per scheduler
+    "TWILIO_TIMEOUT": 10,
+    "SMS_FALLBACK_MINUTES": 30,  # push_then_sms: text when the push is not through this long after due
     # GET /metrics answers only `Authorization: Bearer <this>`; empty: /metrics is a 404.
     "METRICS_TOKEN": "",
     "SESSION_COOKIE_HTTPONLY": True,
@@ -88,7 +96,8 @@ def load_config(app: Flask, test_config: dict | None) -> None:
             app.config[key] = secure
     for key in ("REPEAT_DAYS", "INVITE_DAYS", "PUSH_TIMEOUT", "PUSH_CONCURRENCY", "PUSH_TTL_HOURS",
                 "SMTP_TIMEOUT", "SUPPORT_RESPONSE_HOURS", "PUSH_LEASE_SECONDS", "MAX_DEVICES",
-                "DB_POOL_SIZE", "DB_POOL_RECYCLE_SECONDS", "DB_POOL_TIMEOUT"):
+                "DB_POOL_SIZE", "DB_POOL_RECYCLE_SECONDS", "DB_POOL_TIMEOUT", "TWILIO_CONCURRENCY",
+                "TWILIO_TIMEOUT", "SMS_FALLBACK_MINUTES"):
         app.config[key] = int(app.config[key])
     hosts = app.config["PUSH_ALLOWED_HOSTS"]
     if isinstance(hosts, str):

@@ -417,6 +417,23 @@ def _v14_down(migrator: SchemaMigrator) -> list:
     return [migrator.drop_column("check_in", "user_id", **legacy)]
 
 
+def _v15_up(migrator: SchemaMigrator) -> list:
+    """v15, text messages: each person's consent time and channel (everyone stays on push), the
+    text outbox and the record of texts received."""
+    from .models import TextInbound, TextMessage, User
+
+    db.create_tables([TextMessage, TextInbound], safe=True)
+    return [migrator.add_column("user", "sms_opt_in_at", User.sms_opt_in_at),
+            migrator.add_column("user", "channel", User.channel)]
+
+
+def _v15_down(migrator: SchemaMigrator) -> list:
+    from .models import TextInbound, TextMessage
+
+    db.drop_tables([TextInbound, TextMessage], safe=True)
+    return [migrator.drop_column("user", "sms_opt_in_at"), migrator.drop_column("user", "channel")]
+
+
 #: Ordered migrations. Version 1 is the first released schema. Append, never edit; every step
 #: has a downgrade so tests can rebuild the schema it started from.
 MIGRATIONS: list[Migration] = [
@@ -433,6 +450,7 @@ MIGRATIONS: list[Migration] = [
     Migration(12, _v12_up, _v12_down),
     Migration(13, _v13_up, _v13_down),
     Migration(14, _v14_up, _v14_down),
+    Migration(15, _v15_up, _v15_down),
 ]
 LATEST_VERSION = MIGRATIONS[-1].version if MIGRATIONS else 1
 

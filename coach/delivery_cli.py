@@ -1,4 +1,4 @@
-"""Delivery commands: ``send-due``, ``scheduler``, ``send-test-push`` and ``send-test-email``
+"""Delivery commands: ``send-due``, ``scheduler``, ``send-test-push``, ``send-test-email``, ``send-test-sms``
 (DESIGN "Command line").
 
 The scheduler is its own long-running process (never inside web workers). Its jobs live in memory:
@@ -24,7 +24,7 @@ log = logging.getLogger("coach.scheduler")
 def register(app: Flask) -> None:
     """Add the delivery commands to ``flask --app coach``."""
     for command in (send_due_command, scheduler_command, send_test_push_command, send_test_email_command,
-                    status_command):
+                    send_test_sms_command, status_command):
         app.cli.add_command(command)
 
 
@@ -68,13 +68,25 @@ def care_tick(now: datetime | None = None) -> dict[str, int]:
     return summary
 
 
+def text_tick(now: datetime | None = None) -> dict[str, int]:
+    """The send tick's text step, after the pushes (so ``push_then_sms`` sees how they went): queue
+    and send due text messages (services/delivery/sms.py). A failure is logged, never the push's."""
+    from .services.delivery.sms import TEXT_KEYS, send_due_texts
+
+    try:
+        return send_due_texts(now)
+    except Exception:
+        log.exception("send tick: texts failed")
+        return dict.fromkeys(TEXT_KEYS, 0)
+
+
 def send_due(now: datetime | None = None) -> dict[str, int]:
     """One plan + send tick: ``{"planned", "sent", "failed", "no_device", "retrying", "expired"}``
-    plus the care loop's ``escalated``, ``alerts_*`` and ``mail_*`` counts."""
+    plus ``texts_*`` and the care loop's ``escalated``, ``alerts_*`` and ``mail_*`` counts."""
     from .services.delivery.sending import run_send_tick
 
     planned = plan_tick(now)
-    return {"planned": planned, **run_send_tick(now), **care_tick(now)}
+    return {"planned": planned, **run_send_tick(now), **text_tick(now), **care_tick(now)}
 
 
 def recorded_send(now: datetime | None = None) -> dict[str, int]:
@@ -87,7 +99,7 @@ def recorded_send(now: datetime | None = None) -> dict[str, int]:
 
     def work() -> dict[str, int]:
         senders.append(PushSender.from_config(current_app.config))
-        return run_send_tick(now, sender=senders[0])
+        return {**run_send_tick(now, sender=senders[0]), **text_tick(now)}
 
     return timed_run("send", work, lambda: senders[0].latency.as_dict() if senders else None)
 
@@ -216,6 +228,29 @@ def send_test_email_command(to: str) -> None:
     if row.status != "sent":
         raise click.ClickException(f"The test email to {row.to_address} was not sent: {row.last_error}")
     click.echo(json.dumps({"to": row.to_address, "sent": True, "id": row.id}, sort_keys=True))
+
+
+@click.command("send-test-sms")
+@click.option("--email", required=True, help="The parent's email.")
+@with_appcontext
+def send_test_sms_command(email: str) -> None:
+    """Text one parent's phone at once through Twilio and print the JSON result (exit 1 if not sent)."""
+    from .models import User
+    from .services.delivery.sms import SmsConfigError, send_test_sms
+
+    with db.connection_context():
+        user = User.by_email(email)
+        if user is None or user.role != "parent":
+            raise click.ClickException(f"No parent has the email {email!r}.")
+        try:
+            row = send_test_sms(user)
+        except SmsConfigError as error:
+            raise click.ClickException(str(error)) from None
+    result = {"to": row.to, "status": row.status, "sid": row.provider_sid, "status_code": row.last_status_code,
+              "error": row.error}
+    if row.status != "sent":
+        raise click.ClickException(f"The test text to {row.to} was not sent: {json.dumps(result, sort_keys=True)}")
+    click.echo(json.dumps(result, sort_keys=True))
 
 
 @click.command("status")

@@ -9,19 +9,21 @@ from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from .i18n import N_, _
+
 MESSAGES = {
-    400: ("bad_request", "The request could not be understood."),
-    401: ("unauthorized", "Please sign in first."),
-    403: ("forbidden", "You don't have access to this page."),
-    404: ("not_found", "We couldn't find that page."),
-    405: ("method_not_allowed", "That action isn't allowed here."),
-    409: ("conflict", "That conflicts with something already saved."),
-    410: ("gone", "That link is no longer available."),
-    413: ("too_large", "That upload is too large."),
-    415: ("unsupported_media_type", "Please send JSON."),
-    422: ("invalid", "Some of the details need another look."),
-    429: ("too_many_requests", "Too many attempts. Please wait a little and try again."),
-    500: ("server_error", "Something went wrong on our side. Please try again."),
+    400: ("bad_request", N_("The request could not be understood.")),
+    401: ("unauthorized", N_("Please sign in first.")),
+    403: ("forbidden", N_("You don't have access to this page.")),
+    404: ("not_found", N_("We couldn't find that page.")),
+    405: ("method_not_allowed", N_("That action isn't allowed here.")),
+    409: ("conflict", N_("That conflicts with something already saved.")),
+    410: ("gone", N_("That link is no longer available.")),
+    413: ("too_large", N_("That upload is too large.")),
+    415: ("unsupported_media_type", N_("Please send JSON.")),
+    422: ("invalid", N_("Some of the details need another look.")),
+    429: ("too_many_requests", N_("Too many attempts. Please wait a little and try again.")),
+    500: ("server_error", N_("Something went wrong on our side. Please try again.")),
 }
 
 
@@ -30,12 +32,16 @@ class AppError(Exception):
 
     def __init__(self, status: int, message: str | None = None, code: str | None = None,
                  fields: dict | None = None):
-        default_code, default_message = MESSAGES.get(status, ("error", "Something went wrong."))
-        super().__init__(message or default_message)
+        default_code, default_message = MESSAGES.get(status, ("error", N_("Something went wrong.")))
+        # Written in the reader's language: a sentence marked in the catalogue (``_`` or ``N_`` where
+        # it was raised) is looked up here, so one already translated, or not in it, stays as it is.
+        message = _(message or default_message)
+        super().__init__(message)
         self.status = status
         self.code = code or default_code
-        self.message = message or default_message
-        self.fields = fields or None
+        self.message = message
+        self.fields = {name: _(text) if isinstance(text, str) else text
+                       for name, text in fields.items()} if fields else None
 
     def payload(self) -> dict:
         body = {"error": self.code, "message": self.message}
@@ -72,7 +78,8 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf_error(error: CSRFError):
         return error_response(AppError(
-            400, "Your session's security token was missing or out of date. Reload the page and try again.",
+            400, N_("Your session's security token was missing or out of date. Reload the page and try "
+                    "again."),
             code="csrf_failed"))
 
     @app.errorhandler(HTTPException)

@@ -26,6 +26,7 @@ from wtforms import IntegerField
 from wtforms.validators import StopValidation
 
 from .errors import AppError
+from .i18n import N_, _
 
 MAX_ID = 2**63 - 1
 #: JSON nesting allowed in a body: the deepest real body (an import's answers) is 4 levels.
@@ -39,7 +40,7 @@ UNSTORABLE_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 #: Single-line text (names, emails, times, time zones) may not hold line breaks or tabs either.
 LINE_BREAK_RE = re.compile(r"[\t\n\r\u2028\u2029\x85]")
 _STRING_OR_BRACKET_RE = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]', re.DOTALL)  # no backtracking
-BAD_TEXT_MESSAGE = "Remove the invisible control character (such as a NUL byte) from this text."
+BAD_TEXT_MESSAGE = N_("Remove the invisible control character (such as a NUL byte) from this text.")
 
 
 # --- integers and ids ---------------------------------------------------------------------------
@@ -94,17 +95,17 @@ def text_problem(value: str, *, multiline: bool = True) -> str | None:
     if UNSTORABLE_RE.search(value):
         return BAD_TEXT_MESSAGE
     if not multiline and LINE_BREAK_RE.search(value):
-        return "Keep this to one line, without line breaks or tabs."
+        return N_("Keep this to one line, without line breaks or tabs.")
     return None
 
 
 def clean_text(value: object, field: str, *, multiline: bool = True) -> str:
     """``value`` as storable text; AppError 422 naming ``field`` when it isn't a string or can't be stored."""
     if not isinstance(value, str):
-        raise AppError(422, "Some of the details need another look.", fields={field: "Send this as text."})
+        raise AppError(422, N_("Some of the details need another look."), fields={field: N_("Send this as text.")})
     problem = text_problem(value, multiline=multiline)
     if problem:
-        raise AppError(422, "Some of the details need another look.", fields={field: problem})
+        raise AppError(422, N_("Some of the details need another look."), fields={field: problem})
     return value
 
 
@@ -238,12 +239,12 @@ def request_json(*, optional: bool = False, code: str = "invalid_json") -> dict:
     if optional and not raw:
         return {}
     if not request.is_json:
-        raise AppError(415, "Send the request body as JSON (Content-Type: application/json).")
+        raise AppError(415, N_("Send the request body as JSON (Content-Type: application/json)."))
     if not raw:
-        raise AppError(400, "The request body is empty; send a JSON object.", code=code)
+        raise AppError(400, N_("The request body is empty; send a JSON object."), code=code)
     data = parse_json(raw, code=code)
     if not isinstance(data, dict):
-        raise AppError(400, "Send a JSON object.", code="bad_request")
+        raise AppError(400, N_("Send a JSON object."), code="bad_request")
     return data
 
 
@@ -285,7 +286,7 @@ def refuse_unstorable_input() -> None:
     view = current_app.view_functions.get(request.endpoint or "")
     if request.is_json and request.content_length != 0 and not (
             (request.blueprint or "").split(".")[0] == "api" or getattr(view, "takes_json", False)):
-        raise AppError(415, "This page takes a form, not JSON.")
+        raise AppError(415, N_("This page takes a form, not JSON."))
     problems = form_text_problems(request.args)
     if request.method in ("POST", "PUT", "PATCH", "DELETE") and request.mimetype in (
             "application/x-www-form-urlencoded", "multipart/form-data"):
@@ -295,8 +296,9 @@ def refuse_unstorable_input() -> None:
                      if upload.filename and UNSTORABLE_RE.search(upload.filename)}
     if problems:
         names = ", ".join(f"“{name}”" for name in problems)
-        raise AppError(400, f"What was sent has a character we can't store (such as a NUL byte) in {names}. "
-                            "Remove it and try again.", code="unstorable_text", fields=problems)
+        raise AppError(400, _("What was sent has a character we can't store (such as a NUL byte) in "
+                              "%(names)s. Remove it and try again.", names=names),
+                       code="unstorable_text", fields=problems)
 
 
 def init_app(app: Flask) -> None:

@@ -89,6 +89,9 @@ def new_session_token() -> str:
     return secrets.token_hex(16)
 
 
+#: How a parent's daily prompt reaches them: by Web Push only, by text message instead, or by text
+#: only when no device took the day's push (services/delivery/texts.py).
+CHANNELS = ("push", "sms", "push_then_sms")
 #: The languages Attune speaks (DESIGN "Reach → Languages"); the first is the default.
 LANGUAGES = ("en", "es")
 
@@ -109,6 +112,10 @@ class User(BaseModel):
     # "en" or "es" (LANGUAGES): the language of this person's pages, pushes, emails and texts.
     # Each caregiver, worker and admin chooses their own.
     language = CharField(max_length=5, default="en")
+    # Text messages (DESIGN "Reach → Text messages"): when the person agreed to get texts (None: no
+    # texts, or STOP was sent), and how prompts reach them: push | sms | push_then_sms (CHANNELS).
+    sms_opt_in_at = DateTimeField(null=True)
+    channel = CharField(max_length=13, default="push")
 
     # Flask-Login protocol
     @property
@@ -536,3 +543,9 @@ ALL_MODELS = [
     ContactLog,
     SchedulerJob,
 ]
+
+
+# The text-message tables live in their own module (models_texts.py) to keep this one readable.
+from .models_texts import TextInbound, TextMessage  # noqa: E402
+
+ALL_MODELS += [TextMessage, TextInbound]

@@ -14,6 +14,8 @@ from pathlib import Path
 from flask import Blueprint, Response, current_app, render_template
 
 from .assets import compact_js
+from .i18n import N_, TRANSLATIONS, _, language
+from .js_words import worker_words
 
 bp = Blueprint("pwa", __name__)
 
@@ -36,7 +38,7 @@ MANIFEST = {
     "id": "/",
     "name": "Attune",
     "short_name": "Attune",
-    "description": "One small moment of connection with your child, each day.",
+    "description": N_("One small moment of connection with your child, each day."),
     "lang": "en",
     "start_url": "/",
     "scope": "/",
@@ -65,22 +67,25 @@ def _stamp(paths: list[Path]) -> tuple:
 
 @lru_cache(maxsize=8)
 def _build_worker(stamp: tuple) -> str:
-    """The service worker source with its cache version and shell list filled in."""
+    """The service worker source with its cache version, shell list and words filled in."""
     paths = [Path(entry[0]) for entry in stamp]
-    digest = hashlib.sha256(json.dumps(MANIFEST, sort_keys=True).encode())
+    words = json.dumps(worker_words(), ensure_ascii=False, sort_keys=True)
+    digest = hashlib.sha256(json.dumps(MANIFEST, sort_keys=True).encode() + words.encode())
     for path in paths:
         digest.update(path.read_bytes())
     source = compact_js(paths[0].read_text(encoding="utf-8"))
     shell = list(SHELL_PAGES) + [f"/static/{name}" for name in SHELL_STATIC]
     return (source.replace('"__VERSION__"', json.dumps(digest.hexdigest()[:12]))
-            .replace('["__SHELL__"]', json.dumps(shell)))
+            .replace('["__SHELL__"]', json.dumps(shell))
+            .replace('{"__WORDS__": 0}', words))
 
 
 @bp.get("/sw.js")
 def service_worker():
     """The service worker, at the root so it controls every page (public: no personal data)."""
     static = _static_dir()
-    paths = [static / "sw.js"] + [static / name for name in SHELL_STATIC]
+    # The catalogues count too: a new translation makes a new worker with the new words.
+    paths = [static / "sw.js"] + [static / name for name in SHELL_STATIC] + sorted(TRANSLATIONS.glob("*/LC_MESSAGES/messages.mo"))
     response = Response(_build_worker(_stamp(paths)), mimetype="text/javascript")
     response.headers["Cache-Control"] = "no-cache"
     response.headers["Service-Worker-Allowed"] = "/"
@@ -89,8 +94,11 @@ def service_worker():
 
 @bp.get("/manifest.webmanifest")
 def manifest():
-    """The web app manifest: name, colours, standalone display and icons (public)."""
-    response = Response(json.dumps(MANIFEST, indent=1), mimetype="application/manifest+json")
+    """The web app manifest: name, colours, standalone display and icons (public), in the reader's
+    language."""
+    words = MANIFEST | {"lang": language(), "description": _(MANIFEST["description"])}
+    response = Response(json.dumps(words, indent=1, ensure_ascii=False),
+                        mimetype="application/manifest+json")
     response.headers["Cache-Control"] = "no-cache"
     return response
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Flask, jsonify
 
+from .i18n import _l
 from .models import THEME_NAMES, utcnow
 
 
@@ -16,9 +17,10 @@ def register_blueprints(app: Flask) -> None:
     from .help.views import bp as help_bp
     from .parent.views import bp as parent_bp
     from .pwa import bp as pwa_bp
+    from .sms.views import bp as sms_bp
     from .worker.views import bp as worker_bp
 
-    for blueprint in (auth_bp, account_bp, parent_bp, help_bp, worker_bp, admin_bp, api_bp, pwa_bp):
+    for blueprint in (auth_bp, account_bp, parent_bp, help_bp, worker_bp, admin_bp, api_bp, pwa_bp, sms_bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(reset_bp)  # /reset/<token>: one-time password links
 
@@ -37,7 +39,8 @@ def register_blueprints(app: Flask) -> None:
         return jsonify(status="ok", scheduler=scheduler)
 
     # A global, not a context variable, so imported macros see it too.
-    app.jinja_env.globals["theme_names"] = THEME_NAMES
+    # Each name is written in the reader's language when shown (lazy, like a form label).
+    app.jinja_env.globals["theme_names"] = {theme: _l(name) for theme, name in THEME_NAMES.items()}
 
     @app.context_processor
     def _template_globals():

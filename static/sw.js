@@ -10,6 +10,12 @@ const PAGES_CACHE = "attune-pages-v1";
 // slow network with a cached copy: show the copy
 const NETWORK_WAIT_MS = 6000;
 const FALLBACK_TITLE = "Attune";
+// The worker's own words in every language but English, from the catalogue (coach/pwa.py fills it
+// in: {"es": {"<English>": "<Spanish>"}}). A push names its language ("lang"); a notification with
+// nothing readable follows the phone's language.
+const WORDS = {"__WORDS__": 0};
+const phoneLanguage = () => (self.navigator?.language || "en").slice(0, 2);
+const say = (text, lang = phoneLanguage()) => WORDS[lang]?.[text] || text;
 const FALLBACK_BODY = "A small moment for today is waiting for you.";
 const ICON = "/static/icons/icon-192.png";
 const BADGE = "/static/icons/badge-72.png";
@@ -82,7 +88,7 @@ async function networkFirst(request, url) {
   } catch (error) {
     if (cached) return cached;
     if (url.pathname.startsWith("/api/")) {
-      return new Response(JSON.stringify({ error: "offline", message: "You're offline. This will work again when you're back online." }),
+      return new Response(JSON.stringify({ error: "offline", message: say("You're offline. This will work again when you're back online.") }),
         { status: 503, headers: { "Content-Type": "application/json" } });
     }
     return (await caches.match("/offline", { cacheName: SHELL_CACHE })) || Response.error();
@@ -123,20 +129,21 @@ function notificationFromPayload(raw) {
   const deliveryId = Number.isInteger(flat.delivery_id) ? flat.delivery_id : deliveryFromPath(url);
   const ackToken = text(flat.ack_token);
   const canAck = Boolean(deliveryId && ackToken);
+  const lang = text(flat.lang) || phoneLanguage();
   // The payload names its actions (a weekly reflection offers only "Later"); none named: both.
   const named = Array.isArray(flat.actions) ? flat.actions.map((a) => a && a.action) : ["tried", "later"];
   const actions = canAck ? [
-    { action: "tried", title: actionTitle(flat.actions, "tried", "I tried it") },
-    { action: "later", title: actionTitle(flat.actions, "later", "Later") },
+    { action: "tried", title: actionTitle(flat.actions, "tried", say("I tried it", lang)) },
+    { action: "later", title: actionTitle(flat.actions, "later", say("Later", lang)) },
   ].filter((a) => named.includes(a.action)) : [];
   return {
     title: text(flat.title) || text(inner.title) || FALLBACK_TITLE,
     options: {
-      body: text(flat.body) || text(inner.body) || FALLBACK_BODY,
+      body: text(flat.body) || text(inner.body) || say(FALLBACK_BODY, lang),
       tag: text(flat.tag) || text(inner.tag) || "attune",
       icon: ICON,
       badge: BADGE,
-      data: { url, delivery_id: deliveryId || null, ack_token: ackToken || null },
+      data: { url, delivery_id: deliveryId || null, ack_token: ackToken || null, lang },
       actions,
     },
   };
@@ -167,7 +174,7 @@ async function showPush(notification) {
     await self.registration.showNotification(notification.title, notification.options);
   } catch {
     // A platform that rejects some option still gets a notification (iOS revokes silent pushes).
-    await self.registration.showNotification(FALLBACK_TITLE, { body: FALLBACK_BODY, icon: ICON });
+    await self.registration.showNotification(FALLBACK_TITLE, { body: say(FALLBACK_BODY), icon: ICON });
   }
 }
 
@@ -206,7 +213,8 @@ async function acknowledge(data) {
     await self.AttuneOutbox.put(entry);
     await requestSync();
   }
-  await confirm(`${result === "retry" ? "Noted: it saves when you're online." : "Saved to your journal."} Well done for trying it.`, data);
+  await confirm(result === "retry" ? say("Noted: it saves when you're online. Well done for trying it.", data.lang)
+    : say("Saved to your journal. Well done for trying it.", data.lang), data);
   await tellClients({ type: "outbox-changed" });
 }
 
@@ -221,7 +229,7 @@ async function snooze(data) {
   } catch {
     // offline (or an answer that isn't ours): the sentence below
   }
-  await confirm(body.message || "We can't remind you later right now. It's in the app whenever you're ready.", data);
+  await confirm(body.message || say("We can't remind you later right now. It's in the app whenever you're ready.", data.lang), data);
 }
 
 async function markOpened(data) {

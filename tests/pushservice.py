@@ -20,6 +20,8 @@ every check consumes a scripted ``respond()``; ``stall()``, ``hold()`` and
 Tests assert concurrency, never wall time: ``in_flight`` and ``peak_in_flight``
 count the requests the service holds at once, ``hold()`` keeps answers back until
 ``release()``, and ``wait_in_flight(n)`` blocks until *n* are held together.
+``overload(n)`` makes it a service with a capacity: a valid push arriving while
+*n* are held is answered 429 at once (``refused`` counts them).
 """
 
 from __future__ import annotations
@@ -248,6 +250,9 @@ class PushService:
         self._released = threading.Event()  # set by release() and close(): held answers go out
         self.in_flight = 0  # requests received and not yet answered
         self.peak_in_flight = 0
+        self.capacity: int | None = None  # overload(): more in flight than this → 429 at once
+        self.capacity_headers: dict[str, str] = {}
+        self.refused = 0
         self._verified: dict[
             tuple[str, str], dict[str, Any]
         ] = {}  # (jwt, key) → claims: skip re-verifying a cached JWT
@@ -302,6 +307,13 @@ class PushService:
             raise ValueError("times must be >= 1 or None")
         with self._lock:
             self._stalls[endpoint] = _Rule(times, seconds=seconds)
+
+    def overload(self, capacity: int | None, headers: dict[str, str] | None = None) -> None:
+        """Answer 429 (with *headers*) at once to a valid push that arrives while *capacity* are
+        held; ``None`` lifts the limit. Set ``delay`` too, so that pushes are held long enough to
+        overlap."""
+        with self._lock:
+            self.capacity, self.capacity_headers = capacity, dict(headers or {})
 
     def hold(self, endpoint: str | None = None) -> None:
         """Keep answers back (all, or one *endpoint*'s) until ``release()``."""
@@ -420,12 +432,27 @@ class PushService:
         if 200 <= rec.status < 300:
             answer_headers.setdefault("Location", f"{self.base_url}/message/{uuid.uuid4().hex}")
 
-        with self._arrived:
-            stall = self._take(self._stalls, endpoint)
-            released = self._released
-            self.in_flight += 1
-            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
-            self._arrived.notify_all()
+        with self._arrived:  # one critical section: the capacity is never overrun by a race
+            refused = 200 <= rec.status < 300 and self.capacity is not None and self.in_flight >= self.capacity
+            if refused:
+                self.refused += 1
+                rec.status, reply, answer_headers = 429, b"over capacity", dict(self.capacity_headers)
+            else:
+                stall = self._take(self._stalls, endpoint)
+                released = self._released
+                self.in_flight += 1
+                self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+                self._arrived.notify_all()
+        if refused:
+            try:
+                handler._send(rec.status, reply, answer_headers)
+            except OSError:
+                handler.close_connection = True
+            finally:
+                with self._arrived:
+                    self.received.append(rec)
+                    self._arrived.notify_all()
+            return
         try:
             if stall:  # release() and close() cut stalls and holds short
                 released.wait(None if math.isinf(stall.seconds) else stall.seconds)

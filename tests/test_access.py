@@ -22,6 +22,9 @@ ALL_200 = expect(200, 200, 200, 200, 200)
 ROUTES = [
     ("GET", "/healthz", ALL_200),
     ("GET", "/metrics", expect(404, 404, 404, 404, 404)),  # only with the bearer token (test_operations.py)
+    # Twilio's webhooks: proved by X-Twilio-Signature, never by a session (test_text_replies.py)
+    ("POST", "/sms/twilio/inbound", expect(403, 403, 403, 403, 403)),
+    ("POST", "/sms/twilio/status", expect(403, 403, 403, 403, 403)),
     ("GET", "/login", expect(200, 302, 302, 302, 302)),
     ("POST", "/logout", expect(302, 302, 302, 302, 302)),
     ("POST", "/login", expect(422, 422, 422, 422, 422)),  # empty form: re-rendered with messages

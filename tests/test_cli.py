@@ -20,6 +20,7 @@ def test_init_db_creates_secrets_seeds_library_and_is_idempotent(app, runner):
     pem = (instance / "vapid_private.pem").read_text()
     again = runner.invoke(args=["init-db"])
     assert again.exit_code == 0 and "up to date" in again.output
+    assert "Text messages are not configured" in again.output  # COACH_TWILIO_* unset: said, not hidden
     assert Prompt.select().count() == published
     assert (instance / "vapid_private.pem").read_text() == pem
 

@@ -19,7 +19,8 @@ from tests.delivery_helpers import NOW, make_due, reload, subscribe
 ROOT = Path(__file__).resolve().parent.parent
 SUMMARY_KEYS = {"planned", "sent", "failed", "no_device", "retrying", "expired", "escalated",
                 "alerts_sent", "alerts_no_device", "alerts_retrying", "alerts_failed",
-                "mail_sent", "mail_retrying", "mail_failed"}
+                "mail_sent", "mail_retrying", "mail_failed", "texts_queued", "texts_sent", "texts_retrying",
+                "texts_failed", "texts_expired", "texts_cancelled"}
 
 
 def invoke(app, *args):
@@ -115,3 +116,20 @@ def test_scheduler_runs_jobs_and_stops_cleanly_on_sigterm(push_app, ps, tmp_path
     assert SchedulerJob.get(SchedulerJob.name == "care").runs >= 1 and "care {" not in err
     assert reload(delivery).status == "sent"
 
+
+
+def test_a_tick_process_builds_only_what_a_tick_needs(tmp_path):
+    from coach import cli_command
+
+    assert cli_command(["/venv/bin/flask", "--app", "coach", "send-due", "--now", "2026-11-26T18:30"]) == "send-due"
+    assert cli_command(["/lib/flask/__main__.py", "-A", "coach", "--debug", "scheduler"]) == "scheduler"
+    assert cli_command(["/venv/bin/flask", "--app", "coach", "run"]) == "run"
+    assert cli_command(["/venv/bin/gunicorn", "coach:create_app()"]) is None
+    # What `flask --app coach send-due` builds: its commands, none of the web app's pages.
+    code = ("import sys; sys.argv = ['/venv/bin/flask', '--app', 'coach', 'send-due']\n"
+            "from coach import create_app; app = create_app()\n"
+            "print(sorted(app.blueprints), 'coach.views' in sys.modules, sorted(app.cli.commands)[:3])")
+    env = {**os.environ, "COACH_INSTANCE_PATH": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[] False ['create-user', 'init-db', 'invite']"

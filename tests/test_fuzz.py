@@ -34,7 +34,8 @@ ROLE_BY_RULE = {
 }
 ROLE_BY_PREFIX = {"/api/": "parent", "/checkin/": "parent", "/settings": "parent", "/journal": "parent",
                   "/worker/": "worker", "/admin/": "admin", "/join/": "anonymous", "/reset/": "anonymous",
-                  "/help": "parent", "/welcome": "parent"}
+                  "/help": "parent", "/welcome": "parent", "/reflection/": "parent",
+                  "/sms/": "anonymous"}  # /sms/: Twilio, signed
 #: Tables a refused request may still write to by design, per route: failed sign-ins are counted;
 #: a refused follow-up re-renders the family page, and showing its shared notes is audited.
 WRITES_WHEN_REFUSED = {"/login": ("loginfailure", "login_failure", "login_attempt", "throttle"),

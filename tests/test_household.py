@@ -97,7 +97,7 @@ def test_an_invited_caregiver_joins_with_their_own_login_and_language(app):
     assert joined.status_code == 302 and joined.headers["Location"] == "/"
     sam = User.by_email("sam@example.org")
     assert sam.language == "es" and [u.id for u in caregivers(family)] == [family.user_id, sam.id]
-    assert "Hello, Sam" in browser.get("/").get_data(as_text=True)
+    assert "Hola, Sam" in browser.get("/").get_data(as_text=True)  # in the language Sam chose
 
     again = app.test_client().get(url.removeprefix("http://localhost"))
     assert again.status_code == 410 and "already been used" in again.get_data(as_text=True)

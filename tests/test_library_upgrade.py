@@ -43,11 +43,12 @@ def test_unedited_starter_prompts_gain_the_new_fields_and_answers(app, tmp_path)
 
     counts = library.upgrade_starter_library(new)
 
-    assert counts == {"seeded": 0, "added": 0, "updated": 4, "retired": 0, "kept": 0, "translated": 0}
+    # … and each gains its Spanish from coach/data/translations/es, which these items have
+    assert counts == {"seeded": 0, "added": 0, "updated": 4, "retired": 0, "kept": 0, "translated": 4}
     for prompt, item in zip(Prompt.select().order_by(Prompt.id), STARTER[:4], strict=True):
         assert [getattr(prompt, name) for name in PROGRAMME] == [
             item["strand"], item["moment"], item["week"], item["pairs_with"] or ""]
-        assert prompt.answers == item["answers"] and prompt.version == 2
+        assert prompt.answers == item["answers"] and prompt.version == 3  # 2: the English, 3: its Spanish
         revision = PromptRevision.get(PromptRevision.prompt == prompt, PromptRevision.version == 2)
         assert revision.editor is None and revision.summary.startswith("Starter library update")
 
@@ -74,12 +75,13 @@ def test_new_starter_prompts_are_added_and_dropped_ones_retired(app, tmp_path):
 
     counts = library.upgrade_starter_library(new)
 
-    assert counts == {"seeded": 0, "added": 2, "updated": 2, "retired": 1, "kept": 0, "translated": 0}
+    assert counts == {"seeded": 0, "added": 2, "updated": 2, "retired": 1, "kept": 0, "translated": 4}
     titles = {p.title: p.status for p in Prompt.select()}
     assert titles[STARTER[0]["title"]] == "retired"
     assert all(titles[item["title"]] == "published" for item in STARTER[1:5])
     added = Prompt.get(Prompt.title == STARTER[4]["title"])
-    assert (added.version, added.strand, added.moment) == (1, STARTER[4]["strand"], STARTER[4]["moment"])
+    # version 1 as added, 2 with its Spanish
+    assert (added.version, added.strand, added.moment) == (2, STARTER[4]["strand"], STARTER[4]["moment"])
 
 
 def test_an_admins_own_prompt_with_a_starter_title_is_not_doubled(app, tmp_path):

@@ -33,7 +33,10 @@ def test_status_says_stale_and_exits_1_when_no_scheduler_ever_ran(app):
     code, report = status(app)
     assert code == 1
     assert report["scheduler"] == {"last_tick_age_s": None, "ok": False, "jobs": {}}
-    assert report["text_outbox"] == {"present": False, "backlog": 0}
+    assert report["text_outbox"] == {
+        "present": True, "backlog": 0, "failed": 0, "oldest_age_s": None, "parents": 0,
+        "problem": "Text messages are not configured (COACH_TWILIO_ACCOUNT_SID, COACH_TWILIO_AUTH_TOKEN, "
+                   "COACH_TWILIO_FROM not set): nothing is texted."}
     assert report["support"] == {"open": 0, "oldest_open": None}
 
 
@@ -128,6 +131,7 @@ def test_metrics_counters_move_after_a_tick(push_app, ps):
     after = scrape()
 
     assert metric(after, 'attune_deliveries_total{outcome="sent"}') == 1
+    assert metric(after, 'attune_texts_total{outcome="sent"}') == 0  # the send job counts texts too
     assert metric(after, 'attune_scheduler_runs_total{job="send"}') == 1
     assert metric(after, 'attune_scheduler_tick_seconds_count{job="send"}') == 1
     assert metric(after, "attune_push_latency_seconds_count") == 1

@@ -20,6 +20,7 @@ ACTION_LABELS = {
     "prompt_restore": "Restored a prompt version",
     "prompt_import": "Imported prompts",
     "prompt_import_item": "Imported a prompt",
+    "prompt_translation": "Edited a prompt's translation",
     "user_create": "Added a person",
     "user_deactivate": "Deactivated a person",
     "user_reactivate": "Reactivated a person",

@@ -11,6 +11,7 @@ from ..models import Delivery, Family, Prompt, User, utcnow
 from ..security import role_required
 from ..services.delivery.mail import mail_problem
 from ..services.delivery.operations import scheduler_health
+from ..services.delivery.sms import text_overview
 from ..services.families import resources as resource_service
 from ..services.families import support
 from ..services.programme import library_stats
@@ -42,6 +43,8 @@ def dashboard():
     warnings = {"overdue": support.overdue_requests(), "missing": resource_service.countries_without_resources(),
                 "mail": mail_problem(), "no_resources": not resource_service.visible(),
                 "scheduler": scheduler_health()}
+    texts = text_overview()
+    warnings["texts"] = texts["problem"] if texts["parents"] else None  # red only when someone waits on texts
     return render_template("admin/dashboard.html", warnings=warnings, roles=roles, prompts=prompts,
                            themes=themes, gaps=gaps, deliveries=deliveries, families=Family.select().count(),
-                           workers=list(workers))
+                           workers=list(workers), texts=texts)

@@ -10,6 +10,7 @@ from flask import Blueprint, jsonify, request
 from flask_login import current_user
 
 from ..errors import AppError
+from ..i18n import N_
 from ..inputs import parse_int, request_json
 from ..models import Delivery
 from ..security import access_denial, csrf, role_required
@@ -43,8 +44,8 @@ def create_checkin():
     """
     owner = request.headers.get(OUTBOX_ACCOUNT_HEADER)
     if owner is not None and owner != str(current_user.id):
-        raise AppError(409, "This check-in was made by another account on this phone. "
-                       "It will be sent when that account signs in.", code="wrong_account")
+        raise AppError(409, N_("This check-in was made by another account on this phone. "
+                       "It will be sent when that account signs in."), code="wrong_account")
     data = checkins.parse_checkin(json_body())
     checkin, created = checkins.record_checkin(my_family(), data, current_user)
     body = {"checkin": checkins.checkin_view(checkin)}
@@ -75,7 +76,7 @@ def list_checkins():
     """Your own latest check-ins in the family (never another caregiver's), newest first (``?limit=`` 1–200, default 50)."""
     limit = parse_int(request.args.get("limit", "50"), 1, 200)
     if limit is None:
-        raise AppError(422, "Ask for between 1 and 200 check-ins.", fields={"limit": "Use 1 to 200."})
+        raise AppError(422, N_("Ask for between 1 and 200 check-ins."), fields={"limit": N_("Use 1 to 200.")})
     rows = checkins.recent_checkins(my_family(), current_user, limit)
     return jsonify(checkins=[checkins.checkin_view(c) for c in rows])
 
@@ -92,7 +93,7 @@ def _token_in(body: dict) -> str | None:
     if not isinstance(token, str) or not token:
         return None
     if not token.isascii() or len(token) > 200:  # compare_digest refuses non-ASCII text
-        raise AppError(403, "That link isn't valid.", code="bad_ack_token")
+        raise AppError(403, N_("That link isn't valid."), code="bad_ack_token")
     return token
 
 
@@ -103,10 +104,10 @@ def delivery_opened(delivery_id: int):
     token = _ack_token()
     if token is not None:
         if not verify_ack_token(delivery_id, token):
-            raise AppError(403, "That link isn't valid.", code="bad_ack_token")
+            raise AppError(403, N_("That link isn't valid."), code="bad_ack_token")
         delivery = Delivery.get_or_none(Delivery.id == delivery_id)
         if delivery is None:
-            raise AppError(404, "That prompt is no longer stored.", code="delivery_not_found")
+            raise AppError(404, N_("That prompt is no longer stored."), code="delivery_not_found")
     else:
         denial = access_denial(("parent",))
         if denial is not None:

@@ -7,6 +7,7 @@ from flask import Blueprint, Response, jsonify
 from flask_login import current_user, logout_user
 
 from ..errors import AppError
+from ..i18n import N_
 from ..models import utcnow
 from ..security import audit, role_required
 from ..services.delivery.subscriptions import list_devices
@@ -39,8 +40,9 @@ def me():
 @role_required("parent")
 def update_settings():
     """Change any of: window_start, window_end, timezone, days_of_week, paused_until,
-    share_notes_default. Timing changes re-plan today's prompt."""
-    family = preferences.update_settings(my_family(), json_body(), user=current_user)
+    share_notes_default, country, discreet, phone, channel, sms_consent, language ("en"|"es", the signed-in person's own).
+    Timing changes re-plan today's prompt."""
+    family = preferences.update_settings(my_family(), json_body(), user=current_user._get_current_object())
     audit("settings_changed", "family", family.id)
     return jsonify(settings=preferences.settings_view(family, current_user))
 
@@ -63,8 +65,8 @@ def delete_me():
     """Erase the account and the family's data; the body must confirm: ``{"confirm": email|"delete"}``."""
     body = json_body()
     if not privacy.confirmation_matches(current_user, body.get("confirm")):
-        raise AppError(422, "To delete your account, type your email address or the word delete.",
-                       fields={"confirm": "Type your email address or the word delete."})
+        raise AppError(422, N_("To delete your account, type your email address or the word delete."),
+                       fields={"confirm": N_("Type your email address or the word delete.")})
     user = current_user._get_current_object()
     others = len(caregivers(my_family())) > 1
     privacy.delete_account(user)

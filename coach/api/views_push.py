@@ -5,6 +5,7 @@ from flask import Blueprint, current_app, jsonify, request
 from flask_login import current_user
 
 from ..errors import AppError
+from ..i18n import N_
 from ..models import PushSubscription
 from ..security import role_required
 from ..services.delivery import subscriptions
@@ -22,7 +23,7 @@ def public_key():
     """The VAPID public key for ``pushManager.subscribe({applicationServerKey})``."""
     private_key = current_app.config.get("VAPID_PRIVATE_KEY")
     if not private_key:
-        raise AppError(503, "Notifications aren't set up on this server yet.", code="push_unavailable")
+        raise AppError(503, N_("Notifications aren't set up on this server yet."), code="push_unavailable")
     return jsonify(public_key=subscriptions.application_server_key(private_key))
 
 
@@ -40,8 +41,8 @@ def save_subscription():
     data = subscriptions.parse_subscription(body)
     resubscribe = body.get("resubscribe", False)
     if not isinstance(resubscribe, bool):
-        raise AppError(422, "That push subscription isn't one we can use.",
-                       fields={"resubscribe": "Use true or false."})
+        raise AppError(422, N_("That push subscription isn't one we can use."),
+                       fields={"resubscribe": N_("Use true or false.")})
     if resubscribe:
         subscriptions.opt_in(current_user, data.endpoint)
     elif subscriptions.opted_out(current_user, data.endpoint):

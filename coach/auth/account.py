@@ -8,6 +8,7 @@ from wtforms import PasswordField
 from wtforms.validators import DataRequired, Length
 
 from ..errors import AppError
+from ..i18n import _, _l
 from ..security import home_for, known_device_for, role_required
 from ..services.people import accounts, throttle
 
@@ -15,9 +16,9 @@ bp = Blueprint("account", __name__)
 
 
 class PasswordChangeForm(FlaskForm):
-    current_password = PasswordField("Current password", validators=[
-        DataRequired("Enter your current password."), Length(max=200)])
-    new_password = PasswordField("New password", validators=[DataRequired("Choose a new password.")])
+    current_password = PasswordField(_l("Current password"), validators=[
+        DataRequired(_l("Enter your current password.")), Length(max=200)])
+    new_password = PasswordField(_l("New password"), validators=[DataRequired(_l("Choose a new password."))])
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
@@ -31,7 +32,7 @@ def change_password():
         user = current_user._get_current_object()
         attempt = throttle.begin_attempt(user.email, request.remote_addr or "", known_device_for(user))
         if not attempt.allowed:
-            flash(f"Too many attempts. Please try again in {attempt.wait_minutes} minutes.", "error")
+            flash(_("Too many attempts. Please try again in %(num)d minutes.", num=attempt.wait_minutes), "error")
             return render_template("auth/password.html", form=form), 429
         try:
             user = accounts.change_password(user, form.current_password.data, form.new_password.data)
@@ -43,7 +44,7 @@ def change_password():
             return render_template("auth/password.html", form=form), error.status
         throttle.attempt_succeeded(attempt)
         login_user(user, remember=(user.role == "parent"))  # this session carries the new token
-        flash("Your password is changed. Anywhere else you were signed in, you'll need to sign in "
-              "again.", "success")
+        flash(_("Your password is changed. Anywhere else you were signed in, you'll need to sign in "
+                "again."), "success")
         return redirect(url_for(home_for(user)))
     return render_template("auth/password.html", form=form), status

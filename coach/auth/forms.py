@@ -4,11 +4,13 @@ from __future__ import annotations
 import re
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, EmailField, PasswordField, RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from ..i18n import LANGUAGE_NAMES, _, _l, browser_language
 from ..models import LANGUAGES
+from ..services.families.text_consent import CHANNEL_NAMES, CONSENT_WORDS
 from ..services.families.timezones import resolve_timezone
 from ..services.people.accounts import EMAIL_RE, MIN_PASSWORD, month_is_plausible_birth, normalise_email
 
@@ -16,8 +18,8 @@ TIME_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired("Enter your email address."), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired("Enter your password."), Length(max=200)])
+    email = EmailField(_l("Email"), validators=[DataRequired(_l("Enter your email address.")), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password.")), Length(max=200)])
 
 
 def minutes(value: str) -> int:
@@ -49,28 +51,40 @@ class CaregiverJoinForm(FlaskForm):
 
 
 class JoinForm(FlaskForm):
-    display_name = StringField("Your first name", validators=[
-        DataRequired("Tell us what to call you."), Length(max=80, message="Use at most 80 characters.")])
-    email = EmailField("Email", validators=[
-        DataRequired("Enter your email address."), Length(max=254)])
-    password = PasswordField("Choose a password", validators=[
-        DataRequired("Choose a password."),
-        Length(min=MIN_PASSWORD, max=200, message=f"Use at least {MIN_PASSWORD} characters.")])
-    child_name = StringField("Your child's first name (optional)", validators=[
-        Optional(), Length(max=60, message="Use at most 60 characters.")])
-    child_birth_month = StringField("Month your child was born", validators=[
-        DataRequired("Enter the month your child was born.")])
-    timezone = StringField("Time zone", validators=[DataRequired("Choose your time zone.")])
-    window_start = StringField("Earliest time for your prompt", default="18:00",
-                               validators=[DataRequired("Choose a start time.")])
-    window_end = StringField("Latest time for your prompt", default="20:00",
-                             validators=[DataRequired("Choose an end time.")])
-    phone = StringField("Your phone number (optional)", validators=[
-        Optional(), Length(max=40, message="That doesn't look like a phone number we can call.")])
+    display_name = StringField(_l("Your first name"), validators=[
+        DataRequired(_l("Tell us what to call you.")), Length(max=80, message=_l("Use at most 80 characters."))])
+    email = EmailField(_l("Email"), validators=[
+        DataRequired(_l("Enter your email address.")), Length(max=254)])
+    password = PasswordField(_l("Choose a password"), validators=[
+        DataRequired(_l("Choose a password.")),
+        Length(min=MIN_PASSWORD, max=200, message=_l("Use at least %(num)d characters.", num=MIN_PASSWORD))])
+    child_name = StringField(_l("Your child's first name (optional)"), validators=[
+        Optional(), Length(max=60, message=_l("Use at most 60 characters."))])
+    child_birth_month = StringField(_l("Month your child was born"), validators=[
+        DataRequired(_l("Enter the month your child was born."))])
+    timezone = StringField(_l("Time zone"), validators=[DataRequired(_l("Choose your time zone."))])
+    window_start = StringField(_l("Earliest time for your prompt"), default="18:00",
+                               validators=[DataRequired(_l("Choose a start time."))])
+    window_end = StringField(_l("Latest time for your prompt"), default="20:00",
+                             validators=[DataRequired(_l("Choose an end time."))])
+    phone = StringField(_l("Your phone number (optional)"), validators=[
+        Optional(), Length(max=40, message=_l("That doesn't look like a phone number we can call."))])
+    language = SelectField(_l("Language"), choices=[SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items()],
+                           validate_choice=False)
+    # Shown only when texts are configured (COACH_TWILIO_*); checked by text_consent, as in settings.
+    channel = RadioField(_l("How your daily prompt reaches you"), default="push",
+                         choices=[SelectChoice(value, label) for value, label in CHANNEL_NAMES.items()])
+    sms_consent = BooleanField(CONSENT_WORDS)
 
     def validate_email(self, field):
         if not EMAIL_RE.match(normalise_email(field.data)):
-            raise ValidationError("Enter an email address like name@example.org.")
+            raise ValidationError(_("Enter an email address like name@example.org."))
+
+    def validate_language(self, field):
+        if not field.raw_data or not field.raw_data[0]:  # an older page or tool without the field
+            field.data = browser_language()
+        elif field.data not in LANGUAGES:
+            raise ValidationError(_("Choose English or Español."))
 
     def validate_child_birth_month(self, field):
         problem = month_is_plausible_birth(field.data)
@@ -80,17 +94,17 @@ class JoinForm(FlaskForm):
     def validate_timezone(self, field):
         zone = resolve_timezone(field.data)  # "London" as well as Europe/London
         if zone is None:
-            raise ValidationError("We don't know that time zone. Type a city like London, or a zone "
-                                  "like Europe/London.")
+            raise ValidationError(_("We don't know that time zone. Type a city like London, or a zone "
+                                    "like Europe/London."))
         field.data = zone
 
     def validate_window_start(self, field):
         if not TIME_RE.match(field.data or ""):
-            raise ValidationError("Use a time like 18:30.")
+            raise ValidationError(_("Use a time like 18:30."))
 
     def validate_window_end(self, field):
         if not TIME_RE.match(field.data or ""):
-            raise ValidationError("Use a time like 20:00.")
+            raise ValidationError(_("Use a time like 20:00."))
         start = self.window_start.data or ""
         if TIME_RE.match(start) and minutes(field.data) - minutes(start) < 30:
-            raise ValidationError("Make the window at least 30 minutes long, ending after it starts.")
+            raise ValidationError(_("Make the window at least 30 minutes long, ending after it starts."))

@@ -13,6 +13,7 @@ from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from ..errors import AppError, error_response
+from ..i18n import _, _l, ngettext
 from ..services.people import staff as people
 from ..services.people.accounts import EMAIL_RE, password_problem
 from ..services.people.forgot import request_reset
@@ -24,10 +25,10 @@ RESET_SESSION_KEY = "reset_token"
 
 
 class ResetForm(FlaskForm):
-    password = PasswordField("New password", validators=[DataRequired("Choose a new password.")])
-    confirm = PasswordField("The same password again", validators=[
-        DataRequired("Type the new password again."),
-        EqualTo("password", "The two passwords don't match.")])
+    password = PasswordField(_l("New password"), validators=[DataRequired(_l("Choose a new password."))])
+    confirm = PasswordField(_l("The same password again"), validators=[
+        DataRequired(_l("Type the new password again.")),
+        EqualTo("password", _l("The two passwords don't match."))])
 
     def validate_password(self, field):
         problem = password_problem(field.data or "")
@@ -36,12 +37,12 @@ class ResetForm(FlaskForm):
 
 
 class ForgotForm(FlaskForm):
-    email = EmailField("Email", validators=[DataRequired("Enter the email address you sign in with."),
-                                            Length(max=254, message="That email address is too long.")])
+    email = EmailField(_l("Email"), validators=[DataRequired(_l("Enter the email address you sign in with.")),
+                                            Length(max=254, message=_l("That email address is too long."))])
 
     def validate_email(self, field):
         if not EMAIL_RE.match((field.data or "").strip()):
-            raise ValidationError("Enter an email address like name@example.com.")
+            raise ValidationError(_("Enter an email address like name@example.com."))
 
 
 @bp.route("/forgot", methods=["GET", "POST"])
@@ -52,7 +53,8 @@ def forgot():
     if form.validate_on_submit():
         wait = request_reset(form.email.data, request.remote_addr or "")
         if wait:
-            flash(f"Too many reset requests. Please try again in {wait} minute{'s' if wait != 1 else ''}.",
+            flash(ngettext("Too many reset requests. Please try again in %(num)d minute.",
+                           "Too many reset requests. Please try again in %(num)d minutes.", wait),
                   "error")
             return render_template("auth/forgot.html", form=form), 429
         return render_template("auth/forgot.html", form=form, sent_to=form.email.data.strip())
@@ -60,7 +62,7 @@ def forgot():
     if request.method == "POST":
         status = 400 if form.csrf_token.errors else 422
         if form.csrf_token.errors:
-            flash("The page's security token expired. Please try again.", "error")
+            flash(_("The page's security token expired. Please try again."), "error")
     return render_template("auth/forgot.html", form=form), status
 
 
@@ -75,7 +77,7 @@ def open_reset(reset_token: str):
 @token_page
 def reset_password():
     """Choose a new password with the reset link opened in this browser; then sign in with it."""
-    not_opened = AppError(404, "Open the reset link you were given again to choose a new password.",
+    not_opened = AppError(404, _("Open the reset link you were given again to choose a new password."),
                           code="reset_not_opened")
     return with_opened_link(RESET_SESSION_KEY, not_opened, _reset)
 
@@ -104,5 +106,5 @@ def _reset(token: str):
         form.password.errors = [error.message]
         return render_template("auth/reset.html", form=form, account=reset.user), 422
     session.pop(RESET_SESSION_KEY, None)
-    flash("Your new password is set. Sign in with it now.", "success")
+    flash(_("Your new password is set. Sign in with it now."), "success")
     return redirect(url_for("auth.login"))

@@ -5,8 +5,10 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_login import current_user, login_user, logout_user
 
 from ..errors import AppError, error_response
+from ..i18n import _, browser_language, in_language, ngettext
 from ..models import MAX_CAREGIVERS, User
 from ..security import audit, home_for, known_device_for, remember_device, safe_next
+from ..services.delivery.sms import sms_problem
 from ..services.families import household
 from ..services.people import accounts, invites, throttle
 from .forms import CaregiverJoinForm, JoinForm, LoginForm
@@ -33,12 +35,13 @@ def login():
         attempt = throttle.begin_attempt(form.email.data, request.remote_addr or "", device)
         if not attempt.allowed:
             wait = attempt.wait_minutes
-            flash(f"Too many sign-in attempts. Please try again in {wait} minute{'s' if wait != 1 else ''}.",
+            flash(ngettext("Too many sign-in attempts. Please try again in %(num)d minute.",
+                           "Too many sign-in attempts. Please try again in %(num)d minutes.", wait),
                   "error")
             return render_template("auth/login.html", form=form), 429
         user = accounts.authenticate(form.email.data, form.password.data)
         if user is None:
-            flash("That email and password don't match an active account.", "error")
+            flash(_("That email and password don't match an active account."), "error")
             status = 401
         else:
             throttle.attempt_succeeded(attempt)
@@ -59,7 +62,7 @@ def logout():
         accounts.end_sessions(current_user)
     logout_user()
     session.pop(INVITE_SESSION_KEY, None)
-    flash("You're signed out.", "info")
+    flash(_("You're signed out."), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -84,7 +87,7 @@ def _usable(token: str) -> object:
 def join():
     """Enrol a parent from the invite opened in this browser; on success they are signed in and go on
     to onboarding (``/welcome``)."""
-    not_opened = AppError(404, "Open the invite link from your family worker again to join.",
+    not_opened = AppError(404, _("Open the invite link from your family worker again to join."),
                           code="invite_not_opened")
     return with_opened_link(INVITE_SESSION_KEY, not_opened, _enrol)
 
@@ -105,14 +108,19 @@ def _enrol(token: str):
     except AppError as error:
         return error_response(error)
     if current_user.is_authenticated and request.method == "GET" and current_user.role != "parent":
-        flash("You're signed in as staff. Sign out first to try this invite as a parent.", "info")
+        flash(_("You're signed in as staff. Sign out first to try this invite as a parent."), "info")
     form = JoinForm()
+    if request.method == "GET":
+        form.language.data = browser_language()  # the browser's language, changeable on the form
     if not form.validate_on_submit():
         status = 422 if request.method == "POST" else 200
-        return render_template("auth/join.html", form=form, invite=invite), status
+        return render_template("auth/join.html", form=form, invite=invite,
+                               texts_available=sms_problem() is None), status
     enrolment = accounts.Enrolment(**{name: form[name].data for name in (
         "display_name", "email", "password", "child_name", "child_birth_month", "timezone",
-        "window_start", "window_end", "phone")})
+        "window_start", "window_end", "phone", "language")})
+    if sms_problem() is None and "channel" in request.form:  # on the page only when texts can be sent
+        enrolment.channel, enrolment.sms_consent = form.channel.data, bool(form.sms_consent.data)
     try:
         family = accounts.enrol_family(enrolment, invite.worker, lambda fam: invites.claim(invite, fam))
     except AppError as error:
@@ -123,10 +131,13 @@ def _enrol(token: str):
                 form[name].errors = [message]
         if not error.fields:
             flash(error.message, "error")
-        return render_template("auth/join.html", form=form, invite=invite), error.status
+        return render_template("auth/join.html", form=form, invite=invite,
+                               texts_available=sms_problem() is None), error.status
     session.pop(INVITE_SESSION_KEY, None)
     login_user(family.user, remember=True)  # the one who just enrolled: the family's first caregiver
-    flash(f"Welcome, {family.display_name}. You're in. Two quick steps and you're set.", "success")
+    with in_language(family.user.language):  # the rest of the way is in the language they chose
+        flash(_("Welcome, %(name)s. You're in. Two quick steps and you're set.",
+                name=family.display_name), "success")
     response = redirect(url_for("parent.onboarding"))  # reminders, then the time window, then done
     remember_device(response, family.user)
     return response
@@ -142,7 +153,7 @@ def _join_household(token: str):
     form = CaregiverJoinForm()
     people = household.caregivers(invite.family_id)
     if len(people) >= MAX_CAREGIVERS:
-        return error_response(AppError(409, household.FULL, code="household_full"))
+        return error_response(AppError(409, household.full_message(), code="household_full"))
     if not form.validate_on_submit():
         status = 422 if request.method == "POST" else 200
         return render_template("auth/join_household.html", form=form, invite=invite, people=people), status

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from ..i18n import _, day_words
 from ..models import Family, User, utcnow
 from ..services.families.checkins import to_local
 from ..services.families.support import request_status
@@ -18,10 +19,10 @@ def _when(family: Family, moment: datetime, now: datetime) -> str:
     local = to_local(family, moment)
     today = to_local(family, now).date()
     if local.date() == today:
-        return f"at {local:%H:%M} today"
+        return _("at %(time)s today", time=local.strftime("%H:%M"))
     if local.date() == today - timedelta(days=1):
-        return f"at {local:%H:%M} yesterday"
-    return f"at {local:%H:%M} on {local:%A} {local.day} {local:%B}"
+        return _("at %(time)s yesterday", time=local.strftime("%H:%M"))
+    return _("at %(time)s on %(day)s", time=local.strftime("%H:%M"), day=day_words(local))
 
 
 def status_lines(family: Family, user: User | None = None, now: datetime | None = None,
@@ -35,16 +36,17 @@ def status_lines(family: Family, user: User | None = None, now: datetime | None 
             continue
         worker = row["worker_name"]
         if row["status"] == "followed_up":
-            who = row["followed_up_by"] or worker or "Your family worker"
+            who = row["followed_up_by"] or worker or _("Your family worker")
             local = to_local(family, row["followed_up_at"])
-            sentence = f"{who} followed up on {local.day} {local:%B}."
-            detail = f"You asked {_when(family, row['created_at'], now)}."
+            sentence = _("%(who)s followed up on %(day)s.", who=who, day=day_words(local, "day_month"))
+            detail = _("You asked %(when)s.", when=_when(family, row["created_at"], now))
         else:
-            sent = f"Sent to {worker}" if worker else "Sent to the family support team"
-            sentence = f"{sent} {_when(family, row['created_at'], now)}."
-            detail = (f"{worker} usually replies within a working day." if worker
-                      else "Someone from the team will get in touch within a working day.")
+            when = _when(family, row["created_at"], now)
+            sentence = (_("Sent to %(worker)s %(when)s.", worker=worker, when=when) if worker
+                        else _("Sent to the family support team %(when)s.", when=when))
+            detail = (_("%(worker)s usually replies within a working day.", worker=worker) if worker
+                      else _("Someone from the team will get in touch within a working day."))
             if row["urgent"]:
-                detail += " Because you said you may not be safe, the duty team was told too."
+                detail += " " + _("Because you said you may not be safe, the duty team was told too.")
         lines.append(row | {"sentence": sentence, "detail": detail})
     return lines

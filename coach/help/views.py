@@ -16,6 +16,7 @@ from flask_wtf.csrf import CSRFError, validate_csrf
 from wtforms import ValidationError
 
 from ..errors import AppError
+from ..i18n import N_, _
 from ..models import LANGUAGES, SAFE_ANSWERS, Family, SupportRequest, utcnow
 from ..security import csrf, role_required
 from ..services.families import resources, wellbeing
@@ -48,7 +49,7 @@ def _pick_country(family: Family | None, problems: dict) -> str:
     if asked:
         if asked == EVERYWHERE or is_country(asked):
             return asked
-        problems["country"] = "We don't know that country. Choose one from the list."
+        problems["country"] = _("We don't know that country. Choose one from the list.")
     if family is not None and family.country:
         return family.country
     return country_from_languages([lang for lang, _q in request.accept_languages]) or EVERYWHERE
@@ -58,7 +59,7 @@ def _pick_safe(value: str, problems: dict) -> str | None:
     if not value:
         return None
     if value not in SAFE_ANSWERS:
-        problems["safe"] = "Choose yes, no or not sure."
+        problems["safe"] = _("Choose yes, no or not sure.")
         return None
     return value
 
@@ -83,7 +84,7 @@ def render_help(*, safe: str | None = None, problems: dict | None = None, note: 
     return render_template(
         "help/help.html", family=family, safe=safe, urgent=safe in ("no", "unsure"),
         country=country, shown_country=shown_country, country_label=country_name,
-        emergency=[r for r in views if r["kind"] == "emergency"], resources=views, kinds=resources.KIND_LABELS,
+        emergency=[r for r in views if r["kind"] == "emergency"], resources=views, kinds=resources.kind_labels(),
         choices=_picker_choices(country),
         chosen_country=request.values.get("country", "").strip().upper(),
         statuses=status_lines(family, current_user) if family is not None else [],
@@ -136,10 +137,10 @@ def ask_for_contact():
     try:
         validate_csrf(form.get("csrf_token"))
     except (ValidationError, CSRFError):
-        problems["form"] = "This page was open too long to send safely. Please press the button again."
+        problems["form"] = _("This page was open too long to send safely. Please press the button again.")
         return render_help(safe=safe, problems=problems, note=note, status=400)
     if form.get("contact") != "1":
-        problems["contact"] = "Press “Ask them to get in touch” to send your request."
+        problems["contact"] = _("Press “Ask them to get in touch” to send your request.")
     if problems:
         return render_help(safe=safe, problems=problems, note=note, status=422)
     family = family_for(current_user)
@@ -175,5 +176,5 @@ def low_mood_answer():
     if choice == "dismiss":
         session[LOW_MOOD_DISMISSED] = wellbeing.latest_checkin_id(family, current_user)
         return flask_redirect(url_for("parent.home"))
-    raise AppError(422, "Choose whether you'd like your family worker to get in touch.",
-                   fields={"choice": "Use accept or dismiss."})
+    raise AppError(422, N_("Choose whether you'd like your family worker to get in touch."),
+                   fields={"choice": N_("Use accept or dismiss.")})

@@ -7,6 +7,7 @@ from flask import flash, render_template, request
 from flask_login import current_user
 
 from ..errors import AppError
+from ..i18n import _
 from ..inputs import CheckedForm
 from ..models import MAX_CAREGIVERS, HouseholdInvite
 from ..security import audit, role_required
@@ -41,13 +42,13 @@ def household_page():
             flash(error.message, "error")
             status = error.status
         else:
-            qr = qr_svg(link, title="QR code of the invite link")
+            qr = qr_svg(link, title=_("QR code of the invite link"))
     elif request.method == "POST":
         status = 400
-        flash("The page's security token expired. Please try again.", "error")
+        flash(_("The page's security token expired. Please try again."), "error")
     people = household.caregivers(family)
-    share_text = (f"{current_user.label} invites you to share Attune for {family.child_label}: "
-                  "one small moment of connection each day.")
+    share_text = _("%(name)s invites you to share Attune for %(child)s: one small moment of connection each day.",
+                   name=current_user.label, child=family.child_name or _("your child"))
     return render_template("parent/household.html", form=form, family=family, people=people,
                            full=len(people) >= MAX_CAREGIVERS, max_caregivers=MAX_CAREGIVERS,
                            link=link, invite=invite, qr=qr, share_text=share_text), status

@@ -12,12 +12,13 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField, TextAreaField
 
 from ..errors import AppError, error_response
+from ..i18n import _
 from ..inputs import CheckedForm, checks_own_text
 from ..models import CheckIn
 from ..security import role_required
 from ..services.families import checkins
 from ..services.families import journal as journal_service
-from ..services.families.checkins import FEELINGS, family_for
+from ..services.families.checkins import family_for, feelings
 from ..services.families.streaks import family_streak
 from ..services.programme.coaching import programme_place
 from ..services.programme.reflection import latest_reflection
@@ -90,17 +91,17 @@ def journal_edit(entry_id: str):
                 flash(error.message, "error")
             status = error.status
         else:
-            flash("Your journal entry is saved.", "success")
+            flash(_("Your journal entry is saved."), "success")
             return redirect(url_for(".journal"))
     elif request.method == "POST":
         status = 400 if form.csrf_token.errors else 422
         if form.csrf_token.errors:
-            flash("The page's security token expired. Please try again.", "error")
+            flash(_("The page's security token expired. Please try again."), "error")
     else:
         form.felt.data = str(checkin.felt or "")
         form.note.data = checkin.note or ""
         form.shared.data = checkin.shared_with_worker
-    return render_template("parent/journal_edit.html", entry=entry, form=form, feelings=FEELINGS,
+    return render_template("parent/journal_edit.html", entry=entry, form=form, feelings=feelings(),
                            edit_days=journal_service.EDIT_DAYS), status
 
 
@@ -117,11 +118,11 @@ def journal_delete(entry_id: str):
             journal_service.delete_entry(checkin)
         except AppError as error:
             return error_response(error)
-        flash("That journal entry is deleted.", "success")
+        flash(_("That journal entry is deleted."), "success")
         return redirect(url_for(".journal"))
     if request.method == "POST" and entry.editable:
         status = 400
-        flash("The page's security token expired. Please try again.", "error")
+        flash(_("The page's security token expired. Please try again."), "error")
     return render_template("parent/journal_delete.html", entry=entry, form=form,
                            edit_days=journal_service.EDIT_DAYS), status
 

@@ -12,6 +12,7 @@ from wtforms import RadioField
 from wtforms.fields.choices import SelectChoice
 
 from ..errors import AppError
+from ..i18n import _, _l
 from ..inputs import CheckedForm
 from ..security import audit, role_required
 from ..services.families import preferences
@@ -21,17 +22,17 @@ from .views import bp
 
 #: The time windows offered at onboarding: (key, start, end, name, what it means).
 WINDOWS = (
-    ("morning", "07:00", "09:00", "Mornings, 7 to 9",
-     "A prompt to carry through the day: you try it when a moment comes up."),
-    ("midday", "12:00", "14:00", "Around lunch, 12 to 2",
-     "Often a quieter time, around a nap or a meal together."),
-    ("evening", "18:00", "20:00", "Evenings, 6 to 8",
-     "Around bath and bedtime, when many parents have a few minutes with their child."),
+    ("morning", "07:00", "09:00", _l("Mornings, 7 to 9"),
+     _l("A prompt to carry through the day: you try it when a moment comes up.")),
+    ("midday", "12:00", "14:00", _l("Around lunch, 12 to 2"),
+     _l("Often a quieter time, around a nap or a meal together.")),
+    ("evening", "18:00", "20:00", _l("Evenings, 6 to 8"),
+     _l("Around bath and bedtime, when many parents have a few minutes with their child.")),
 )
 
 
 class TimeForm(CheckedForm):
-    window = RadioField("When would you like your daily prompt?", validate_choice=False,
+    window = RadioField(_l("When would you like your daily prompt?"), validate_choice=False,
                         choices=[SelectChoice(key, name) for key, _s, _e, name, _m in WINDOWS])
 
 
@@ -65,9 +66,9 @@ def onboarding_time():
                 return redirect(url_for(".onboarding_done"))
         elif form.csrf_token.errors:
             status = 400
-            flash("The page's security token expired. Please try again.", "error")
+            flash(_("The page's security token expired. Please try again."), "error")
         else:
-            form.window.errors = ["Choose one of the times, or keep the one you chose when joining."]
+            form.window.errors = [_("Choose one of the times, or keep the one you chose when joining.")]
             status = 422
     return render_template("parent/onboarding_time.html", family=family, form=form, windows=WINDOWS,
                            step=2, zone=zone_label(family.timezone)), status
@@ -79,4 +80,5 @@ def onboarding_done():
     """Step 3 of 3: you're set; what happens next."""
     family = family_for(current_user)
     return render_template("parent/onboarding_done.html", family=family, step=3,
+                           every_day=family.days_of_week == preferences.DAILY,
                            days=preferences.days_label(family.days_of_week))

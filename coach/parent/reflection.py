@@ -44,4 +44,5 @@ def reflection(reflection_id: int):
     return render_template("parent/reflection.html", family=family, week=week, note=note or "",
                            shared=shared, error=error,
                            saved=request.method == "GET" and request.args.get("saved") == "1" and answer,
-                           note_max=reflection_service.NOTE_MAX), status
+                           note_max=reflection_service.NOTE_MAX,
+                           edit_days=reflection_service.EDIT_DAYS), status

@@ -8,6 +8,7 @@ from flask_login import current_user
 from wtforms import StringField
 
 from ..errors import AppError
+from ..i18n import _
 from ..inputs import CheckedForm, checks_own_text
 from ..security import audit, role_required
 from ..services.families import preferences
@@ -39,7 +40,7 @@ def _save(family, form: TimezoneForm) -> int:
     """Save the posted zone: 303 when saved, else the status of the page showing the problem."""
     if form.csrf_token.errors or not form.validate():
         if form.csrf_token.errors:
-            flash("The page's security token expired. Please try again.", "error")
+            flash(_("The page's security token expired. Please try again."), "error")
         return 400 if form.csrf_token.errors else 422
     try:
         changed = preferences.update_settings(family, {"timezone": form.timezone.data or ""})
@@ -47,5 +48,5 @@ def _save(family, form: TimezoneForm) -> int:
         form.timezone.errors = [(error.fields or {}).get("timezone", error.message)]
         return error.status
     audit("settings_changed", "family", family.id)
-    flash(f"Your time zone is {zone_label(changed.timezone)}.", "success")
+    flash(_("Your time zone is %(zone)s.", zone=zone_label(changed.timezone)), "success")
     return 303

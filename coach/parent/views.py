@@ -14,12 +14,14 @@ from flask_login import current_user, logout_user
 from ..errors import AppError
 from ..help.status import status_lines
 from ..help.views import LOW_MOOD_DISMISSED
+from ..i18n import _, refresh_language
 from ..inputs import checks_own_text, parse_int
 from ..models import CheckIn, Delivery, utcnow
 from ..security import audit, home_for, role_required
 from ..services.delivery import subscriptions
+from ..services.delivery.sms import sms_problem
 from ..services.families import checkins, household, preferences, privacy, upcoming, wellbeing
-from ..services.families.checkins import FEELINGS, family_for
+from ..services.families.checkins import family_for, feelings
 from ..services.families.countries import country_name
 from ..services.families.phones import display_phone
 from ..services.families.streaks import family_streak
@@ -63,8 +65,8 @@ def _form_checkin(form, delivery: Delivery, prompt: dict | None) -> dict:
     answers = prompt["answers"] if prompt else []
     answer = parse_int(form.get("answer", ""), 0, len(answers) - 1) if answers else None
     if answers and answer is None:
-        raise AppError(422, "Choose the answer closest to your day.",
-                       fields={"answer": "Choose the answer closest to your day."})
+        raise AppError(422, _("Choose the answer closest to your day."),
+                       fields={"answer": _("Choose the answer closest to your day.")})
     body = {"id": form.get("id", ""), "delivery_id": delivery.id,
             "client_created_at": utcnow().isoformat()}
     # tried comes from the answer itself (checkins.answer_tried); extras posted with the first tap
@@ -120,12 +122,12 @@ def checkin(delivery_id: int):
         try:
             changes = checkins.parse_patch(_form_extras(request.form))
             checkins.update_checkin(family, saved_id, changes, current_user)
-            flash("Added to your check-in.", "success")
+            flash(_("Added to your check-in."), "success")
             return redirect(url_for(".checkin", delivery_id=delivery.id, saved=saved_id, more="1"))
         except AppError as error:
             more_errors, status = error.fields or {}, error.status
-            more_errors["form"] = ("Nothing to add yet: choose a feeling, write a note or tick a box, "
-                                   "or tap Done." if "body" in more_errors else error.message)
+            more_errors["form"] = (_("Nothing to add yet: choose a feeling, write a note or tick a box, "
+                                     "or tap Done.") if "body" in more_errors else error.message)
     elif request.method == "POST":
         try:
             data = checkins.parse_checkin(_form_checkin(request.form, delivery, prompt))
@@ -138,7 +140,7 @@ def checkin(delivery_id: int):
     saved = _saved_checkin(delivery, saved_id)
     earlier = checkins.has_checkin(delivery, current_user)
     return render_template("parent/checkin.html", family=family, delivery=delivery, prompt=prompt,
-                           feelings=FEELINGS, errors=errors, more_errors=more_errors,
+                           feelings=feelings(), errors=errors, more_errors=more_errors,
                            form_data=request.form if request.method == "POST" else {}, saved=saved,
                            upcoming=upcoming.next_prompt(family, after_today=True),
                            earlier=earlier, new_id=str(uuid.uuid4()),
@@ -174,10 +176,14 @@ def settings():
                    "paused_until": _pause_asked(family, form),
                    "share_notes_default": bool(form.share_notes_default.data),
                    "discreet": bool(form.discreet.data), "phone": form.phone.data or ""}
+        if "language" in request.form:
+            changes["language"] = form.language.data or ""
         if "country" in request.form:  # chosen on /settings/country; taken here too, as the API does
             changes["country"] = form.country.data or ""
+        if sms_problem() is None and "channel" in request.form:  # on the page only when texts can be sent
+            changes |= {"channel": form.channel.data, "sms_consent": bool(form.sms_consent.data)}
         try:
-            preferences.update_settings(family, changes, user=current_user)
+            preferences.update_settings(family, changes, user=current_user._get_current_object())
             household.set_share_presence(current_user, bool(form.share_presence.data))
         except AppError as error:
             for name, message in (error.fields or {}).items():
@@ -187,11 +193,12 @@ def settings():
             status = error.status
         else:
             audit("settings_changed", "family", family.id)
-            flash("Your settings are saved.", "success")
+            refresh_language()  # a new language shows at once, this sentence included
+            flash(_("Your settings are saved."), "success")
             return redirect(url_for(".settings"))
     elif request.method == "POST" and form.csrf_token.errors:
         status = 400
-        flash("The page's security token expired. Please try again.", "error")
+        flash(_("The page's security token expired. Please try again."), "error")
     elif request.method == "POST":
         status = 422  # a field error (shown next to its field)
     else:
@@ -203,7 +210,10 @@ def settings():
         form.discreet.data = family.discreet
         form.share_presence.data = household.shares_presence(current_user)
         form.phone.data = display_phone(current_user.phone, family.country)
+        form.channel.data = current_user.channel
+        form.language.data = current_user.language
     return render_template("parent/settings.html", family=family, form=form,
+                           texts_available=sms_problem() is None, sms_opt_in_at=current_user.sms_opt_in_at,
                            devices=subscriptions.list_devices(current_user),
                            people=household.caregivers(family),
                            today=checkins.local_today(family).isoformat(),
@@ -227,12 +237,12 @@ def choose_country():
             status = error.status
         else:
             audit("settings_changed", "family", family.id)
-            flash("Your country is saved." if form.country.data else "Your country is cleared.", "success")
+            flash(_("Your country is saved.") if form.country.data else _("Your country is cleared."), "success")
             return redirect(url_for(".settings") + "#care-title")
     elif request.method == "POST":
         status = 400 if form.csrf_token.errors else 422
         if form.csrf_token.errors:
-            flash("The page's security token expired. Please try again.", "error")
+            flash(_("The page's security token expired. Please try again."), "error")
     else:
         form.country.data = family.country
     return render_template("parent/country.html", form=form), status
@@ -243,7 +253,7 @@ def choose_country():
 def remove_device(device_id: int):
     """Stop sending prompts to one of your devices."""
     subscriptions.remove_device(current_user, device_id)
-    flash("That device won't get prompts any more.", "success")
+    flash(_("That device won't get prompts any more."), "success")
     return redirect(url_for(".settings"))
 
 
@@ -262,10 +272,10 @@ def delete_account():
             user = current_user._get_current_object()
             privacy.delete_account(user)
             logout_user()
-            flash("Your account and your own check-ins have been deleted. Take care." if others else
-                  "Your account and your family's data have been deleted. Take care.", "success")
+            flash(_("Your account and your own check-ins have been deleted. Take care.") if others else
+                  _("Your account and your family's data have been deleted. Take care."), "success")
             return redirect(url_for("auth.login"))
-        form.confirm.errors = ["Type your email address or the word delete to confirm."]
+        form.confirm.errors = [_("Type your email address or the word delete to confirm.")]
         status = 422
     elif request.method == "POST":
         status = 422  # the confirmation had a field error

@@ -8,6 +8,7 @@ from urllib.parse import quote
 from flask_login import current_user
 
 from ..models import Family, Invite
+from ..services.delivery.texts import text_reach
 from ..services.families import contacts
 from ..services.families.activity import local_date, local_time
 from ..services.families.engagement import reach_next_step
@@ -53,6 +54,7 @@ def family_extras(family: Family, forms: dict) -> dict:
         "zone": zone, "own_zone": bool(current_user.timezone), "local": in_zone(zone),
         "staff_today": staff_today(family).isoformat(),
         "kind_words": contacts.KIND_WORDS, "outcome_words": contacts.OUTCOME_WORDS,
+        "texts": text_reach(parent),
     }
 
 

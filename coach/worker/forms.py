@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from flask import request
 from werkzeug.datastructures import MultiDict
-from wtforms import Form, SearchField, SelectField, StringField, TextAreaField
+from wtforms import Form, RadioField, SearchField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..errors import AppError
+from ..i18n import LANGUAGE_NAMES
 from ..inputs import CheckedForm, WholeNumberField, parse_int
 from ..models import CONTACT_KINDS, CONTACT_OUTCOMES, User
 from ..services.families.caseload import FOLLOW_UP_NOTE_MAX, CaseloadFilters, worker_choices
@@ -107,3 +108,6 @@ class StaffSettingsForm(CheckedForm):
     """A worker's or admin's own settings: the time zone their pages show times in."""
 
     timezone = StringField("Your time zone")
+    # Each person's own, whatever their families read (DESIGN "Reach → Languages").
+    language = RadioField("Your language", choices=[SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items()],
+                          validate_choice=False)

@@ -7,6 +7,7 @@ from flask_login import current_user
 from ..errors import AppError
 from ..inputs import checks_own_text
 from ..security import audit, role_required
+from ..services.people.accounts import set_language
 from ..services.people.staff_time import set_staff_timezone, zone_names
 from .blueprint import bp
 from .forms import StaffSettingsForm
@@ -17,13 +18,16 @@ from .forms import StaffSettingsForm
 @checks_own_text
 def staff_settings():
     """Choose the time zone your pages show times in (empty: each family's own)."""
-    form = StaffSettingsForm(timezone=current_user.timezone)
+    form = StaffSettingsForm(timezone=current_user.timezone, language=current_user.language)
     status = 200
     if form.validate_on_submit():
         try:
+            if "language" in request.form:
+                set_language(current_user, form.language.data)
             set_staff_timezone(current_user, form.timezone.data or "")
         except AppError as error:
-            form.timezone.errors = [error.message]
+            for name, message in (error.fields or {"timezone": error.message}).items():
+                form[name].errors = [message]
             status = error.status
         else:
             audit("staff_timezone_changed", "user", current_user.id)

@@ -23,8 +23,10 @@ __all__ = ["bp"]
 
 
 def language_of(family) -> str:
-    """A caseload card's family language, from the parent row the page already joined."""
-    return language_words(loaded_family_languages(family))
+    """A caseload card's family language, from the parent row the page already joined; "" for
+    English, the language most families read (a card names only the exception)."""
+    languages = loaded_family_languages(family)
+    return "" if languages == ("en",) else language_words(languages)
 
 
 @bp.get("/")

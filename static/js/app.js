@@ -1,7 +1,7 @@
 // Every parent page: install the service worker, send waiting check-ins, keep this device's push
 // subscription fresh, show how many check-ins are waiting to send, and sign out in a way that
 // suits a shared phone (warn about waiting check-ins, take this device off the account).
-import { setupNotifications } from "./notifications.js";
+import { setupNotifications, t } from "./notifications.js";
 
 export const csrfToken = () => document.querySelector('meta[name="csrf-token"]')?.content || "";
 let workerReady = Promise.resolve(null);
@@ -24,8 +24,8 @@ async function showOutbox() {
   const waiting = (await outbox.entriesFor(outbox.pageAccount()).catch(() => [])).filter((e) => e.kind !== "extras").length;
   status.hidden = waiting === 0;
   status.textContent = waiting === 1
-    ? "1 check-in is waiting to send. It will send when you're online."
-    : `${waiting} check-ins are waiting to send. They will send when you're online.`;
+    ? t("1 check-in is waiting to send. It will send when you're online.")
+    : t("%(count)s check-ins are waiting to send. They will send when you're online.", { count: waiting });
   document.dispatchEvent(new CustomEvent("attune:outbox", { detail: { waiting } }));
 }
 

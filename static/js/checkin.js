@@ -3,6 +3,7 @@
 // and the page turns into the optional "add more" step, saved with PATCH /api/checkins/<id> (also
 // through the outbox when offline). Errors appear next to what they are about and take the focus.
 import { csrfToken, sendOutbox } from "./app.js";
+import { t } from "./notifications.js";
 
 const $ = (id) => document.getElementById(id);
 const [form, done, saved, waiting, support, answerError, more, moreError, moreStatus] = ["checkin-form",
@@ -19,7 +20,7 @@ function setupCounter() {
     counter.textContent = `${used} / ${max}`;
     counter.classList.toggle("is-over", used > max);
     const near = max - used <= 50;
-    if (live && near !== announced) live.textContent = near ? `${max - used} characters left` : "";
+    if (live && near !== announced) live.textContent = near ? t("%(left)s characters left", { left: max - used }) : "";
     announced = near;
   };
   note.addEventListener("input", update);
@@ -38,7 +39,7 @@ function showError(box, message) {
 async function sendNow(entry) {
   const outcome = await self.AttuneOutbox.send(entry, csrfToken());
   if (outcome === "sent") return { sent: true };
-  if (outcome === "drop") return { message: entry.problem?.message || "That didn't save.", fields: entry.problem?.fields || {} };
+  if (outcome === "drop") return { message: entry.problem?.message || t("That didn't save."), fields: entry.problem?.fields || {} };
   // Offline, busy, or another account signed in since: kept for its owner, sent later, never twice.
   await self.AttuneOutbox.put(entry);
   try {
@@ -62,7 +63,7 @@ function showDone(queued, checkinId) {
 async function answer(event) {
   event.preventDefault();
   const button = event.submitter;
-  if (button?.name !== "answer") return showError(answerError, "Choose the answer closest to your day.");
+  if (button?.name !== "answer") return showError(answerError, t("Choose the answer closest to your day."));
   showError(answerError, "");
   const checkin = { id: form.querySelector("[data-checkin-id]").value, delivery_id: Number(form.dataset.deliveryId),
     // A prompt no longer stored has no answers: its one button says only "tried".
@@ -107,7 +108,7 @@ async function addMore(event) {
   moreStatus.textContent = "";
   const body = extras();
   if (!Object.keys(body).length) {
-    showError(moreError, "Nothing to add yet: choose a feeling, write a note or tick a box, or tap Done.");
+    showError(moreError, t("Nothing to add yet: choose a feeling, write a note or tick a box, or tap Done."));
     return;
   }
   const id = more.querySelector("[data-more-id]").value;
@@ -116,7 +117,7 @@ async function addMore(event) {
   delete entry.body.id;
   const outcome = await sendNow(entry);
   if (outcome.message) return showFieldErrors(outcome.fields, outcome.message);
-  moreStatus.textContent = outcome.sent ? "Added to your check-in." : "Kept on this phone: it's added when you're online.";
+  moreStatus.textContent = outcome.sent ? t("Added to your check-in.") : t("Kept on this phone: it's added when you're online.");
   if (body.wants_support && support) support.hidden = false;
 }
 

@@ -5,6 +5,15 @@
 // endpoint as opted out, so even a phone that forgot gets {"opted_out": true} and stays off.
 export const SENT_KEY = "attune-subscription-sent";
 
+let words;
+/** A sentence in the page's language: the translation of the English ``text`` from the page's
+    #attune-words block (coach/js_words.py; none on English pages), ``%(name)s`` filled from
+    ``values``. Every module's words come through here so the catalogue test can find them. */
+export function t(text, values = {}) {
+  words ??= JSON.parse(document.getElementById("attune-words")?.textContent || "{}");
+  return (words[text] || text).replace(/%\((\w+)\)[sd]/g, (_match, key) => String(values[key]));
+}
+
 // Remembered per account: on a shared phone the next account must send its own subscription.
 const sentMarker = (endpoint) => `${self.AttuneOutbox?.pageAccount() || ""} ${endpoint}`;
 
@@ -51,7 +60,7 @@ export async function syncSubscription(registration, csrf, force = false) {
   let subscription = await registration.pushManager.getSubscription();
   if (!subscription) {
     const response = await fetch("/api/push/public-key", { credentials: "same-origin" });
-    if (!response.ok) throw new Error("Reminders aren't set up on the server yet.");
+    if (!response.ok) throw new Error(t("Reminders aren't set up on the server yet."));
     const { public_key: key } = await response.json();
     subscription = await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: keyBytes(key) });
   }
@@ -60,7 +69,7 @@ export async function syncSubscription(registration, csrf, force = false) {
   }
   const saved = await postJson("/api/push/subscriptions",
     force ? { ...subscription.toJSON(), resubscribe: true } : subscription.toJSON(), csrf);
-  if (!saved.ok) throw new Error("We couldn't save this device. Please try again.");
+  if (!saved.ok) throw new Error(t("We couldn't save this device. Please try again."));
   const body = await saved.json().catch(() => ({}));
   // turned off here: nothing stored
   if (body.opted_out) return { subscription, optedOut: true };
@@ -82,7 +91,7 @@ function render(card, state, on) {
   const usable = state === "default" || state === "granted";
   toggle.disabled = !usable;
   toggle.setAttribute("aria-checked", String(usable && on));
-  toggle.querySelector("[data-switch-text]").textContent = usable && on ? "On" : "Turn on reminders";
+  toggle.querySelector("[data-switch-text]").textContent = usable && on ? t("On") : t("Turn on reminders");
   for (const block of card.querySelectorAll("[data-notify-state]")) {
     const name = block.dataset.notifyState;
     block.hidden = name !== (usable ? (on ? "on" : "off") : state) && !(name === "help" && !usable);
@@ -110,7 +119,7 @@ export function setupNotifications(registration, csrf) {
         on = false;
         if (card) render(card, state, false);
       });
-    keep.catch((error) => card && say(card, error.message || "You're offline. Reminders will catch up."))
+    keep.catch((error) => card && say(card, error.message || t("You're offline. Reminders will catch up.")))
       // the server has heard from this open
       .finally(() => card?.setAttribute("data-ready", ""));
   } else {
@@ -124,7 +133,7 @@ export function setupNotifications(registration, csrf) {
       // at once: even if the server can't be reached now, this phone stays off
       rememberOff(true);
       render(card, state, false);
-      say(card, "Reminders are off on this phone. Your prompt is still here each day.");
+      say(card, t("Reminders are off on this phone. Your prompt is still here each day."));
       // sent again on the next open while off
       sendOff(registration, csrf).catch(() => {});
       return;
@@ -138,7 +147,7 @@ export function setupNotifications(registration, csrf) {
       if (permission !== "granted") {
         state = permission === "denied" ? "denied" : "default";
         render(card, state, false);
-        if (permission !== "denied") say(card, "No problem. You can turn reminders on whenever you like.");
+        if (permission !== "denied") say(card, t("No problem. You can turn reminders on whenever you like."));
         return;
       }
       state = "granted";
@@ -146,9 +155,9 @@ export function setupNotifications(registration, csrf) {
       rememberOff(false);
       on = true;
       render(card, state, true);
-      say(card, "Reminders are on. Your next prompt will arrive as a notification.");
+      say(card, t("Reminders are on. Your next prompt will arrive as a notification."));
     } catch (error) {
-      say(card, error.message || "Something went wrong. Please try again.");
+      say(card, error.message || t("Something went wrong. Please try again."));
     } finally {
       toggle.disabled = !(state === "default" || state === "granted");
     }
@@ -156,14 +165,14 @@ export function setupNotifications(registration, csrf) {
   card.querySelector('[data-action="test-push"]')?.addEventListener("click", async (event) => {
     const button = event.currentTarget;
     button.disabled = true;
-    say(card, "Sending…");
+    say(card, t("Sending…"));
     try {
       await syncSubscription(registration, csrf);
       const response = await postJson("/api/push/test", {}, csrf);
       const body = await response.json().catch(() => ({}));
-      say(card, body.message || "Sent.");
+      say(card, body.message || t("Sent."));
     } catch (error) {
-      say(card, navigator.onLine ? error.message || "That didn't work. Please try again." : "You're offline. Try again when you're connected.");
+      say(card, navigator.onLine ? error.message || t("That didn't work. Please try again.") : t("You're offline. Try again when you're connected."));
     } finally {
       button.disabled = false;
     }

@@ -1,7 +1,7 @@
 // Signing out on a phone that may be shared (loaded by app.js on the tap): warn when this account's
 // check-ins are still waiting, then take this device off the account so its prompts stop coming.
 import { csrfToken, sendOutbox } from "./app.js";
-import { SENT_KEY } from "./notifications.js";
+import { SENT_KEY, t } from "./notifications.js";
 
 const within = (ms, promise) => Promise.race([promise, new Promise((resolve) => setTimeout(resolve, ms))]);
 
@@ -13,8 +13,8 @@ function element(tag, attributes, text) {
 
 function waitingText(waiting) {
   return waiting === 1
-    ? "1 check-in hasn't been sent yet. If you sign out now it will wait on this phone and go when you sign in again."
-    : `${waiting} check-ins haven't been sent yet. If you sign out now they will wait on this phone and go when you sign in again.`;
+    ? t("1 check-in hasn't been sent yet. If you sign out now it will wait on this phone and go when you sign in again.")
+    : t("%(count)s check-ins haven't been sent yet. If you sign out now they will wait on this phone and go when you sign in again.", { count: waiting });
 }
 
 /** A modal dialog (focus starts on the safe choice, Escape stays); resolves true for "Sign out anyway". */
@@ -24,9 +24,9 @@ function confirmSignOut(waiting, opener) {
   dialog.setAttribute("aria-describedby", "signout-text");
   const choices = element("form", { method: "dialog", className: "form-actions" });
   choices.append(
-    element("button", { className: "btn", value: "stay", autofocus: true }, "Stay signed in"),
-    element("button", { className: "btn-secondary", value: "leave" }, "Sign out anyway"));
-  dialog.append(element("h2", { id: "signout-title" }, "Sign out?"),
+    element("button", { className: "btn", value: "stay", autofocus: true }, t("Stay signed in")),
+    element("button", { className: "btn-secondary", value: "leave" }, t("Sign out anyway")));
+  dialog.append(element("h2", { id: "signout-title" }, t("Sign out?")),
     element("p", { id: "signout-text" }, waitingText(waiting)), choices);
   document.body.append(dialog);
   return new Promise((resolve) => {
@@ -44,7 +44,7 @@ function confirmSignOut(waiting, opener) {
     phone's copy of this account's waiting check-ins erased with it. */
 async function confirmsDeletion(form) {
   const typed = (form.elements.confirm?.value || "").trim().toLowerCase();
-  if (typed === "delete") return true;
+  if (typed === "delete" || typed === "borrar") return true;
   const me = await within(4000, fetch("/api/me", { credentials: "same-origin", cache: "no-store" })
     .then((response) => (response.ok ? response.json() : null)).catch(() => null));
   return Boolean(typed && me?.user?.email && typed === me.user.email.toLowerCase());

@@ -10,7 +10,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from coach import create_app
 from coach.db import db, init_db
-from coach.services.programme.library import seed_library_if_empty
+from coach.services.programme.library import upgrade_starter_library
 from tests.parent_helpers import VAPID_PEM
 from tests.pushservice import PushService
 
@@ -43,7 +43,7 @@ class LiveApp:
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.app.config["BASE_URL"] = self.url
         with self.context():
-            seed_library_if_empty()
+            upgrade_starter_library()  # as init-db does: the prompts and their Spanish
         self.thread = threading.Thread(target=self.server.serve_forever, name="attune-live", daemon=True)
         self.thread.start()
 

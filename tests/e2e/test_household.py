@@ -83,11 +83,11 @@ def test_a_partner_joins_and_both_get_the_push_and_check_in(browser, page, conte
         partner.get_by_label("Language").select_option("es")
         partner.get_by_role("button", name="Join").click()
         partner.wait_for_url(live.url + "/")
-        partner.get_by_role("heading", name="Hello, Sam").wait_for()
+        partner.get_by_role("heading", name="Hola, Sam").wait_for()  # Sam chose Spanish
         wait_for_worker(partner)
         allow_notifications(partner_context, live)
-        partner.locator("#notify-card[data-ready]").get_by_role("switch", name="Reminders on this phone").click()
-        partner.get_by_text("Reminders are on.").wait_for()
+        partner.locator("#notify-card[data-ready]").get_by_role("switch", name="Avisos en este teléfono").click()
+        partner.get_by_text("Los avisos están activados.").wait_for()
 
         before = len(push_service.received)
         delivery = send_today(live, family)

@@ -29,7 +29,7 @@ def reflection_week(live) -> tuple[Family, int]:
                              answers=[{"label": "Yes, we had a cuddle after", "tried": "yes"},
                                       {"label": "Not today", "tried": "not_yet"}])
         made = datetime.combine(today - timedelta(days=2), datetime.min.time()) + timedelta(hours=12)
-        CheckIn.create(id=uuid.uuid4(), family=family, prompt=repair, answer=0, tried="yes",
+        CheckIn.create(id=uuid.uuid4(), family=family, user=family.user_id, prompt=repair, answer=0, tried="yes",
                        client_created_at=made, received_at=made)
         return family, make_delivery(family, kind="reflection").id
 

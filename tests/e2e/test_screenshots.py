@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from coach.models import CheckIn, Prompt
+from coach.models import CheckIn, Prompt, User
 from coach.services.families.checkins import parse_checkin, record_checkin
 from tests.parent_helpers import checkin_body, make_delivery
 
@@ -83,3 +83,32 @@ def test_screenshots_of_the_parent_pages(page, live, tmp_path):
     page.screenshot(path=folder / "parent-settings.png")
     for name in (*names, "journal", "settings"):
         assert (folder / f"parent-{name}.png").stat().st_size > 10_000
+
+
+def test_screenshots_of_the_parent_pages_in_spanish(page, live, tmp_path):
+    """The same screens for a parent who reads Attune in Spanish (``parent-*-es.png``). The prompts
+    themselves come from the library, whose Spanish is added separately."""
+    folder = DOCS if os.environ.get("ATTUNE_SCREENSHOTS") == "1" else tmp_path
+    folder.mkdir(parents=True, exist_ok=True)
+    family, today = screenshot_family(live)
+    with live.context():
+        User.update(language="es").where(User.id == family.user_id).execute()
+    sign_in(page, family)
+    page.goto("/")
+    assert page.evaluate("document.documentElement.lang") == "es"
+    page.locator("#notify-card[data-ready]").wait_for()
+    page.screenshot(path=folder / "parent-home-es.png")
+    with live.context():
+        CheckIn.delete().where(CheckIn.delivery == today.id).execute()
+    page.goto(f"/checkin/{today.id}")
+    page.locator(".answer-btn").first.click()
+    page.locator("#checkin-saved").wait_for()
+    page.locator("label.face").nth(3).click()
+    page.get_by_label("Una nota para ti").fill("Se dio la vuelta dos veces y volvió a mirarme.")
+    page.get_by_role("button", name="Guardar", exact=True).scroll_into_view_if_needed()
+    page.screenshot(path=folder / "parent-checkin-es.png")
+    for name, path in (("journal", "/journal"), ("settings", "/settings"), ("help", "/help")):
+        page.goto(path)
+        page.screenshot(path=folder / f"parent-{name}-es.png")
+    for name in ("home", "checkin", "journal", "settings", "help"):
+        assert (folder / f"parent-{name}-es.png").stat().st_size > 10_000

@@ -131,13 +131,11 @@ def scheduler_health(now: datetime | None = None) -> dict:
 
 
 def _text_outbox() -> dict:
-    """The text-message outbox once it exists (DESIGN "Reach"); until then reported as absent."""
-    from ... import models
+    """The text-message outbox (DESIGN "Reach"): what waits, what failed, the oldest waiting, whether
+    texts are configured (``problem``: why not) and how many parents chose them."""
+    from .sms import text_overview
 
-    model = getattr(models, "TextMessage", None) or getattr(models, "SmsMessage", None)
-    if model is None:
-        return {"present": False, "backlog": 0}
-    return {"present": True, "backlog": model.select().where(model.status.in_(("pending", "sending"))).count()}
+    return {"present": True, **text_overview()}
 
 
 def backlogs(now: datetime) -> dict:
@@ -228,6 +226,11 @@ class _DatabaseCollector:
         for outcome in ("sent", "failed", "no_device", "retrying", "expired"):
             outcomes.add_metric([outcome], (totals or {}).get(outcome, 0))
         yield outcomes
+        texts = CounterMetricFamily("attune_texts", "Text messages by the outcome of a send attempt",
+                                    labels=["outcome"])
+        for outcome in ("queued", "sent", "retrying", "failed", "expired", "cancelled"):
+            texts.add_metric([outcome], (totals or {}).get(f"texts_{outcome}", 0))
+        yield texts
         latency = send.latency if send else None
         if latency and latency.get("count"):
             buckets, running = [], 0

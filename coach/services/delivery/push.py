@@ -3,7 +3,7 @@
 The sender puts on the wire exactly what ``pywebpush.webpush()`` does — an RFC 8291 ``aes128gcm``
 body (one record, fresh ephemeral key and salt per message), an RFC 8292 ``vapid t=…,k=…``
 Authorization header signed with py-vapid, ``TTL``, ``Urgency`` and ``Topic`` — but builds the
-request itself on one shared ``aiohttp`` session. The reasons, measured in bench/README.md
+request itself on kept-alive connections (``http1.py``). The reasons, measured in bench/README.md
 "Fan-out": the VAPID JWT is signed once per push-service origin and reused until near its expiry
 (pywebpush signs every call); encryption costs ~190 µs here against ~320 µs through
 ``WebPusher.encode`` (the tests decrypt every push with ``http_ece``, so the format is checked);
@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-import aiohttp
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -35,20 +34,24 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
 from py_vapid import Vapid
 
+from ...i18n import N_, _, in_language
 from ...models import Delivery
 from ..programme.reflection import push_text as reflection_push_text
 from ..programme.translations import delivery_text
 from .ack import make_ack_token
+from .http1 import Client
+from .window import InFlightWindow
 
 MAX_PAYLOAD_BYTES = 3072  # DESIGN "Push payload": ≤ 3 KB, well under the 4 KB push services accept
 JWT_LIFETIME = 12 * 3600  # Apple rejects an exp more than a day ahead
 JWT_REFRESH_MARGIN = 3600  # re-sign while a cached token still has an hour left
-FALLBACK_TITLE = "Today's moment"
-FALLBACK_BODY = "Open Attune for today's prompt."
+# The fixed words are written in the recipient's language (User.language) when a payload is built.
+FALLBACK_TITLE = N_("Today's moment")
+FALLBACK_BODY = N_("Open Attune for today's prompt.")
 DISCREET_TITLE = "Attune"  # Family.discreet: the notification says only this …
-DISCREET_BODY = "A moment for today is ready"  # … and the prompt shows once the app opens
+DISCREET_BODY = N_("A moment for today is ready")  # … and the prompt shows once the app opens
 # Two actions (most browsers show no more); a tap on the notification itself opens the check-in.
-ACTIONS = [{"action": "tried", "title": "I tried it"}, {"action": "later", "title": "Later"}]
+ACTIONS = [{"action": "tried", "title": N_("I tried it")}, {"action": "later", "title": N_("Later")}]
 REFLECTION_ACTIONS = ACTIONS[1:]  # a reflection has nothing to "try": only "Later"
 KEPT_HEADERS = ("retry-after", "location")
 LOOPBACK_NAMES = ("localhost",)
@@ -81,21 +84,38 @@ def _with_declarative(payload: dict, navigate: str) -> dict:
     return payload
 
 
+@functools.lru_cache(maxsize=8)
+def fixed_words(language: str) -> dict[str, str]:
+    """The payload's own words in ``language``, looked up once per language (not per push: the
+    catalogues don't change while the process runs). Needs an app context, as build_payload does:
+    outside one the catalogues aren't reachable, and English must not be remembered as Spanish."""
+    current_app.extensions["babel"]  # noqa: B018 (raises outside an app context: nothing cached)
+    with in_language(language):
+        return {text: _(text) for text in (FALLBACK_TITLE, FALLBACK_BODY, DISCREET_BODY,
+                                           *(action["title"] for action in ACTIONS))}
+
+
 def build_payload(delivery: Delivery) -> dict:
     """The JSON pushed for one delivery: notification text, links, the one-tap ack token, actions.
 
     Needs an app context (the ack token is keyed by the secret key; links use ``BASE_URL``).
     """
     family = delivery.family
+    language = family.user.language if family.user_id is not None else "en"
+    words = fixed_words(language)
     reflection = delivery.kind == "reflection"
     if reflection:  # the week's look back: named, its contents only inside the app
-        title, body = reflection_push_text(family.child_name)
+        title, body = reflection_push_text(family.child_name, language)
     else:
         text = delivery_text(delivery)  # in the recipient's language
-        title = text.title if text else FALLBACK_TITLE
-        body = text.body if text else FALLBACK_BODY
+        title = text.title if text else words[FALLBACK_TITLE]
+        body = text.body if text else words[FALLBACK_BODY]
     if family.discreet:  # a lock screen others may see: no prompt text, no child's name
-        title, body = DISCREET_TITLE, DISCREET_BODY
+        title, body = DISCREET_TITLE, words[DISCREET_BODY]
+    elif not reflection and text:
+        language = text.language  # the words' own language (English if the Spanish is missing)
+    actions = [{"action": a["action"], "title": words[a["title"]]}
+               for a in (REFLECTION_ACTIONS if reflection else ACTIONS)]
     path = f"/reflection/{delivery.id}" if reflection else f"/checkin/{delivery.id}"
     payload = {
         "title": title,
@@ -104,20 +124,23 @@ def build_payload(delivery: Delivery) -> dict:
         "tag": delivery_tag(delivery),
         "delivery_id": delivery.id,
         "ack_token": make_ack_token(delivery.id),
-        "actions": REFLECTION_ACTIONS if reflection else ACTIONS,
+        "actions": actions,
+        "lang": language,  # the service worker's own words (confirmations) follow it
     }
     return _with_declarative(payload, absolute_url(path))
 
 
-def build_test_payload() -> dict:
+def build_test_payload(language: str = "en") -> dict:
     """The JSON pushed by ``send-test-push``: no delivery, no actions, opens the home page."""
-    payload = {
-        "title": "Attune test notification",
-        "body": "Notifications work on this device.",
-        "url": "/",
-        "tag": "attune-test",
-        "test": True,
-    }
+    with in_language(language):
+        payload = {
+            "title": _("Attune test notification"),
+            "body": _("Notifications work on this device."),
+            "url": "/",
+            "tag": "attune-test",
+            "test": True,
+            "lang": language,
+        }
     return _with_declarative(payload, absolute_url("/"))
 
 
@@ -227,6 +250,7 @@ class PushResult:
     error: str | None = None
     body: str = ""
     retryable: bool = False  # a time-out or connection failure: worth another try later
+    seconds: float | None = None  # from request to answer, when there was one
 
     @property
     def ok(self) -> bool:
@@ -311,7 +335,7 @@ class LatencyHistogram:
 
 
 class PushSender:
-    """Sends pushes with bounded concurrency on one pooled ``aiohttp`` session.
+    """Sends pushes, as many in flight as the window allows, on kept-alive connections (``http1.py``).
 
     Use as ``async with sender: await sender.send_all(messages)`` to keep the session across
     batches, or ``sender.send_many(messages)`` for a one-off from synchronous code.
@@ -324,12 +348,13 @@ class PushSender:
             raise RuntimeError("No VAPID private key: run `flask --app coach init-db` first.")
         self.vapid = load_vapid(private_key)
         self.subject = subject
-        self.timeout = aiohttp.ClientTimeout(total=max(float(timeout), 0.1))
+        self.timeout = max(float(timeout), 0.1)  # seconds for a whole push: connect, send, answer
         self.ttl = int(ttl)
         self.concurrency = max(1, int(concurrency))
         self._tokens: dict[str, tuple[str, float]] = {}
-        self._session: aiohttp.ClientSession | None = None
-        self._slots: asyncio.Semaphore | None = None
+        self._client: Client | None = None
+        self.window: InFlightWindow | None = None  # pushes in flight, adapted per answer (window.py)
+        self.window_start: float | None = None  # where the window starts (None: at ``concurrency``)
         self.latency = LatencyHistogram()  # every answered push, from request to answer
 
     @classmethod
@@ -367,41 +392,46 @@ class PushSender:
         return body, headers
 
     async def __aenter__(self) -> PushSender:
-        connector = aiohttp.TCPConnector(limit=self.concurrency, ttl_dns_cache=300)
-        # No cookies, no decompression: push services send neither, and each costs CPU per request.
-        self._session = aiohttp.ClientSession(connector=connector, timeout=self.timeout,
-                                              cookie_jar=aiohttp.DummyCookieJar(), auto_decompress=False)
-        self._slots = asyncio.Semaphore(self.concurrency)
+        self._client = Client(self.timeout)
+        self.window = InFlightWindow(self.concurrency, start=self.window_start)
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
-        if self._session is not None:
-            await self._session.close()
-        self._session = self._slots = None
+        if self._client is not None:
+            self._client.close()
+            await asyncio.sleep(0)  # let the closed connections finish closing
+        self._client = None
 
     async def send(self, message: PushMessage) -> PushResult:
         """Send one push; never raises for network or push-service failures."""
-        assert self._session is not None and self._slots is not None, "use `async with sender:`"
-        async with self._slots:
-            try:
-                body, headers = self.prepare(message)
-            except Exception as exc:  # bad subscription keys: report, don't stop the batch
-                return PushResult(error=f"{type(exc).__name__}: {exc}")
-            try:
-                started = time.perf_counter()
-                async with self._session.post(message.endpoint, data=body, headers=headers,
-                                              allow_redirects=False) as response:
-                    text = (await response.content.read(1024)).decode("utf-8", "replace")
-                    self.latency.observe(time.perf_counter() - started)
-                    kept = {name: response.headers[name] for name in KEPT_HEADERS
-                            if name in response.headers}
-                    return PushResult(status=response.status, headers=kept, body=text)
-            except TimeoutError:
-                return PushResult(error="timeout", retryable=True)
-            except (aiohttp.ClientError, OSError) as exc:
-                return PushResult(error=f"{type(exc).__name__}: {exc}", retryable=True)
-            except Exception as exc:  # anything else is this push's failure, never the batch's
-                return PushResult(error=f"{type(exc).__name__}: {exc}")
+        assert self._client is not None and self.window is not None, "use `async with sender:`"
+        window = self.window
+        token = await window.acquire()
+        result = None
+        try:
+            result = await self._post(message)
+        finally:  # cancelled mid-push: the place is freed and nothing is learnt
+            window.release(token, *((result.status, result.retryable, result.seconds) if result else ()))
+        return result
+
+    async def _post(self, message: PushMessage) -> PushResult:
+        try:
+            body, headers = self.prepare(message)
+        except Exception as exc:  # bad subscription keys: report, don't stop the batch
+            return PushResult(error=f"{type(exc).__name__}: {exc}")
+        try:
+            started = time.perf_counter()
+            answer = await self._client.post(message.endpoint, headers, body, KEPT_HEADERS)
+            seconds = time.perf_counter() - started
+            self.latency.observe(seconds)
+            return PushResult(status=answer.status, headers=answer.headers,
+                              body=answer.body.decode("utf-8", "replace"), seconds=seconds)
+        except TimeoutError:
+            return PushResult(error="timeout", retryable=True)
+        except OSError as exc:  # refused, reset, or an answer that is not HTTP
+            return PushResult(error=f"{type(exc).__name__}: {exc}", retryable=True)
+        except Exception as exc:  # anything else is this push's failure, never the batch's
+            return PushResult(error=f"{type(exc).__name__}: {exc}")
 
     async def send_all(self, messages: Sequence[PushMessage]) -> list[PushResult]:
         """Send every message, at most ``concurrency`` in flight; results in the same order."""

@@ -1,13 +1,16 @@
 """The sending half of the delivery engine: claim, send, record (DESIGN delivery steps 3–5).
 
 A tick is one stream: a claimer leases due deliveries in batches (``FOR UPDATE SKIP LOCKED`` on
-PostgreSQL, so N processes share the work; ``BEGIN IMMEDIATE`` on SQLite) and queues them; up to
-``PUSH_CONCURRENCY`` workers each push one delivery to every device of its parent, outside any
-transaction, and hand the answers to the recorder, which writes them as they complete
-(``recording.py``). All database work runs on one thread beside the event loop, so pushing never
-waits for SQLite. Leases are short (``COACH_PUSH_LEASE_SECONDS``) and renewed while the sender is
+PostgreSQL, so N processes share the work; ``BEGIN IMMEDIATE`` on SQLite) with who each goes to
+(``devices_by_delivery``, the one place that says so) and queues them; workers each push one delivery
+to all of its devices, outside any transaction, with at most ``PUSH_CONCURRENCY`` pushes on the wire
+(fewer when the push service pushes back: ``window.py``), and hand the answers to the recorder,
+which writes them as they complete (``recording.record_outcomes``, the one place a batch is
+written). All database work runs on one thread beside the event loop, so pushing never waits for
+SQLite. Leases are short (``COACH_PUSH_LEASE_SECONDS``) and renewed while the sender is
 alive: a sender killed mid-tick leaves ``sending`` rows that the next claim returns to ``pending``
-once their lease runs out, and only the deliveries whose pushes were in flight can be sent twice.
+once their lease runs out, and only the deliveries pushed but not yet recorded — those in flight
+and up to half as many again waiting for their write (``recording_margin``) — can be sent twice.
 """
 from __future__ import annotations
 
@@ -75,8 +78,9 @@ def _for_sending():
                             Delivery.status, Delivery.attempts, Delivery.expires_at, Delivery.lease_until,
                             Delivery.snoozes, Delivery.sent_at, Delivery.kind,
                             Family.id, Family.user, Family.child_name, Family.discreet,
+                            User.id, User.language,  # the payload's fixed words are in their language
                             Prompt.id, Prompt.title, Prompt.body)
-            .join(Family).switch(Delivery).join(Prompt, JOIN.LEFT_OUTER))
+            .join(Family).join(User).switch(Delivery).join(Prompt, JOIN.LEFT_OUTER))
 
 
 def claim_with_expired(now: datetime, size: int, lease_seconds: int) -> tuple[list[Delivery], int]:
@@ -131,14 +135,17 @@ def claim_batch(now: datetime, size: int, lease_seconds: int) -> list[Delivery]:
 def _subscriptions_by_user(user_ids: set[int]) -> dict[int, list[tuple[int, str, str, str]]]:
     """Every device of these parents as ``(id, endpoint, p256dh, auth)``, in one query.
 
-    A deactivated account has no devices: its family gets ``no_device`` and nothing is pushed.
+    A deactivated account, or one whose prompts come by text (``channel`` ``sms`` and agreed; after
+    STOP its devices get pushes again), has no devices: its family gets ``no_device``, nothing is pushed.
     """
     found: dict[int, list[tuple[int, str, str, str]]] = defaultdict(list)
     if user_ids:
         rows = (PushSubscription.select(PushSubscription.user, PushSubscription.id,
                                         PushSubscription.endpoint, PushSubscription.p256dh,
                                         PushSubscription.auth)
-                .join(User).where(PushSubscription.user.in_(list(user_ids)) & User.active)
+                # channel "sms" with consent: the day's prompt goes by text instead (delivery/texts.py)
+                .join(User).where(PushSubscription.user.in_(list(user_ids)) & User.active
+                                  & ~((User.channel == "sms") & User.sms_opt_in_at.is_null(False)))
                 .order_by(PushSubscription.id))
         for user_id, *device in rows.tuples():
             found[user_id].append(tuple(device))
@@ -186,12 +193,23 @@ async def push_delivery(delivery: Delivery, devices: list[Device], sender: PushS
     return outcome
 
 
+def devices_by_delivery(claimed: list[Delivery]) -> dict[int, list[Device]]:
+    """Where each claimed delivery goes, by delivery id: every device of every caregiver in its
+    household (one push per device).
+
+    The one place that decides a delivery's recipients (two queries for the whole batch); a
+    delivery with no device is recorded ``no_device``.
+    """
+    by_family = _subscriptions_by_family({d.family_id for d in claimed})
+    return {d.id: by_family.get(d.family_id, []) for d in claimed}
+
+
 def claim_for_sending(now: datetime, size: int, lease_seconds: int
                       ) -> tuple[list[Delivery], int, dict[int, list[Device]]]:
-    """``claim_with_expired`` plus the claimed parents' devices: one database-thread job."""
+    """``claim_with_expired`` plus the claimed deliveries' devices: one database-thread job."""
     claimed, expired = claim_with_expired(now, size, lease_seconds)
     attach_prompt_texts(claimed)  # each push in its recipient's language, built off this thread
-    return claimed, expired, _subscriptions_by_family({d.family_id for d in claimed})
+    return claimed, expired, devices_by_delivery(claimed)
 
 
 # --- one tick -------------------------------------------------------------------------------------
@@ -209,6 +227,19 @@ def fewer_gc_passes(threshold: int = 20_000) -> Iterator[None]:
         yield
     finally:
         gc.set_threshold(*previous)
+
+
+def recording_margin(concurrency: int) -> int:
+    """Workers beyond the pushes in flight, for answered deliveries waiting for their write: half
+    as many. With the event loop busy, an answer waits ≈ 40-80 ms for its write (the hand-off to
+    the database thread and back takes loop turns, not the ≈ 2 ms write): with a quarter the
+    window stood a third empty (bench/README.md "The sender's goals").
+
+    This is also by how much a kill -9 can resend more than what was on the wire: a delivery is
+    pushed-but-unrecorded only while a worker holds it (and a resent prompt replaces the first on
+    the device: same tag and Topic).
+    """
+    return max(1, concurrency // 2)
 
 
 def default_batch_size(sender: PushSender) -> int:
@@ -238,7 +269,10 @@ class SendTick:
         recorder = Recorder(database, self.clock, self.lease_seconds)
         # Claimed deliveries wait here: at most one claim ahead of the workers, under a renewed lease.
         queue: asyncio.Queue = asyncio.Queue(maxsize=self.batch_size)
-        workers = [asyncio.create_task(self._work(queue, recorder)) for _ in range(self.sender.concurrency)]
+        # More workers than pushes in flight, so that the pipe stays full while answered deliveries
+        # wait for their write: the window (push.py) still caps what is on the wire.
+        count = self.sender.concurrency + recording_margin(self.sender.concurrency)
+        workers = [asyncio.create_task(self._work(queue, recorder)) for _ in range(count)]
         claimer = asyncio.create_task(self._claim(queue, database, recorder, len(workers)))
         writer = asyncio.create_task(recorder.run())
         heartbeat = asyncio.create_task(recorder.keep_leases())
@@ -262,14 +296,16 @@ class SendTick:
     async def _claim(self, queue: asyncio.Queue, database: DatabaseThread, recorder: Recorder,
                      workers: int) -> None:
         """Claim batches into ``queue`` until none is left, then tell every worker to stop."""
+        size = min(self.batch_size, workers)  # a small first claim: the first pushes leave sooner
         try:
             while True:
                 claimed, expired, devices = await database.call(
-                    claim_for_sending, self.clock(), self.batch_size, self.lease_seconds)
+                    claim_for_sending, self.clock(), size, self.lease_seconds)
+                size = self.batch_size
                 recorder.counts["expired"] += expired
                 recorder.hold(claimed)
                 for delivery in claimed:
-                    await queue.put((delivery, devices.get(delivery.family_id, [])))
+                    await queue.put((delivery, devices[delivery.id]))
                 if not claimed and not expired:
                     break
         except Exception as error:  # the workers still finish (and record) what was claimed
@@ -298,8 +334,16 @@ def run_send_tick(now: datetime | None = None, batch_size: int | None = None,
     tick = SendTick(sender, (lambda: now) if now else utcnow, batch_size or default_batch_size(sender),
                     max(3, int(config.get("PUSH_LEASE_SECONDS", DEFAULT_LEASE_SECONDS))),
                     tuple(config["PUSH_ALLOWED_HOSTS"]))
+    learnt = current_app.extensions.setdefault("coach.push_window", {})  # this process's last tick
+    sender.window_start = learnt.get(sender.concurrency)
     with fewer_gc_passes():
         counts = asyncio.run(tick.run())
+    window = sender.window
+    if window is not None:
+        learnt[sender.concurrency] = window.limit
+        if window.shrunk:
+            log.info("the push service pushed back %d times: %d in flight now (at most %d)",
+                     window.shrunk, window.limit, window.maximum)
     return {key: counts[key] for key in TICK_KEYS}
 
 
@@ -308,7 +352,7 @@ def send_test_push(user: User) -> dict:
     subscriptions = list(PushSubscription.select().where(PushSubscription.user == user)
                          .order_by(PushSubscription.id))
     allowed = current_app.config["PUSH_ALLOWED_HOSTS"]
-    data = encode_payload(build_test_payload())
+    data = encode_payload(build_test_payload(user.language))
     sendable = [s for s in subscriptions if host_allowed(s.endpoint, allowed)]
     pushed = PushSender.from_config(current_app.config).send_many(
         [PushMessage(s.endpoint, s.p256dh, s.auth, data, topic="attune-test") for s in sendable])

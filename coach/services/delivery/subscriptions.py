@@ -23,6 +23,7 @@ from peewee import IntegrityError
 
 from ...db import db, is_postgres, write_transaction
 from ...errors import AppError
+from ...i18n import N_
 from ...models import AuditEvent, PushOptOut, PushSubscription, User, utcnow
 from .push import AUTH_SECRET_BYTES, host_allowed, receiver_public_key
 
@@ -75,7 +76,7 @@ def p256dh_problem(value: object) -> str | None:
 def parse_subscription(body: object) -> SubscriptionData:
     """Validate ``{endpoint, keys: {p256dh, auth}}`` (``PushSubscription.toJSON()``); 422 if bad."""
     if not isinstance(body, dict):
-        raise AppError(400, "Send the subscription as a JSON object.")
+        raise AppError(400, N_("Send the subscription as a JSON object."))
     fields: dict[str, str] = {}
     endpoint = body.get("endpoint")
     problem = endpoint_problem(endpoint)
@@ -90,7 +91,7 @@ def parse_subscription(body: object) -> SubscriptionData:
     if auth is None or len(auth) != AUTH_SECRET_BYTES:
         fields["keys.auth"] = f"Send the {AUTH_SECRET_BYTES}-byte auth secret, base64url."
     if fields:
-        raise AppError(422, "That push subscription isn't one we can use.", fields=fields)
+        raise AppError(422, N_("That push subscription isn't one we can use."), fields=fields)
     return SubscriptionData(endpoint=endpoint, p256dh=keys["p256dh"].rstrip("="),
                             auth=keys["auth"].rstrip("="))
 
@@ -205,12 +206,12 @@ def remove_subscription(user: User, endpoint: object) -> None:
     AppError 404, with nothing written, when the endpoint is stored for another account.
     """
     if not isinstance(endpoint, str) or not endpoint or len(endpoint) > MAX_ENDPOINT:
-        raise AppError(422, "Send the endpoint of the device to remove.",
-                       fields={"endpoint": "Send the subscription's endpoint URL."})
+        raise AppError(422, N_("Send the endpoint of the device to remove."),
+                       fields={"endpoint": N_("Send the subscription's endpoint URL.")})
     with write_transaction():
         row = PushSubscription.get_or_none(PushSubscription.endpoint == endpoint)
         if row is not None and row.user_id != user.id:
-            raise AppError(404, "That device isn't on your account.", code="device_not_found")
+            raise AppError(404, N_("That device isn't on your account."), code="device_not_found")
         if row is not None:
             row.delete_instance()
         _opt_out(user, endpoint)
@@ -220,7 +221,7 @@ def remove_device(user: User, device_id: int) -> None:
     """Forget one of the user's devices by id (the settings page's Remove button); it stays off."""
     row = PushSubscription.get_or_none(PushSubscription.user == user, PushSubscription.id == device_id)
     if row is None:
-        raise AppError(404, "That device isn't on your account.", code="device_not_found")
+        raise AppError(404, N_("That device isn't on your account."), code="device_not_found")
     remove_subscription(user, row.endpoint)
 
 

@@ -17,6 +17,7 @@ from peewee import JOIN, SQL, IntegrityError
 
 from ...db import db
 from ...errors import AppError
+from ...i18n import N_, _
 from ...inputs import parse_id, parse_int, text_problem
 from ...models import THEME_NAMES, TRIED_CHOICES, CheckIn, Delivery, Family, Prompt, User, utcnow
 from ...prepared import Prepared
@@ -33,12 +34,23 @@ UUID4_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-
 ACK_NAMESPACE = uuid.UUID("6c1f7f1e-3b51-4d5e-9a44-1d2a1f0c9b7e")
 #: How connected the parent felt, 1..5: the faces on the check-in page and in the journal.
 FEELINGS = {
-    1: ("😞", "Far apart"),
-    2: ("😕", "A bit distant"),
-    3: ("😐", "In between"),
-    4: ("🙂", "Close"),
-    5: ("🥰", "Very close"),
+    1: ("😞", N_("Far apart")),
+    2: ("😕", N_("A bit distant")),
+    3: ("😐", N_("In between")),
+    4: ("🙂", N_("Close")),
+    5: ("🥰", N_("Very close")),
 }
+
+
+def feeling(value: int | None) -> tuple[str, str] | None:
+    """The face and its words for a felt value, in the reader's language (None when not said)."""
+    face = FEELINGS.get(value)
+    return (face[0], _(face[1])) if face else None
+
+
+def feelings() -> dict[int, tuple[str, str]]:
+    """Every face with its words, in the reader's language (the check-in and edit pages)."""
+    return {value: feeling(value) for value in FEELINGS}
 
 
 @dataclass(frozen=True)
@@ -79,7 +91,7 @@ def family_for(user: User) -> Family:
     if family is None or family.id is None:
         family = family_of(user)
     if family is None:
-        raise AppError(404, "This account has no family profile.", code="no_family")
+        raise AppError(404, N_("This account has no family profile."), code="no_family")
     return family
 
 
@@ -112,24 +124,24 @@ def parse_checkin(body: object, now: datetime | None = None) -> CheckInData:
     """Validate a check-in body; AppError 400 for a non-object, 422 with ``fields`` for bad values."""
     now = now or utcnow()
     if not isinstance(body, dict):
-        raise AppError(400, "Send the check-in as a JSON object.", code="bad_request")
+        raise AppError(400, N_("Send the check-in as a JSON object."), code="bad_request")
     fields: dict[str, str] = {}
     raw_id = body.get("id")
     if not isinstance(raw_id, str) or not UUID4_RE.fullmatch(raw_id):
-        fields["id"] = "Send a version 4 UUID made on the device, like 0f8fad5b-d9cb-469f-a165-70867728950e."
+        fields["id"] = N_("Send a version 4 UUID made on the device, like 0f8fad5b-d9cb-469f-a165-70867728950e.")
     delivery_id = body.get("delivery_id")
     if delivery_id is not None and parse_id(delivery_id, text=False) is None:
-        fields["delivery_id"] = "Use the number of a prompt you received, or null."
+        fields["delivery_id"] = N_("Use the number of a prompt you received, or null.")
     tried = body.get("tried")
     # The two-tap body sends only the answer: ``tried`` then comes from that answer (record_checkin).
     if tried not in TRIED_CHOICES and not (tried is None and body.get("answer") is not None):
         fields["tried"] = f"Choose one of: {', '.join(TRIED_CHOICES)}, or send the answer."
     felt = body.get("felt")
     if felt is not None and parse_int(felt, 1, 5, text=False) is None:
-        fields["felt"] = "Choose how connected you felt from 1 to 5, or leave it out."
+        fields["felt"] = N_("Choose how connected you felt from 1 to 5, or leave it out.")
     note = body.get("note")
     if note is not None and not isinstance(note, str):
-        fields["note"] = "The note must be text."
+        fields["note"] = N_("The note must be text.")
     elif isinstance(note, str):
         note = note.strip() or None
         if note and len(note) > NOTE_MAX:
@@ -138,14 +150,14 @@ def parse_checkin(body: object, now: datetime | None = None) -> CheckInData:
             fields["note"] = text_problem(note)
     answer = body.get("answer")
     if answer is not None and parse_int(answer, 0, 9, text=False) is None:
-        fields["answer"] = "Choose one of the prompt's answers, or leave it out."
+        fields["answer"] = N_("Choose one of the prompt's answers, or leave it out.")
     shared = _check_flag(body, "shared_with_worker", fields)
     wants_support = _check_flag(body, "wants_support", fields)
     created = parse_client_time(body.get("client_created_at"), now)
     if created is None:
-        fields["client_created_at"] = "Send the time the check-in was made, in ISO-8601 (not in the future)."
+        fields["client_created_at"] = N_("Send the time the check-in was made, in ISO-8601 (not in the future).")
     if fields:
-        raise AppError(422, "Some of the check-in details need another look.", fields=fields)
+        raise AppError(422, N_("Some of the check-in details need another look."), fields=fields)
     return CheckInData(id=uuid.UUID(raw_id), delivery_id=delivery_id, tried=tried, felt=felt, note=note,
                        shared_with_worker=shared, wants_support=wants_support,
                        client_created_at=created, answer=answer)
@@ -155,8 +167,8 @@ def _existing(checkin_id: uuid.UUID, family: Family, user: User) -> CheckIn | No
     """The stored check-in with this id; AppError 409 when another family's or caregiver's."""
     existing = _CHECKIN_BY_ID.first(checkin_id)
     if existing is not None and (existing.family_id != family.id or existing.user_id != user.id):
-        raise AppError(409, "That check-in id is already used. Make a new one and try again.",
-                       code="id_conflict", fields={"id": "Already used; generate a new UUID."})
+        raise AppError(409, N_("That check-in id is already used. Make a new one and try again."),
+                       code="id_conflict", fields={"id": N_("Already used; generate a new UUID.")})
     return existing
 
 
@@ -164,7 +176,7 @@ def own_delivery(family: Family, delivery_id: int) -> Delivery:
     """The family's delivery with this id; AppError 404 for anyone else's (no hint it exists)."""
     delivery = _OWN_DELIVERY.first(delivery_id, family.id)
     if delivery is None:
-        raise AppError(404, "We couldn't find that prompt among yours.", code="delivery_not_found")
+        raise AppError(404, N_("We couldn't find that prompt among yours."), code="delivery_not_found")
     return delivery
 
 
@@ -185,8 +197,8 @@ def record_checkin(family: Family, data: CheckInData, user: User) -> tuple[Check
             raise _reflection_is_not_a_prompt(delivery)
         prompt = delivery.prompt if delivery is not None else None
         if data.answer is not None and (prompt is None or data.answer >= len(prompt.answers or [])):
-            raise AppError(422, "That answer isn't one of this prompt's choices.",
-                           fields={"answer": "Choose one of the prompt's answers."})
+            raise AppError(422, N_("That answer isn't one of this prompt's choices."),
+                           fields={"answer": N_("Choose one of the prompt's answers.")})
     except AppError:
         existing = _existing(data.id, family, user)
         if existing is not None:
@@ -226,7 +238,7 @@ PATCH_FIELDS = ("felt", "note", "shared_with_worker", "wants_support")
 def parse_patch(body: object) -> dict:
     """Validate ``PATCH /api/checkins/<id>``: any of ``PATCH_FIELDS``; 422 with ``fields`` otherwise."""
     if not isinstance(body, dict):
-        raise AppError(400, "Send the changes as a JSON object.", code="bad_request")
+        raise AppError(400, N_("Send the changes as a JSON object."), code="bad_request")
     fields: dict[str, str] = {}
     for name in body:
         if name not in PATCH_FIELDS:
@@ -235,12 +247,12 @@ def parse_patch(body: object) -> dict:
     if "felt" in body:
         felt = body["felt"]
         if felt is not None and parse_int(felt, 1, 5, text=False) is None:
-            fields["felt"] = "Choose how connected you felt from 1 to 5, or null."
+            fields["felt"] = N_("Choose how connected you felt from 1 to 5, or null.")
         changes["felt"] = felt
     if "note" in body:
         note = body["note"]
         if note is not None and not isinstance(note, str):
-            fields["note"] = "The note must be text."
+            fields["note"] = N_("The note must be text.")
         else:
             note = (note or "").strip() or None
             if note and len(note) > NOTE_MAX:
@@ -252,10 +264,10 @@ def parse_patch(body: object) -> dict:
         if flag in body:
             changes[flag] = _check_flag(body, flag, fields)
     if not fields and not changes:
-        raise AppError(422, "Send at least one of: felt, note, shared_with_worker, wants_support.",
-                       fields={"body": "Nothing to change."})
+        raise AppError(422, N_("Send at least one of: felt, note, shared_with_worker, wants_support."),
+                       fields={"body": N_("Nothing to change.")})
     if fields:
-        raise AppError(422, "Some of the check-in details need another look.", fields=fields)
+        raise AppError(422, N_("Some of the check-in details need another look."), fields=fields)
     return changes
 
 
@@ -276,13 +288,13 @@ def update_checkin(family: Family, checkin_id: str, changes: dict, user: User,
     checkin = (CheckIn.get_or_none(CheckIn.id == key, CheckIn.family == family, CheckIn.user == user.id)
                if key else None)
     if checkin is None:
-        raise AppError(404, "We couldn't find that check-in among yours.", code="checkin_not_found")
+        raise AppError(404, N_("We couldn't find that check-in among yours."), code="checkin_not_found")
     if now - checkin.received_at > EDIT_WINDOW:
-        raise AppError(409, "This check-in is more than two days old, so it can't be changed now.",
+        raise AppError(409, N_("This check-in is more than two days old, so it can't be changed now."),
                        code="too_late")
     if changes.get("wants_support") is False and checkin.wants_support:
-        raise AppError(422, "Your family worker has already been asked to get in touch.",
-                       fields={"wants_support": "Already asked; it can't be taken back here."})
+        raise AppError(422, N_("Your family worker has already been asked to get in touch."),
+                       fields={"wants_support": N_("Already asked; it can't be taken back here.")})
     note = changes.get("note", checkin.note)
     shared = changes.get("shared_with_worker", checkin.shared_with_worker) and note is not None
     values = {CheckIn.note: note, CheckIn.shared_with_worker: shared}
@@ -315,12 +327,12 @@ def ack_delivery(delivery_id: int, token: str, checkin_id: str | None = None,
     """The notification's "I tried it": one ``tried="yes"`` check-in per delivery and caregiver,
     proved by HMAC (whose: ``_acking_caregiver``)."""
     if not verify_ack_token(delivery_id, token):
-        raise AppError(403, "That check-in link isn't valid. Open the app to check in.", code="bad_ack_token")
+        raise AppError(403, N_("That check-in link isn't valid. Open the app to check in."), code="bad_ack_token")
     delivery = Delivery.get_or_none(Delivery.id == delivery_id)
     if delivery is None:
-        raise AppError(404, "That prompt is no longer stored.", code="delivery_not_found")
+        raise AppError(404, N_("That prompt is no longer stored."), code="delivery_not_found")
     if checkin_id is not None and (not isinstance(checkin_id, str) or not UUID4_RE.fullmatch(checkin_id)):
-        raise AppError(422, "Send a version 4 UUID, or leave the id out.", fields={"id": "Not a UUID4."})
+        raise AppError(422, N_("Send a version 4 UUID, or leave the id out."), fields={"id": N_("Not a UUID4.")})
     if delivery.kind == "reflection":
         raise _reflection_is_not_a_prompt(delivery)
     caregiver = _acking_caregiver(delivery, user)

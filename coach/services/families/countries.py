@@ -10,10 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 import zoneinfo
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+
+from babel import Locale
+
+from ...i18n import _, language
 
 #: What a family or visitor gets when no country is known: the international list of resources.
 EVERYWHERE = "*"
@@ -44,10 +49,28 @@ def _read_table(name: str) -> list[list[str]]:
 
 
 @lru_cache(maxsize=1)
-def country_names() -> dict[str, str]:
-    """ISO 3166-1 alpha-2 code → English short name, e.g. ``{"GB": "Britain (UK)", …}``."""
+def english_country_names() -> dict[str, str]:
     names = {row[0]: row[1] for row in _read_table("iso3166.tab") if len(row) >= 2}
     return names | {code: name for code, name in PLAIN_NAMES.items() if code in names}
+
+
+@lru_cache(maxsize=4)
+def _names_in(code: str) -> dict[str, str]:
+    """The same countries named in another language (Babel's CLDR names: "Reino Unido")."""
+    territories = Locale.parse(code).territories
+    return {alpha2: territories.get(alpha2, name) for alpha2, name in english_country_names().items()}
+
+
+def country_names() -> dict[str, str]:
+    """ISO 3166-1 alpha-2 code → short name in the reader's language, e.g. ``{"GB": "United
+    Kingdom", …}`` (``"Reino Unido"`` in Spanish). The codes are the same in every language."""
+    reader = language()
+    return english_country_names() if reader == "en" else _names_in(reader)
+
+
+def _sort_key(item: tuple[str, str]) -> str:
+    """Names in alphabetical order whatever their accents ("Álbania" with the A's)."""
+    return unicodedata.normalize("NFKD", item[1]).encode("ascii", "ignore").decode().casefold()
 
 
 @lru_cache(maxsize=1)
@@ -101,13 +124,13 @@ def country_for_timezone(zone: str | None) -> str:
 
 def is_country(code: object) -> bool:
     """True for a known ISO 3166-1 alpha-2 code (upper case)."""
-    return isinstance(code, str) and bool(ALPHA2_RE.fullmatch(code)) and code in country_names()
+    return isinstance(code, str) and bool(ALPHA2_RE.fullmatch(code)) and code in english_country_names()
 
 
 def country_name(code: str | None) -> str:
     """A country's name for people ("Ireland"); the international list is "Anywhere else"."""
     if not code or code == EVERYWHERE:
-        return "Anywhere else"
+        return _("Anywhere else")
     return country_names().get(code, code)
 
 
@@ -117,8 +140,7 @@ def country_choices(first: tuple[str, ...] = ()) -> list[tuple[str, str]]:
     names = country_names()
     top = [(code, names[code]) for code in first if code in names]
     chosen = {code for code, _ in top}
-    rest = sorted(((code, name) for code, name in names.items() if code not in chosen),
-                  key=lambda item: item[1].casefold())
+    rest = sorted(((code, name) for code, name in names.items() if code not in chosen), key=_sort_key)
     return top + rest
 
 

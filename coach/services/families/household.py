@@ -20,13 +20,20 @@ from peewee import Value, fn
 
 from ...db import is_postgres, write_transaction
 from ...errors import AppError
+from ...i18n import N_, _
 from ...models import MAX_CAREGIVERS, Caregiver, CheckIn, Family, HouseholdInvite, User, utcnow
 from ..people.invites import hash_token
 
 #: A household invite lasts this long.
 INVITE_DAYS = 7
-FULL = (f"A household can have up to {MAX_CAREGIVERS} caregivers, and this one has {MAX_CAREGIVERS}. "
-        "Ask your family worker if someone needs to leave it first.")
+#: Said when a household already has ``MAX_CAREGIVERS`` (in the reader's words: :func:`full_message`).
+FULL = N_("A household can have up to %(most)d caregivers, and this one has %(most)d. "
+          "Ask your family worker if someone needs to leave it first.")
+
+
+def full_message() -> str:
+    """``FULL`` in the reader's language, with the number filled in."""
+    return _(FULL, most=MAX_CAREGIVERS)
 
 
 def caregivers(family: Family | int) -> list[User]:
@@ -71,7 +78,7 @@ def add_caregiver(family: Family, user: User, now=None) -> Caregiver:
     if is_postgres():
         Family.select(Family.id).where(Family.id == family.id).for_update().execute()
     if Caregiver.select().where(Caregiver.family == family.id).count() >= MAX_CAREGIVERS:
-        raise AppError(409, FULL, code="household_full")
+        raise AppError(409, full_message(), code="household_full")
     return Caregiver.create(family=family, user=user, joined_at=now or utcnow())
 
 
@@ -85,7 +92,7 @@ def household_view(family: Family, viewer: User) -> list[dict]:
 def create_invite(family: Family, by: User) -> tuple[HouseholdInvite, str]:
     """A new single-use link for another caregiver; 409 when the household is already full."""
     if Caregiver.select().where(Caregiver.family == family.id).count() >= MAX_CAREGIVERS:
-        raise AppError(409, FULL, code="household_full")
+        raise AppError(409, full_message(), code="household_full")
     token = secrets.token_urlsafe(32)
     invite = HouseholdInvite.create(token_hash=hash_token(token), family=family, invited_by=by,
                                     expires_at=utcnow() + timedelta(days=INVITE_DAYS))
@@ -101,13 +108,13 @@ def usable_invite(token: str) -> HouseholdInvite:
     """The pending household invite for ``token``; AppError 404 / 410 with a sentence to show."""
     invite = find_invite(token)
     if invite is None:
-        raise AppError(404, "This invite link isn't one we know. Check it was copied whole, or ask "
-                            "for a new one.", code="invite_unknown")
+        raise AppError(404, N_("This invite link isn't one we know. Check it was copied whole, or ask "
+                               "for a new one."), code="invite_unknown")
     if invite.used_at is not None:
-        raise AppError(410, "This invite link has already been used. If that was you, sign in instead.",
+        raise AppError(410, N_("This invite link has already been used. If that was you, sign in instead."),
                        code="invite_used")
     if invite.expires_at <= utcnow():
-        raise AppError(410, "This invite link has expired. Ask for a new one from Settings in Attune.",
+        raise AppError(410, N_("This invite link has expired. Ask for a new one from Settings in Attune."),
                        code="invite_expired")
     return invite
 
@@ -145,7 +152,7 @@ def join(invite: HouseholdInvite, joining: Joining) -> User:
                    .where(HouseholdInvite.id == invite.id, HouseholdInvite.used_at.is_null(),
                           HouseholdInvite.expires_at > now).execute())
         if claimed != 1:
-            raise AppError(410, "This invite link has just been used or has expired.", code="invite_used")
+            raise AppError(410, N_("This invite link has just been used or has expired."), code="invite_used")
     return user
 
 

@@ -11,6 +11,8 @@ from peewee import JOIN
 
 from ...db import db
 from ...errors import AppError
+from ...i18n import N_, _, ngettext
+from ...i18n import day_words as words_for_day
 from ...inputs import parse_int, text_problem
 from ...models import (
     REFLECTED,
@@ -27,11 +29,11 @@ from ...models import (
 from ...security import audit
 from ..programme.reflection import question_for
 from ..programme.translations import prompt_for_reader, translations_for
-from .checkins import FEELINGS, NOTE_MAX, local_today, made_at, to_local
+from .checkins import NOTE_MAX, feeling, local_today, made_at, to_local
 from .upcoming import ROLLING_DAYS
 
-TRIED_LABELS = {"yes": "Tried it", "not_yet": "Not yet", "skip": "Skipped",
-                "no_chance": "The moment didn't come up", REFLECTED: "Your weekly reflection"}
+TRIED_LABELS = {"yes": N_("Tried it"), "not_yet": N_("Not yet"), "skip": N_("Skipped"),
+                "no_chance": N_("The moment didn't come up"), REFLECTED: N_("Your weekly reflection")}
 JOURNAL_LIMIT = 300
 #: An entry can be changed or deleted for this long after it was made.
 EDIT_DAYS = 7
@@ -99,16 +101,16 @@ def week_label(monday: date, today: date) -> str:
     """"This week", "Last week", or "Week of 3 November"."""
     this_monday = today - timedelta(days=today.weekday())
     if monday == this_monday:
-        return "This week"
+        return _("This week")
     if monday == this_monday - timedelta(days=7):
-        return "Last week"
-    return f"Week of {monday.day} {monday.strftime('%B')}" + (
-        f" {monday.year}" if monday.year != today.year else "")
+        return _("Last week")
+    return _("Week of %(day)s", day=words_for_day(monday, "day_month" if monday.year == today.year
+                                                  else "month_year"))
 
 
 def day_words(day: date) -> str:
-    """"Tuesday 3 November"."""
-    return f"{day.strftime('%A')} {day.day} {day.strftime('%B')}"
+    """"Tuesday 3 November" ("martes 3 de noviembre")."""
+    return words_for_day(day)
 
 
 def can_change(checkin: CheckIn, now: datetime | None = None) -> bool:
@@ -130,12 +132,12 @@ def _entry(checkin: CheckIn, prompt: Prompt | None, family: Family, now: datetim
         id=str(checkin.id),
         day=to_local(family, made_at(checkin)).date(),
         theme=theme,
-        theme_name=THEME_NAMES.get(theme, "Check-in"),
-        title=text.title if text is not None else "A check-in",
+        theme_name=_(THEME_NAMES.get(theme, N_("Check-in"))),
+        title=text.title if text is not None else _("A check-in"),
         question=text.question if text is not None else "",
         answer_label=answer_label,
-        tried_label=TRIED_LABELS.get(checkin.tried, checkin.tried),
-        felt=FEELINGS.get(checkin.felt),
+        tried_label=_(TRIED_LABELS.get(checkin.tried, checkin.tried)),
+        felt=feeling(checkin.felt),
         felt_value=checkin.felt,
         note=checkin.note,
         shared=checkin.shared_with_worker,
@@ -151,7 +153,7 @@ def _reflection_entry(checkin: CheckIn, family: Family, now: datetime) -> Journa
     local_date = checkin.delivery.local_date
     return JournalEntry(
         id=str(checkin.id), day=to_local(family, made_at(checkin)).date(), theme=None,
-        theme_name="Your week", title=question_for(family, local_date), question="",
+        theme_name=_("Your week"), title=question_for(family, local_date), question="",
         answer_label=None, tried_label=TRIED_LABELS[REFLECTED], felt=None, felt_value=None,
         note=checkin.note, shared=checkin.shared_with_worker, wants_support=False,
         delivery_id=checkin.delivery_id, editable=can_change(checkin, now), made=made_at(checkin),
@@ -160,21 +162,22 @@ def _reflection_entry(checkin: CheckIn, family: Family, now: datetime) -> Journa
 
 def reflection(counts: dict[str, int], repairs: int, total: int, child: str) -> str:
     """One kind sentence about the last 30 days; never a judgement about how much."""
-    enough = "Being in sync some of the time is enough."
+    enough = _("Being in sync some of the time is enough.")
     if repairs:
-        times = "once" if repairs == 1 else f"{repairs} times"
-        return f"You came back together {times} in the last 30 days. {enough}"
+        return ngettext("You came back together once in the last 30 days.",
+                        "You came back together %(num)d times in the last 30 days.", repairs) + " " + enough
     if counts.get("rupture"):
-        n = counts["rupture"]
-        moments = "a moment" if n == 1 else f"{n} moments"
-        return f"You noticed {moments} out of sync in the last 30 days. Noticing is how repair begins."
+        return ngettext("You noticed a moment out of sync in the last 30 days. Noticing is how repair begins.",
+                        "You noticed %(num)d moments out of sync in the last 30 days. Noticing is how repair "
+                        "begins.", counts["rupture"])
     if counts.get("cues"):
-        n = counts["cues"]
-        return f"You tuned in to {child}'s signals {'once' if n == 1 else f'{n} times'} in the last 30 days."
+        return ngettext("You tuned in to %(child)s's signals once in the last 30 days.",
+                        "You tuned in to %(child)s's signals %(num)d times in the last 30 days.",
+                        counts["cues"], child=child)
     if total:
-        return (f"You checked in {'once' if total == 1 else f'{total} times'} in the last 30 days. "
-                "Every moment counts.")
-    return "Your check-ins will gather here. There's no right amount."
+        return ngettext("You checked in once in the last 30 days. Every moment counts.",
+                        "You checked in %(num)d times in the last 30 days. Every moment counts.", total)
+    return _("Your check-ins will gather here. There's no right amount.")
 
 
 def parse_theme(value: str | None) -> str | None:
@@ -182,8 +185,8 @@ def parse_theme(value: str | None) -> str | None:
     if not value:
         return None
     if value not in THEMES:
-        raise AppError(422, "There's no theme with that name, so the journal shows every check-in.",
-                       fields={"theme": "Choose one of the themes listed."})
+        raise AppError(422, _("There's no theme with that name, so the journal shows every check-in."),
+                       fields={"theme": _("Choose one of the themes listed.")})
     return value
 
 
@@ -196,12 +199,12 @@ def _calendar(by_day: dict[date, list[str]], today: date) -> list[list[CalendarD
             day = start + timedelta(days=7 * w + d)
             themes = by_day.get(day, [])
             if day > today:
-                words = "still to come"
+                words = _("still to come")
             elif themes:
-                words = ", ".join(THEME_NAMES[t] for t in themes)
+                words = ", ".join(_(THEME_NAMES[t]) for t in themes)
             else:
-                words = "no check-in"
-            label = f"{day_words(day)}{' (today)' if day == today else ''}: {words}"
+                words = _("no check-in")
+            label = f"{day_words(day)}{_(' (today)') if day == today else ''}: {words}"
             week.append(CalendarDay(day, themes, label, words, day == today, day > today))
         weeks.append(week)
     return weeks
@@ -247,7 +250,7 @@ def build_journal(family: Family, user: User, now: datetime | None = None, theme
         themes.sort(key=THEMES.index)
     return Journal(weeks=ordered, calendar=_calendar(by_day, today), rolling_counts=counts,
                    rolling_total=total, rolling_days=len(days),
-                   reflection=reflection(counts, repairs, total, family.child_label), theme=theme)
+                   reflection=reflection(counts, repairs, total, family.child_name or _("your child")), theme=theme)
 
 
 # --- one entry: read, edit, delete ----------------------------------------------------------------
@@ -260,7 +263,7 @@ def own_entry(family: Family, user: User, checkin_id: str) -> CheckIn:
         key = None
     checkin = key and CheckIn.get_or_none(CheckIn.id == key, CheckIn.family == family, CheckIn.user == user.id)
     if not checkin:
-        raise AppError(404, "That journal entry isn't here. It may have been deleted.", code="not_found")
+        raise AppError(404, _("That journal entry isn't here. It may have been deleted."), code="not_found")
     return checkin
 
 
@@ -272,8 +275,11 @@ def entry_view(family: Family, checkin: CheckIn, now: datetime | None = None,
 
 
 def _too_old(action: str) -> AppError:
-    return AppError(409, f"Entries can be {action} for {EDIT_DAYS} days after you make them; this one "
-                         "is older, so it stays as it is.", code="too_old")
+    if action == "changed":
+        return AppError(409, _("Entries can be changed for %(days)d days after you make them; this one "
+                               "is older, so it stays as it is.", days=EDIT_DAYS), code="too_old")
+    return AppError(409, _("Entries can be deleted for %(days)d days after you make them; this one "
+                           "is older, so it stays as it is.", days=EDIT_DAYS), code="too_old")
 
 
 def edit_entry(checkin: CheckIn, felt: str, note: str, shared: bool, now: datetime | None = None) -> CheckIn:
@@ -287,14 +293,15 @@ def edit_entry(checkin: CheckIn, felt: str, note: str, shared: bool, now: dateti
     if felt:
         felt_value = parse_int(felt, 1, 5)
         if felt_value is None:
-            fields["felt"] = "Choose one of the faces, or leave it empty."
+            fields["felt"] = _("Choose one of the faces, or leave it empty.")
     note = (note or "").strip() or None
     if note and len(note) > NOTE_MAX:
-        fields["note"] = f"Keep the note to {NOTE_MAX} characters or fewer (it has {len(note)})."
+        fields["note"] = _("Keep the note to %(max)d characters or fewer (it has %(length)d).",
+                           max=NOTE_MAX, length=len(note))
     elif note and text_problem(note):
         fields["note"] = text_problem(note)
     if fields:
-        raise AppError(422, "Some of the details need another look.", fields=fields)
+        raise AppError(422, _("Some of the details need another look."), fields=fields)
     with db.atomic():
         CheckIn.update(felt=felt_value, note=note, shared_with_worker=shared).where(
             CheckIn.id == checkin.id).execute()
@@ -315,5 +322,5 @@ def past_delivery(family: Family, delivery_id: int) -> Delivery:
     """One of the family's past (or today's) prompts, to read again; AppError 404 otherwise."""
     delivery = Delivery.get_or_none(Delivery.id == delivery_id, Delivery.family == family)
     if delivery is None or delivery.prompt_id is None or delivery.local_date > local_today(family):
-        raise AppError(404, "That prompt isn't one of yours to read again.", code="not_found")
+        raise AppError(404, _("That prompt isn't one of yours to read again."), code="not_found")
     return delivery

@@ -10,12 +10,13 @@ from __future__ import annotations
 import phonenumbers
 
 from ...errors import AppError
+from ...i18n import N_
 
 #: How long a typed number may be before we refuse to parse it (the longest E.164 is 15 digits;
 #: spaces, brackets and an extension leave room).
 MAX_TYPED = 40
-BAD_NUMBER = ("That doesn't look like a phone number we can call. Check the digits, or start with "
-              "+ and the country code (for example +44 7911 123456).")
+BAD_NUMBER = N_("That doesn't look like a phone number we can call. Check the digits, or start with "
+                "+ and the country code (for example +44 7911 123456).")
 
 
 def parse_phone(text: str | None, country: str = "") -> str:
@@ -31,7 +32,7 @@ def parse_phone(text: str | None, country: str = "") -> str:
         raise AppError(422, BAD_NUMBER, code="bad_phone", fields={"phone": BAD_NUMBER})
     region = (country or "").upper() if country and country != "*" else None
     if region is None and not text.startswith("+"):
-        message = "Start the number with + and the country code (for example +44 7911 123456)."
+        message = N_("Start the number with + and the country code (for example +44 7911 123456).")
         raise AppError(422, message, code="bad_phone", fields={"phone": message})
     try:
         number = phonenumbers.parse(text, region)

@@ -27,6 +27,8 @@ from ...models import (
     PushOptOut,
     PushSubscription,
     SupportRequest,
+    TextInbound,
+    TextMessage,
     User,
     utcnow,
 )
@@ -72,7 +74,7 @@ def export_family(user: User) -> dict:
     export = {
         "format": EXPORT_FORMAT,
         "exported_at": _plain(utcnow()),
-        "account": _pick(user, "email", "name", "phone", "created_at"),
+        "account": _pick(user, "email", "name", "phone", "created_at", "channel", "sms_opt_in_at"),
         "family": None,
         "family_worker": None,
         "check_ins": [],
@@ -80,6 +82,11 @@ def export_family(user: User) -> dict:
         "push_devices": [{"device": device_label(s.user_agent), **_pick(s, "created_at", "last_seen_at")}
                          for s in PushSubscription.select().where(PushSubscription.user == user)
                          .order_by(PushSubscription.id)],
+        "texts_sent": [{"kind": t.kind, "to": t.to, "text": t.body, "status": t.provider_status or t.status,
+                        **_pick(t, "created_at", "sent_at")}
+                       for t in TextMessage.select().where(TextMessage.user == user).order_by(TextMessage.id)],
+        "texts_received": [{"text": t.body, "taken_as": t.kind, "received_at": _plain(t.received_at)}
+                           for t in TextInbound.select().where(TextInbound.user == user).order_by(TextInbound.id)],
         "support_requests": [],
         "household": [],
         "invite": None,
@@ -148,6 +155,8 @@ def delete_account(user: User) -> None:
         else:
             family_id = None
         PushSubscription.delete().where(PushSubscription.user == user).execute()
+        TextMessage.delete().where(TextMessage.user == user).execute()
+        TextInbound.delete().where(TextInbound.user == user).execute()
         PushOptOut.delete().where(PushOptOut.user == user).execute()
         PasswordReset.delete().where(PasswordReset.user == user).execute()
         LoginFailure.delete().where(LoginFailure.key.in_(
@@ -178,8 +187,9 @@ def _leave_no_trace() -> None:
 
 
 def confirmation_matches(user: User, typed: object) -> bool:
-    """Deleting needs the account's email address or the word "delete", typed by the person."""
+    """Deleting needs the account's email address or the word "delete" ("borrar" in Spanish, as the
+    Spanish page asks), typed by the person."""
     if not isinstance(typed, str):
         return False
     typed = typed.strip().lower()
-    return typed in ("delete", user.email.lower())
+    return typed in ("delete", "borrar", user.email.lower())

@@ -17,6 +17,7 @@ from peewee import Case, fn
 
 from ...db import db
 from ...errors import AppError
+from ...i18n import N_, _
 from ...models import RESOURCE_KINDS, Family, SupportResource, User, utcnow
 from ...prepared import Prepared
 from ...security import audit
@@ -44,9 +45,15 @@ FORM_FIELDS = (*FIELDS, "country", "kind", "checked_on")
 PHONE_RE = re.compile(r"^\+?[0-9 ()\-.]+$")
 #: The order a parent sees a country's resources in: the emergency number first, always.
 KIND_ORDER = ("emergency", "crisis", "mental_health", "parenting", "abuse", "other")
-KIND_LABELS = {"emergency": "Emergency", "crisis": "Crisis and suicide lines",
-               "mental_health": "Mental health", "parenting": "Parenting helplines",
-               "abuse": "Domestic abuse", "other": "Other help"}
+#: Marked for the catalogue; /help shows them in the reader's language (``kind_labels``).
+KIND_LABELS = {"emergency": N_("Emergency"), "crisis": N_("Crisis and suicide lines"),
+               "mental_health": N_("Mental health"), "parenting": N_("Parenting helplines"),
+               "abuse": N_("Domestic abuse"), "other": N_("Other help")}
+
+
+def kind_labels() -> dict[str, str]:
+    """Each kind's heading in the reader's language."""
+    return {kind: _(label) for kind, label in KIND_LABELS.items()}
 
 
 def _kind_rank():

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from ...i18n import _
 from ...models import CheckIn, Family, User, utcnow
 from .checkins import local_today, made_at, to_local
 
@@ -44,7 +45,7 @@ def count_streak(dates: Iterable[date], today: date, days_of_week: str = "012345
     count = 0
     missed_in_a_row = 0
     day = today
-    for _ in range(LOOKBACK_DAYS):
+    for _step in range(LOOKBACK_DAYS):
         if day in dates:
             count += 1
             missed_in_a_row = 0
@@ -59,13 +60,13 @@ def count_streak(dates: Iterable[date], today: date, days_of_week: str = "012345
 def streak_message(days: int, checked_in_today: bool) -> str:
     """Encouraging words for a streak of any length, including none."""
     if days == 0:
-        return "Every check-in counts. Start whenever it suits you."
+        return _("Every check-in counts. Start whenever it suits you.")
     if days == 1:
-        return "You checked in today. That's a good start." if checked_in_today else \
-            "You've checked in recently. Pick it up whenever you're ready."
+        return _("You checked in today. That's a good start.") if checked_in_today else \
+            _("You've checked in recently. Pick it up whenever you're ready.")
     if checked_in_today:
-        return f"{days} days of noticing. Lovely to see you today."
-    return f"{days} days of noticing. Today's is here whenever you're ready."
+        return _("%(days)d days of noticing. Lovely to see you today.", days=days)
+    return _("%(days)d days of noticing. Today's is here whenever you're ready.", days=days)
 
 
 def family_streak(family: Family, user: User, now: datetime | None = None) -> Streak:

@@ -19,6 +19,7 @@ from peewee import JOIN
 
 from ...db import db, is_postgres, write_transaction
 from ...errors import AppError
+from ...i18n import N_
 from ...models import (
     SAFE_ANSWERS,
     SUPPORT_SOURCES,
@@ -82,17 +83,17 @@ def validate_request(source: object, safe: object, note: object) -> str | None:
     if source not in SUPPORT_SOURCES:
         fields["source"] = f"Use one of: {', '.join(SUPPORT_SOURCES)}."
     if safe is not None and safe not in SAFE_ANSWERS:
-        fields["safe"] = "Answer yes, no or not sure (yes, no, unsure)."
+        fields["safe"] = N_("Answer yes, no or not sure (yes, no, unsure).")
     if note is not None and not isinstance(note, str):
-        fields["note"] = "The note must be text."
+        fields["note"] = N_("The note must be text.")
     elif isinstance(note, str):
         note = note.strip() or None
         if note and "\x00" in note:
-            fields["note"] = "The note contains a character we can't store. Please retype it."
+            fields["note"] = N_("The note contains a character we can't store. Please retype it.")
         elif note and len(note) > NOTE_MAX:
             fields["note"] = f"Keep the note to {NOTE_MAX} characters or fewer (it has {len(note)})."
     if fields:
-        raise AppError(422, "Some of the details need another look.", fields=fields)
+        raise AppError(422, N_("Some of the details need another look."), fields=fields)
     return note
 
 

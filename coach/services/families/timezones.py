@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from zoneinfo import available_timezones
 
-from .countries import _zone_countries, country_names
+from .countries import _zone_countries, english_country_names
 
 REGIONS = ("Africa", "America", "Antarctica", "Asia", "Atlantic", "Australia", "Europe", "Indian",
            "Pacific")
@@ -30,7 +30,7 @@ def _key(text: str) -> str:
 @lru_cache(maxsize=1)
 def zone_choices() -> list[tuple[str, list[tuple[str, str]]]]:
     """``[(region name, [(zone, "London, United Kingdom"), …]), …]``, cities in alphabetical order."""
-    names = country_names()
+    names = english_country_names()  # cached once: the zone labels stay English (like IANA names)
     groups: dict[str, list[tuple[str, str]]] = {}
     for zone, country in _zone_countries().items():
         region = zone.split("/", 1)[0]

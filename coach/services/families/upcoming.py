@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from ...i18n import _
+from ...i18n import day_words as words_for_day
 from ...models import Family, User, utcnow
 from ..delivery.scheduling import is_allowed_day, local_today, local_window
 from .streaks import checkin_dates
@@ -33,7 +35,7 @@ def next_prompt_day(family: Family, now: datetime | None = None, after_today: bo
     day = today
     if after_today or not (is_allowed_day(family, today) and local_window(family, today)[1] > now):
         day = today + timedelta(days=1)
-    for _ in range(LOOK_AHEAD_DAYS):
+    for _step in range(LOOK_AHEAD_DAYS):
         if is_allowed_day(family, day):
             return day
         day += timedelta(days=1)
@@ -44,12 +46,12 @@ def day_words(day: date, today: date) -> str:
     """A day as a parent says it: "later today", "tomorrow", "on Thursday", "on Thursday 10 December"."""
     ahead = (day - today).days
     if ahead <= 0:
-        return "later today"
+        return _("later today")
     if ahead == 1:
-        return "tomorrow"
+        return _("tomorrow")
     if ahead < 7:
-        return f"on {day:%A}"
-    return f"on {day:%A} {day.day} {day:%B}"
+        return _("on %(day)s", day=words_for_day(day, "weekday"))
+    return _("on %(day)s", day=words_for_day(day))
 
 
 def next_prompt(family: Family, now: datetime | None = None, after_today: bool = False) -> NextPrompt | None:
@@ -59,7 +61,7 @@ def next_prompt(family: Family, now: datetime | None = None, after_today: bool =
     if day is None:
         return None
     return NextPrompt(day, day_words(day, local_today(family, now)),
-                      f"between {family.window_start} and {family.window_end}")
+                      _("between %(start)s and %(end)s", start=family.window_start, end=family.window_end))
 
 
 def paused_until(family: Family, now: datetime | None = None) -> date | None:

@@ -1,6 +1,7 @@
 """Accounts: creating users, checking passwords, and enrolling a parent's family."""
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,17 +12,24 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ...db import db
 from ...errors import AppError
-from ...models import ROLES, Caregiver, Family, User, new_session_token, utcnow
+from ...i18n import N_, _, language_problem
+from ...models import LANGUAGES, ROLES, Caregiver, Family, User, new_session_token, utcnow
 from ...security import audit
 from ..families.countries import country_for_timezone
 from ..families.phones import parse_phone
+from ..families.text_consent import apply_text_settings, clean_text_settings
 
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 MIN_PASSWORD = 10
-ENROLMENT_REFUSED = ("We couldn't create the account with those details. If you already have an "
-                     "account, sign in instead.")
-# A fixed hash to compare against when the email is unknown, so timing does not reveal accounts.
-_DUMMY_HASH = generate_password_hash("attune-timing-equaliser")
+ENROLMENT_REFUSED = N_("We couldn't create the account with those details. If you already have an "
+                       "account, sign in instead.")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A fixed hash to compare against when the email is unknown, so timing does not reveal
+    accounts. Made on first use: a scrypt hash costs ≈ 0.2 s, which every process paid at start."""
+    return generate_password_hash("attune-timing-equaliser")
 
 
 def hash_password(password: str) -> str:
@@ -37,9 +45,9 @@ def normalise_email(email: str) -> str:
 def password_problem(password: str) -> str | None:
     """A human sentence about what is wrong with a new password, or None."""
     if len(password or "") < MIN_PASSWORD:
-        return f"Use at least {MIN_PASSWORD} characters."
+        return _("Use at least %(num)d characters.", num=MIN_PASSWORD)
     if len(password) > 200:
-        return "Use at most 200 characters."
+        return _("Use at most 200 characters.")
     return None
 
 
@@ -48,28 +56,38 @@ def create_user(email: str, password: str, role: str, name: str = "") -> User:
     email = normalise_email(email)
     fields = {}
     if not EMAIL_RE.match(email):
-        fields["email"] = "Enter an email address like name@example.org."
+        fields["email"] = _("Enter an email address like name@example.org.")
     problem = password_problem(password)
     if problem:
         fields["password"] = problem
     if role not in ROLES:
         fields["role"] = f"Role must be one of: {', '.join(ROLES)}."
     if fields:
-        raise AppError(422, "Some of the details need another look.", fields=fields)
+        raise AppError(422, _("Some of the details need another look."), fields=fields)
     try:
         with db.atomic():
             return User.create(email=email, password_hash=hash_password(password),
                                role=role, name=name.strip()[:80])
     except IntegrityError:
-        raise AppError(409, "An account with that email already exists.", code="email_taken",
-                       fields={"email": "An account with that email already exists."}) from None
+        raise AppError(409, _("An account with that email already exists."), code="email_taken",
+                       fields={"email": _("An account with that email already exists.")}) from None
+
+
+def set_language(user: User, value: object) -> None:
+    """The person's own language ("en" | "es"): AppError 422 naming ``language`` for anything else."""
+    problem = language_problem(value)
+    if problem:
+        raise AppError(422, _("Some of the details need another look."), fields={"language": problem})
+    if value != user.language:
+        User.update(language=value).where(User.id == user.id).execute()
+        user.language = value
 
 
 def authenticate(email: str, password: str) -> User | None:
     """The active user with this email and password, or None."""
     user = User.by_email(normalise_email(email))
     if user is None:
-        check_password_hash(_DUMMY_HASH, password or "")
+        check_password_hash(_dummy_hash(), password or "")
         return None
     if not check_password_hash(user.password_hash, password or ""):
         return None
@@ -114,6 +132,9 @@ class Enrolment:
     window_start: str
     window_end: str
     phone: str | None = None  # optional; read in the country of the time zone
+    channel: str = "push"  # push | sms | push_then_sms (offered only when texts are configured)
+    sms_consent: bool = False  # the box beside text_consent.CONSENT_WORDS
+    language: str = LANGUAGES[0]  # "en" | "es": their pages, reminders and emails
 
 
 def enrol_family(enrolment: Enrolment, worker: User, claim_invite) -> Family:
@@ -124,6 +145,7 @@ def enrol_family(enrolment: Enrolment, worker: User, claim_invite) -> Family:
     """
     country = country_for_timezone(enrolment.timezone)  # editable in settings
     phone = parse_phone(enrolment.phone, country)  # AppError 422 (field "phone") before anything is written
+    texts = _text_choice(enrolment, phone)
     with db.atomic():
         try:
             user = create_user(enrolment.email, enrolment.password, "parent", enrolment.display_name)
@@ -131,7 +153,7 @@ def enrol_family(enrolment: Enrolment, worker: User, claim_invite) -> Family:
             if error.code != "email_taken":
                 raise
             # Whoever holds an invite must not learn which emails have accounts.
-            raise AppError(422, ENROLMENT_REFUSED, code="enrolment_refused") from None
+            raise AppError(422, _(ENROLMENT_REFUSED), code="enrolment_refused") from None
         family = Family.create(
             user=user,
             worker=worker,
@@ -148,19 +170,35 @@ def enrol_family(enrolment: Enrolment, worker: User, claim_invite) -> Family:
         if phone:
             User.update(phone=phone).where(User.id == user.id).execute()
             user.phone = phone
+        if enrolment.language in LANGUAGES and enrolment.language != user.language:
+            User.update(language=enrolment.language).where(User.id == user.id).execute()
+            user.language = enrolment.language
         claim_invite(family)
+        apply_text_settings(user, texts, bool(phone), utcnow())  # texts chosen: the confirmation text
         return family
+
+
+def _text_choice(enrolment: Enrolment, phone: str) -> dict:
+    """The enrolment's channel and consent, checked as settings checks them; AppError 422 before
+    anything is written."""
+    clean, fields = {"phone": phone}, {}
+    clean_text_settings(User(channel="push", phone="", sms_opt_in_at=None),
+                        {"channel": enrolment.channel or "push", "sms_consent": bool(enrolment.sms_consent)},
+                        clean, fields)
+    if fields:
+        raise AppError(422, "Some of the details need another look.", fields=fields)
+    return clean
 
 
 def month_is_plausible_birth(value: str, today: datetime | None = None) -> str | None:
     """A problem with a ``YYYY-MM`` birth month, or None (not in the future, under six years ago)."""
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value or ""):
-        return "Enter the month and year, like 2025-03."
+        return _("Enter the month and year, like 2025-03.")
     today = today or utcnow()
     year, month = (int(x) for x in value.split("-"))
     months_old = (today.year - year) * 12 + today.month - month
     if months_old < 0:
-        return "That month is in the future."
+        return _("That month is in the future.")
     if months_old >= 72:
-        return "Attune is for children up to five years old."
+        return _("Attune is for children up to five years old.")
     return None

@@ -12,6 +12,7 @@ account out.
 from __future__ import annotations
 
 from ...db import db
+from ...i18n import N_, _, in_language
 from ...models import PasswordReset, User
 from ...security import audit
 from ..delivery.mail import queue_mail
@@ -20,28 +21,28 @@ from .invites import hash_token
 from .staff import RESET_HOURS, new_reset, reset_url
 from .throttle import begin_forgot
 
-SUBJECT = "Reset your Attune password"
+SUBJECT = N_("Reset your Attune password")
 
 
 def reset_email(user: User, url: str) -> str:
-    """The email's plain-text body."""
+    """The email's plain-text body, in the current language (the caller picks the recipient's)."""
     name = (user.name or "").strip()
-    return (f"Hello{' ' + name if name else ''},\n\n"
-            "Someone, hopefully you, asked to reset the password of the Attune account for this "
-            "email address. To choose a new password, open this link:\n\n"
-            f"{url}\n\n"
-            f"It works once, within {RESET_HOURS} hours. Setting a new password signs you out on "
-            "every other phone and computer.\n\n"
-            "If you didn't ask, you can ignore this email: your password stays as it is.\n")
+    hello = _("Hello %(name)s,", name=name) if name else _("Hello,")
+    return (f"{hello}\n\n"
+            + _("Someone, hopefully you, asked to reset the password of the Attune account for this "
+                "email address. To choose a new password, open this link:") + f"\n\n{url}\n\n"
+            + _("It works once, within %(hours)d hours. Setting a new password signs you out on "
+                "every other phone and computer.", hours=RESET_HOURS) + "\n\n"
+            + _("If you didn't ask, you can ignore this email: your password stays as it is.") + "\n")
 
 
 def no_account_email() -> str:
     """The email to an address without an (active) account: no link, nothing to act on."""
-    return ("Hello,\n\n"
-            "Someone asked to reset the password of an Attune account for this email address, but no "
-            "account uses it. If it was you, you may have joined with another address: try that one, "
-            "or ask your family worker.\n\n"
-            "If you didn't ask, you can ignore this email.\n")
+    return (_("Hello,") + "\n\n"
+            + _("Someone asked to reset the password of an Attune account for this email address, but "
+                "no account uses it. If it was you, you may have joined with another address: try that "
+                "one, or ask your family worker.") + "\n\n"
+            + _("If you didn't ask, you can ignore this email.") + "\n")
 
 
 def request_reset(email: str, ip: str) -> int:
@@ -55,13 +56,15 @@ def request_reset(email: str, ip: str) -> int:
         return wait
     user = User.by_email(email)
     if user is None or not user.active:
-        queue_mail(email, SUBJECT, no_account_email(), kind="password_reset")
+        # No account, so no language of theirs: the language of the page they asked on.
+        queue_mail(email, _(SUBJECT), no_account_email(), kind="password_reset")
         return 0
     with db.atomic():
         token = new_reset(user, user)
         reset = PasswordReset.get(PasswordReset.user == user, PasswordReset.used_at.is_null(),
                                   PasswordReset.token_hash == hash_token(token))
-        queue_mail(user.email, SUBJECT, reset_email(user, reset_url(token)), kind="password_reset",
-                   dedupe_key=f"password_reset:{reset.id}")
+        with in_language(user.language):  # the account holder's own language
+            subject, body = _(SUBJECT), reset_email(user, reset_url(token))
+        queue_mail(user.email, subject, body, kind="password_reset", dedupe_key=f"password_reset:{reset.id}")
         audit("password_reset_requested", "user", user.id, actor=user)
     return 0

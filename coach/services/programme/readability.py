@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import threading
 
-import textstat
-
 PLACEHOLDER = "{child}"
 FALLBACK = "your child"
 #: CONTENT.md: plain words, reading age about 11 (US grade 6).
@@ -25,7 +23,15 @@ def reading_grade(text: str) -> float | None:
     text = as_read(text).strip()
     if not text:
         return None
-    return float(textstat.flesch_kincaid_grade(text))
+    return float(_textstat().flesch_kincaid_grade(text))
+
+
+def _textstat():
+    """``textstat``, imported on first use: it takes ≈ 0.2 s to import (pkg_resources, pyphen), and
+    most processes — a send tick, a check-in — never grade a text."""
+    import textstat
+
+    return textstat
 
 
 def too_hard(grade: float | None) -> bool:
@@ -56,6 +62,7 @@ def reading_ease_es(text: str) -> float | None:
     text = as_read_es(text).strip()
     if not text:
         return None
+    textstat = _textstat()
     with _textstat_lock:
         textstat.set_lang("es")
         try:

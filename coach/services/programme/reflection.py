@@ -40,27 +40,28 @@ from peewee import IntegrityError
 
 from ...db import db
 from ...errors import AppError
+from ...i18n import N_, _, day_words, in_language, language, ngettext
 from ...inputs import text_problem
 from ...models import REFLECTED, CheckIn, Delivery, Family, Prompt, User, utcnow
 from .coaching import programme_place
-from .library import fill_child
 from .selection import HARD_FELT, arc_day, arc_week, as_date
+from .translations import fill_child_in, prompt_for_reader, translations_for
 
 NOTE_MAX = 500
 #: A reflection's answer has an id derived from its delivery, so a repeated save updates it.
 ANSWER_NAMESPACE = uuid.UUID("0b7d1d2e-5c1a-4f53-8d0e-6a4f2c9e7b31")
 #: The answer can be changed for as long as a journal entry can.
 EDIT_DAYS = 7
-PUSH_TITLE = "Your week with {child}"
-PUSH_BODY = "A look back at your week, in your own answers, and one question for you."
+PUSH_TITLE = N_("Your week with {child}")
+PUSH_BODY = N_("A look back at your week, in your own answers, and one question for you.")
 #: One open question per week of the arc, about what that week taught.
 QUESTIONS = {
-    1: "What did you notice about {child} this week that you hadn't seen before?",
-    2: "When did you and {child} enjoy each other most this week?",
-    3: "What do you wonder about {child} right now?",
-    4: "What helps you notice when you and {child} drift out of step?",
-    5: "What helped you and {child} find each other again this week?",
-    6: "What would you say to a friend who had your week?",
+    1: N_("What did you notice about {child} this week that you hadn't seen before?"),
+    2: N_("When did you and {child} enjoy each other most this week?"),
+    3: N_("What do you wonder about {child} right now?"),
+    4: N_("What helps you notice when you and {child} drift out of step?"),
+    5: N_("What helped you and {child} find each other again this week?"),
+    6: N_("What would you say to a friend who had your week?"),
 }
 
 
@@ -87,7 +88,7 @@ def has_checkins_this_week(rows: list[tuple], family, local_date: date) -> bool:
     client_created_at, prompt id, …) hold one on a prompt made in this programme week."""
     start = week_start(family.created_at, local_date)
     zone = ZoneInfo(family.timezone)
-    for received, created, prompt_id, *_ in rows:
+    for received, created, prompt_id, *_rest in rows:
         if prompt_id is not None and _local_day(min(created, received), zone) >= start:
             return True
     return False
@@ -98,13 +99,16 @@ def _local_day(moment: datetime, zone: ZoneInfo) -> date:
 
 
 def question_for(family: Family, local_date: date) -> str:
-    """The open question of the reflection on ``local_date`` ({child} filled)."""
-    return fill_child(QUESTIONS[arc_week(family.created_at, local_date)], family.child_name)
+    """The open question of the reflection on ``local_date`` ({child} filled), in the reader's language."""
+    return fill_child_in(_(QUESTIONS[arc_week(family.created_at, local_date)]), family.child_name, language())
 
 
-def push_text(child_name: str | None) -> tuple[str, str]:
-    """The reflection's notification title and body (not discreet)."""
-    return fill_child(PUSH_TITLE, child_name), PUSH_BODY
+def push_text(child_name: str | None, reader_language: str | None = "en") -> tuple[str, str]:
+    """The reflection's notification title and body (not discreet), in ``reader_language`` (the
+    recipient's ``User.language``: pushes and texts are written outside a request)."""
+    with in_language(reader_language):
+        code = language()
+        return fill_child_in(_(PUSH_TITLE), child_name, code), _(PUSH_BODY)
 
 
 # --- the summary ----------------------------------------------------------------------------------
@@ -148,19 +152,22 @@ def _hard(prompt: Prompt, answer: int | None, felt: int | None) -> bool:
     return answer is not None and 0 <= answer < len(answers) and bool(answers[answer].get("hard"))
 
 
-TRIED_WORDS = {"yes": "Tried it", "not_yet": "Not yet", "no_chance": "The moment didn't come up",
-               "skip": "Skipped"}
+TRIED_WORDS = {"yes": N_("Tried it"), "not_yet": N_("Not yet"), "no_chance": N_("The moment didn't come up"),
+               "skip": N_("Skipped")}
 
 
 def week_moments(family: Family, user: User, start: date, end: date) -> list[Moment]:
     """Caregiver ``user``'s own check-ins on prompts made between ``start`` and ``end`` (local
-    dates), oldest first, each with the answer label they chose (never another caregiver's)."""
+    dates), oldest first, each with the answer label they chose (never another caregiver's), in
+    the reader's language (the prompt's translation when it has one)."""
     zone = ZoneInfo(family.timezone)
     since = datetime.combine(start - timedelta(days=1), datetime.min.time())
-    rows = (CheckIn.select(CheckIn, Prompt).join(Prompt)
-            .where(CheckIn.family == family, CheckIn.user == user.id, CheckIn.received_at >= since,
-                   CheckIn.tried != REFLECTED)
-            .order_by(CheckIn.client_created_at))
+    rows = list(CheckIn.select(CheckIn, Prompt).join(Prompt)
+                .where(CheckIn.family == family, CheckIn.user == user.id, CheckIn.received_at >= since,
+                       CheckIn.tried != REFLECTED)
+                .order_by(CheckIn.client_created_at))
+    reader = language()
+    translated = translations_for({checkin.prompt_id for checkin in rows}, reader) if rows else {}
     moments = []
     for checkin in rows:
         made = min(checkin.client_created_at, checkin.received_at)
@@ -168,12 +175,12 @@ def week_moments(family: Family, user: User, start: date, end: date) -> list[Mom
         if not start <= day <= end:
             continue
         prompt = checkin.prompt
-        answers = prompt.answers or []
-        label = (answers[checkin.answer].get("label", "") if checkin.answer is not None
-                 and 0 <= checkin.answer < len(answers) else TRIED_WORDS.get(checkin.tried, ""))
-        moments.append(Moment(day=day, weekday=day.strftime("%A"),
-                              title=fill_child(prompt.title, family.child_name),
-                              answer=fill_child(label, family.child_name), tried=checkin.tried,
+        text = prompt_for_reader(prompt, reader, family.child_name, translated.get(prompt.id))
+        tried = TRIED_WORDS.get(checkin.tried)
+        label = (text.answers[checkin.answer] if checkin.answer is not None
+                 and 0 <= checkin.answer < len(text.answers) else (_(tried) if tried else ""))
+        moments.append(Moment(day=day, weekday=day_words(day, "weekday"), title=text.title,
+                              answer=label, tried=checkin.tried,
                               repair=prompt.theme == "repair" and checkin.tried == "yes",
                               hard=_hard(prompt, checkin.answer, checkin.felt),
                               hard_answer=_hard(prompt, checkin.answer, None)))
@@ -181,28 +188,31 @@ def week_moments(family: Family, user: User, start: date, end: date) -> list[Mom
 
 
 def summary(moments: list[Moment], child: str) -> list[str]:
-    """A kind account of the week in the parent's own answers; never a count of what was missed."""
+    """A kind account of the week in the parent's own answers, in their language; never a count of
+    what was missed."""
     if not moments:
-        return ["This week was a quiet one here, and that's fine. Looking back is enough."]
+        return [_("This week was a quiet one here, and that's fine. Looking back is enough.")]
     days = len({m.day for m in moments})
-    sentences = [f"You checked in on {'one day' if days == 1 else f'{days} days'} this week, "
-                 f"making room for {child}."]
+    sentences = [ngettext("You checked in on one day this week, making room for %(child)s.",
+                          "You checked in on %(num)d days this week, making room for %(child)s.",
+                          days, child=child)]
     for moment in moments:
         if moment.repair:
-            sentences.append(f"On {moment.weekday} you came back together: “{moment.title}”. "
-                             f"You said “{moment.answer}”. That is the repair that matters.")
+            sentences.append(_("On %(day)s you came back together: “%(title)s”. You said “%(answer)s”. That is the repair that matters.",
+                               day=moment.weekday, title=moment.title, answer=moment.answer))
     for moment in moments:
-        if moment.hard:
-            said = f", and you said so: “{moment.answer}”" if moment.hard_answer else ""
-            sentences.append(f"On {moment.weekday} a moment felt hard{said}. "
-                             "Noticing it is where coming back begins.")
+        if moment.hard and moment.hard_answer:
+            sentences.append(_("On %(day)s a moment felt hard, and you said so: “%(answer)s”. Noticing it is where coming back begins.",
+                               day=moment.weekday, answer=moment.answer))
+        elif moment.hard:
+            sentences.append(_("On %(day)s a moment felt hard. Noticing it is where coming back begins.",
+                               day=moment.weekday))
     tried = [m for m in moments if m.tried == "yes" and not m.repair]
     if tried:
-        names = ", ".join(f"“{m.title}” on {m.weekday}" for m in tried[:3])
-        sentences.append(f"You tried {names}.")
+        names = ", ".join(_("“%(title)s” on %(day)s", title=m.title, day=m.weekday) for m in tried[:3])
+        sentences.append(_("You tried %(names)s.", names=names))
     if any(m.tried in ("not_yet", "no_chance") for m in moments):
-        sentences.append("Some ideas didn't fit this week. They will come round again; "
-                         "that is how it's meant to work.")
+        sentences.append(_("Some ideas didn't fit this week. They will come round again; that is how it's meant to work."))
     return sentences
 
 
@@ -216,7 +226,7 @@ def own_reflection(family: Family, delivery_id: int) -> Delivery:
     delivery = Delivery.get_or_none(Delivery.id == delivery_id, Delivery.family == family,
                                     Delivery.kind == "reflection")
     if delivery is None:
-        raise AppError(404, "We couldn't find that weekly reflection among yours.", code="not_found")
+        raise AppError(404, N_("We couldn't find that weekly reflection among yours."), code="not_found")
     return delivery
 
 
@@ -226,7 +236,7 @@ def build_reflection(family: Family, delivery: Delivery, user: User) -> Reflecti
     start = week_start(family.created_at, end)
     moments = week_moments(family, user, start, end)
     return Reflection(delivery=delivery, place=programme_place(family, end), start=start, end=end,
-                      moments=moments, sentences=summary(moments, family.child_label),
+                      moments=moments, sentences=summary(moments, family.child_name or _("your child")),
                       question=question_for(family, end),
                       answer=CheckIn.get_or_none(CheckIn.id == answer_id(delivery, user)))
 
@@ -250,9 +260,9 @@ def parse_answer(text: object) -> str:
     note = text.strip() if isinstance(text, str) else ""
     problem = None
     if not note:
-        problem = "Write a few words first, or come back to this later."
+        problem = N_("Write a few words first, or come back to this later.")
     elif len(note) > NOTE_MAX:
-        problem = f"Keep your answer to {NOTE_MAX} characters or fewer (it has {len(note)})."
+        problem = _("Keep your answer to %(most)d characters or fewer (it has %(count)d).", most=NOTE_MAX, count=len(note))
     elif text_problem(note):
         problem = text_problem(note)
     if problem:
@@ -271,8 +281,8 @@ def save_answer(family: Family, delivery: Delivery, user: User, text: object, sh
         existing = CheckIn.get_or_none(CheckIn.id == key)
         if existing is not None:
             if not _can_change(existing, now):
-                raise AppError(409, f"Answers can be changed for {EDIT_DAYS} days; this one is older, "
-                                    "so it stays as it is.", code="too_old")
+                raise AppError(409, _("Answers can be changed for %(days)d days; this one is older, so it stays as it is.",
+                                      days=EDIT_DAYS), code="too_old")
             CheckIn.update(note=note, shared_with_worker=shared).where(CheckIn.id == key).execute()
             return CheckIn.get_by_id(key)
         try:
