@@ -17,7 +17,7 @@ hook; PostgreSQL: every statement peewee sends, plus commits and new connections
 
     .venv/bin/python bench/checkin_wave.py [--stores sqlite,postgres] [--families 3000] [--days 30]
         [--levels 8,16,32,64] [--seconds 8] [--shapes 4x4] [--statements]
-        [--postgres postgresql://postgres@127.0.0.1:5432]
+        [--postgres postgresql://postgres@127.0.0.1:5432] [--pg-socket /var/run/postgresql]
 
 The PostgreSQL store is a database of its own (``attune_wave_<pid>``), dropped at the end. The load
 generator is one asyncio/aiohttp process beside gunicorn on the same cores: note ``uptime`` (other
@@ -37,6 +37,7 @@ import sys
 import tempfile
 import time
 import uuid
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
@@ -48,6 +49,7 @@ sys.path.insert(0, str(ROOT))
 
 SECRET = "bench-checkin-wave-secret"
 TZ = "Europe/London"
+CLIENT_UA = "attune-checkin-wave"
 CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
 
 
@@ -80,6 +82,34 @@ def drop_store(url: str, postgres: str) -> None:
     conn.close()
 
 
+def release_store(url: str, postgres: str) -> None:
+    """Give back this process's pooled connections, then drop the store (PostgreSQL)."""
+    from coach.db import db
+
+    if not db.is_closed():
+        db.close()
+    if hasattr(db.obj, "close_all"):
+        db.obj.close_all()
+    drop_store(url, postgres)
+
+
+@contextmanager
+def store(kind: str, postgres: str, socket: str = ""):
+    """A fresh store of ``kind`` in a temporary folder: ``(folder, url, app)``, dropped afterwards.
+    With ``socket`` (a directory), the app reaches PostgreSQL through its Unix socket there."""
+    with tempfile.TemporaryDirectory(prefix="attune-wave-") as tmp:
+        folder = Path(tmp)
+        url = make_store(kind, folder, postgres)
+        served = url
+        if socket and kind == "postgres":
+            parsed = urlparse(url)
+            served = f"postgresql://{parsed.username or 'postgres'}@{parsed.path}?host={socket}"
+        try:
+            yield folder, served, app_for(served, folder)
+        finally:
+            release_store(url, postgres)
+
+
 def app_for(url: str, folder: Path):
     from coach import create_app
 
@@ -92,6 +122,7 @@ def seed(app, families: int, days: int, seed_value: int = 14) -> list[tuple[int,
     ``(user_id, session_token, todays_delivery_id)`` per parent."""
     from coach.db import db, init_db
     from coach.models import CheckIn, Delivery, Family, Prompt, User, new_session_token, utcnow
+    from coach.services.families.household import seat_main_contacts
     from coach.services.programme.library import seed_library_if_empty
 
     rng = random.Random(seed_value)
@@ -116,7 +147,9 @@ def seed(app, families: int, days: int, seed_value: int = 14) -> list[tuple[int,
                          "child_birth_month": f"{today.year - 1}-{(n % 12) + 1:02}", "timezone": TZ,
                          "window_start": "00:00", "window_end": "23:59", "country": "GB",
                          "next_due_at": now + timedelta(days=1)} for n, (uid, _token) in enumerate(users)])
+        seat_main_contacts()  # each family's parent is its one caregiver (households, issue 16)
         family_of = dict(Family.select(Family.user, Family.id).tuples())
+        user_of = {fid: uid for uid, fid in family_of.items()}
         deliveries, checkins = [], []
         for n, (uid, _token) in enumerate(users):
             fid = family_of[uid]
@@ -134,7 +167,7 @@ def seed(app, families: int, days: int, seed_value: int = 14) -> list[tuple[int,
             if str(day) == str(today):
                 todays[fid] = did
             elif rng.random() < 0.7:
-                checkins.append({"id": uuid.uuid4(), "family": fid, "delivery": did, "prompt": pid,
+                checkins.append({"id": uuid.uuid4(), "family": fid, "user": user_of[fid], "delivery": did, "prompt": pid,
                                  "tried": "yes", "felt": rng.randint(1, 5), "answer": 0,
                                  "client_created_at": due + timedelta(minutes=20),
                                  "received_at": due + timedelta(minutes=21)})
@@ -160,7 +193,10 @@ def sign_in(app, parents: list[tuple[int, str, int]]) -> list[tuple[str, str, in
     signed = []
     serializer = app.session_interface.get_signing_serializer(app)
     for uid, token, delivery_id in parents:
-        with app.test_request_context("/"):
+        # As the browser the wave plays: the same address and User-Agent, so Flask-Login's session
+        # protection sees the browser that signed in (a stranger's would make every request re-sign
+        # and re-send the cookie, which a real browser would have kept after its first answer).
+        with app.test_request_context("/", headers={"User-Agent": CLIENT_UA}, environ_base={"REMOTE_ADDR": "127.0.0.1"}):
             login_user(User(id=uid, session_token=token, role="parent", active=True))
             csrf = generate_csrf()
             signed.append((serializer.dumps(dict(session)), csrf, delivery_id))
@@ -181,15 +217,18 @@ def start_gunicorn(url: str, folder: Path, workers: int, threads: int, tree: Pat
     port = free_port()
     env = os.environ | {"COACH_DATABASE_URL": url, "COACH_SECRET_KEY": SECRET, "PYTHONPATH": str(tree),
                         "COACH_INSTANCE_PATH": str(folder / "instance"), "COACH_BASE_URL": "http://127.0.0.1"}
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", str(workers), "--threads", str(threads),
-                             "-b", f"127.0.0.1:{port}", "--log-level", "warning", "coach:create_app()"],
-                            cwd=tree, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    # Its log goes to a file: a pipe nobody reads fills up, and then every thread that logs waits.
+    log = folder / "gunicorn.log"
+    with log.open("w") as sink:
+        proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", str(workers), "--threads", str(threads),
+                                 "-b", f"127.0.0.1:{port}", "--log-level", "warning", "coach:create_app()"],
+                                cwd=tree, env=env, stdout=subprocess.DEVNULL, stderr=sink, text=True)
     base = f"http://127.0.0.1:{port}"
     import urllib.request
 
     for _ in range(300):
         if proc.poll() is not None:
-            raise RuntimeError(f"gunicorn ended: {proc.stderr.read()[-2000:]}")
+            raise RuntimeError(f"gunicorn ended: {log.read_text()[-2000:]}")
         try:
             with urllib.request.urlopen(base + "/healthz", timeout=1) as response:
                 if response.status == 200:
@@ -268,7 +307,7 @@ class Wave:
             cookie, csrf, delivery_id = self.signed[self.next_parent % len(self.signed)]
             self.next_parent += 1
             replay = self.next_parent % 50 == 0  # as a phone's outbox may send it twice
-            headers = {"Cookie": f"session={cookie}"}
+            headers = {"Cookie": f"session={cookie}", "User-Agent": CLIENT_UA}
             started = time.perf_counter()
             try:
                 async with self.http.get(f"{self.base}/checkin/{delivery_id}", headers=headers) as response:
@@ -414,6 +453,8 @@ def main() -> None:
     parser.add_argument("--shapes", default="4x4", help="gunicorn workers x threads, comma-separated")
     parser.add_argument("--statements", action="store_true", help="count statements per check-in instead")
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432")
+    parser.add_argument("--pg-socket", default="", help="serve PostgreSQL through the Unix socket in "
+                        "this directory (e.g. /var/run/postgresql) instead of TCP")
     parser.add_argument("--trees", default=str(ROOT),
                         help="code trees to serve, comma-separated (e.g. a `git archive` of the release "
                              "before), interleaved on the same store")
@@ -423,50 +464,40 @@ def main() -> None:
     print(f"# {datetime.utcnow():%Y-%m-%d %H:%M} UTC · nproc {os.cpu_count()} · load {load_average()} · "
           f"{args.families} families × {args.days} days")
     for kind in args.stores.split(","):
-        with tempfile.TemporaryDirectory(prefix="attune-wave-") as tmp:
-            folder = Path(tmp)
-            url = make_store(kind, folder, args.postgres)
-            try:
-                app = app_for(url, folder)
-                started = time.perf_counter()
-                parents = seed(app, args.families, args.days)
-                signed = sign_in(app, parents)
-                print(f"## {kind}: seeded {len(parents)} parents in {time.perf_counter() - started:.1f} s")
-                if args.statements:
-                    print(f"{kind}: per GET + POST pair: {count_statements(app, signed)}")
-                    continue
-                random.Random(1).shuffle(signed)
-                since, all_created = datetime.utcnow() - timedelta(seconds=1), set()
-                runs = [(shape, Path(tree)) for _round in range(args.rounds) for shape in args.shapes.split(",")
-                        for tree in args.trees.split(",")]
-                for shape, tree in runs:
-                    workers, threads = (int(v) for v in shape.lower().split("x"))
-                    proc, base = start_gunicorn(url, folder, workers, threads, tree)
-                    try:
-                        load_before = load_average()
-                        results, created, replays = asyncio.run(wave(base, signed, levels, args.seconds, proc.pid))
-                    finally:
-                        stop(proc)
-                    all_created |= created
-                    lost, doubled = verify(app, all_created, since)
-                    print(f"### {kind} · {tree} · gunicorn -w {workers} --threads {threads} · load before "
-                          f"{load_before}, after {load_average()}")
-                    print("| in flight | check-ins/s | p50 ms | p95 ms | p99 ms | web CPU ms/check-in | errors |")
-                    print("|---:|---:|---:|---:|---:|---:|---|")
-                    for r in results:
-                        print(f"| {r['in_flight']} | {r['checkins_per_s']:.0f} | {r['p50']:.0f} | {r['p95']:.0f} | "
-                              f"{r['p99']:.0f} | {r['cpu_ms']:.1f} | {r['errors'] or 'none'} |")
-                    print(f"{len(created)} check-ins stored by 201, {replays} replays answered 200; "
-                          f"lost {lost}, doubled {doubled}")
-                    sys.stdout.flush()
-            finally:
-                from coach.db import db
-
-                if not db.is_closed():
-                    db.close()
-                if hasattr(db.obj, "close_all"):
-                    db.obj.close_all()
-                drop_store(url, args.postgres)
+        with store(kind, args.postgres, args.pg_socket) as (folder, url, app):
+            started = time.perf_counter()
+            parents = seed(app, args.families, args.days)
+            signed = sign_in(app, parents)
+            print(f"## {kind}: seeded {len(parents)} parents in {time.perf_counter() - started:.1f} s")
+            if args.statements:
+                print(f"{kind}: per GET + POST pair: {count_statements(app, signed)}")
+                continue
+            random.Random(1).shuffle(signed)
+            since, all_created = datetime.utcnow() - timedelta(seconds=1), set()
+            runs = [(shape, Path(tree)) for _round in range(args.rounds) for shape in args.shapes.split(",")
+                    for tree in args.trees.split(",")]
+            for shape, tree in runs:
+                workers, threads = (int(v) for v in shape.lower().split("x"))
+                proc, base = start_gunicorn(url, folder, workers, threads, tree)
+                try:
+                    load_before = load_average()
+                    results, created, replays = asyncio.run(wave(base, signed, levels, args.seconds, proc.pid))
+                finally:
+                    stop(proc)
+                all_created |= created
+                lost, doubled = verify(app, all_created, since)
+                logged = (folder / "gunicorn.log").read_text().splitlines()
+                print(f"### {kind} · {tree} · gunicorn -w {workers} --threads {threads} · load before "
+                      f"{load_before}, after {load_average()}")
+                print("| in flight | check-ins/s | p50 ms | p95 ms | p99 ms | web CPU ms/check-in | errors |")
+                print("|---:|---:|---:|---:|---:|---:|---|")
+                for r in results:
+                    print(f"| {r['in_flight']} | {r['checkins_per_s']:.0f} | {r['p50']:.0f} | {r['p95']:.0f} | "
+                          f"{r['p99']:.0f} | {r['cpu_ms']:.1f} | {r['errors'] or 'none'} |")
+                print(f"{len(created)} check-ins stored by 201, {replays} replays answered 200; "
+                      f"lost {lost}, doubled {doubled}; {len(logged)} log lines"
+                      + (f", first: {logged[0][:200]}" if logged else ""))
+                sys.stdout.flush()
 
 
 if __name__ == "__main__":

@@ -18,6 +18,10 @@ only the template's own text is trimmed, before anything is rendered into it.
 
 Everything else (``/static/icons/…``) is served by Flask as usual. ``ETag`` is a hash of what is
 sent, and ``Cache-Control: no-cache`` keeps revalidation cheap (304), as Flask does for the rest.
+
+Pages ask ``url_for`` for the same dozen addresses on every request (stylesheets, scripts, the
+navigation); :func:`remember_urls` keeps the ones already built, so a page pays Werkzeug's URL
+building once per address per process rather than a dozen times per request.
 """
 from __future__ import annotations
 
@@ -26,7 +30,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-from flask import Flask, Response, request, send_from_directory
+from flask import Flask, Response, has_request_context, request, send_from_directory
 from jinja2.ext import Extension
 from werkzeug.security import safe_join
 
@@ -122,10 +126,49 @@ def _compacted(path: str, mtime_ns: int, size: int) -> tuple[bytes, str]:
     return body, hashlib.sha256(body).hexdigest()[:20]
 
 
+#: Addresses kept per process (a page has a dozen; check-in pages one more per delivery).
+URLS_KEPT = 4096
+
+
+def remember_urls(app: Flask) -> None:
+    """``url_for`` that builds each in-site address once per process and then returns it as built.
+
+    Only plain relative addresses inside a request are kept: a relative endpoint (``.checkin``,
+    which depends on the current blueprint), ``_external``, ``_scheme``, ``_anchor``, ``_method``,
+    values that can't be a key, host or subdomain routing and ``url_defaults`` functions (none are
+    used here) all go to Flask every time. The key holds the application root the server gives
+    (``SCRIPT_NAME``), so an app mounted under a prefix gets its own addresses.
+    """
+    build = app.url_for
+    kept: dict[tuple, str] = {}
+    plain = not (app.url_map.host_matching or app.subdomain_matching or app.config.get("SERVER_NAME"))
+
+    def url_for(endpoint: str, *, _anchor=None, _method=None, _scheme=None, _external=None, **values) -> str:
+        if (not plain or _anchor or _method or _scheme or _external or endpoint.startswith(".")
+                or not has_request_context() or any(app.url_default_functions.values())):
+            return build(endpoint, _anchor=_anchor, _method=_method, _scheme=_scheme, _external=_external,
+                         **values)
+        try:
+            key = (endpoint, request.root_path, *sorted(values.items()))
+            url = kept.get(key)
+        except TypeError:  # a value that can't be a key (a list of query arguments)
+            return build(endpoint, **values)
+        if url is None:
+            url = build(endpoint, **values)
+            if len(kept) >= URLS_KEPT:
+                kept.clear()
+            kept[key] = url
+        return url
+
+    app.url_for = url_for
+    app.jinja_env.globals["url_for"] = url_for
+
+
 def init_app(app: Flask) -> None:
-    """Serve ``/static/*.css`` and ``*.js`` trimmed; every other static file as Flask would; and
-    compile HTML templates without their indentation."""
+    """Serve ``/static/*.css`` and ``*.js`` trimmed; every other static file as Flask would;
+    compile HTML templates without their indentation; and keep built addresses (:func:`remember_urls`)."""
     app.jinja_env.add_extension(CompactHtml)
+    remember_urls(app)
     folder = app.static_folder
 
     def static(filename: str):

@@ -74,7 +74,9 @@ def make_database(url: str, pool: dict | None = None) -> Database:
     """Build a peewee database from a URL (``sqlite:///path`` or ``postgresql://…``), pooled with
     ``pool`` (``size``, ``recycle_seconds``, ``timeout``; ``POOL_DEFAULTS`` fill what is missing).
 
-    A PostgreSQL URL may carry ``?search_path=schema`` (the test suite isolates each test that way).
+    A PostgreSQL URL may carry ``?search_path=schema`` (the test suite isolates each test that way)
+    and ``?host=/path/to/socket/dir``: on the database's own machine a Unix socket costs a request
+    a fraction of a TCP round trip's CPU (``bench/README.md``, "Check-in wave").
     """
     parsed = urlparse(url)
     options = POOL_DEFAULTS | (pool or {})
@@ -97,6 +99,8 @@ def make_database(url: str, pool: dict | None = None) -> Database:
             "user": unquote(parsed.username) if parsed.username else None,
             "password": unquote(parsed.password) if parsed.password else None,
         }
+        if "host" in query:  # libpq's own form for a Unix socket: postgresql://user@/db?host=/run/postgresql
+            kwargs["host"] = query["host"][0]
         if "search_path" in query:
             kwargs["options"] = f"-c search_path={query['search_path'][0]}"
         return PooledPostgresqlDatabase(parsed.path.lstrip("/"), **pooling, **kwargs)

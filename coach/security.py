@@ -8,20 +8,34 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import time
 from datetime import UTC, datetime
 from functools import wraps
 from urllib.parse import urlparse
 
-from flask import Flask, current_app, has_request_context, redirect, request, url_for
+from flask import Flask, current_app, g, has_request_context, redirect, request, session, url_for
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager, current_user
-from flask_wtf.csrf import CSRFProtect
+from flask_wtf.csrf import CSRFProtect, generate_csrf
 from itsdangerous import BadData, URLSafeTimedSerializer
+from peewee import JOIN
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .errors import AppError, error_response, wants_json
-from .models import AuditEvent, User, utcnow
+from .models import AuditEvent, Caregiver, Family, User, utcnow
+from .prepared import Prepared
 
 login_manager = LoginManager()
+#: The attribute the signed-in user's own family is read into (taken once by ``family_for``).
+OWN_FAMILY = "own_family"
+#: The session check of every signed-in request, with the family the person is a caregiver in (as
+#: ``household.family_of`` finds it) in the same statement: every parent page and API call reads it
+#: next (``checkins.family_for``). Built once (coach/prepared.py).
+_USER_BY_ID = Prepared(lambda user_id: (
+    User.select(User, Family)
+    .join(Caregiver, JOIN.LEFT_OUTER, on=(Caregiver.user == User.id))
+    .join_from(User, Family, JOIN.LEFT_OUTER, on=(Family.id == Caregiver.family), attr=OWN_FAMILY)
+    .where(User.id == user_id).limit(1)), User.id)
 csrf = CSRFProtect()
 
 CSP = "; ".join([
@@ -62,11 +76,83 @@ def _load_user(session_id: str) -> User | None:
     started = datetime.fromtimestamp(int(signed_in), UTC).replace(tzinfo=None)
     if utcnow() - started > current_app.config["REMEMBER_COOKIE_DURATION"]:
         return None
-    user = User.get_or_none(User.id == int(user_id))
+    user = _USER_BY_ID.first(int(user_id))
     if user is None or not user.active or not hmac.compare_digest(user.session_token, token):
         return None
     user.signed_in_at = int(signed_in)  # keeps get_id() equal to the id the cookie carries
     return user
+
+
+#: Signed values this process has already checked (session cookies, CSRF tokens), each kept up to
+#: this many: every request of a signed-in parent carries the same cookie and page token again.
+SIGNED_KEPT = 8192
+
+
+class RememberedSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, without checking and decoding the same cookie again.
+
+    A cookie this process has already verified (the signature over the whole value) is looked up by
+    that exact value, and only its age is checked again, as itsdangerous checks it: older than the
+    session lifetime, or signed in the future, and it is no session at all. Only sessions holding
+    plain values (text, numbers) are kept, so no request can change another's copy; a changed
+    session is a new cookie value. Kept per app, and by secret key.
+    """
+
+    def __init__(self) -> None:
+        self._opened: dict[tuple, tuple[dict, int]] = {}
+
+    def open_session(self, app, request):
+        value = request.cookies.get(self.get_cookie_name(app))
+        if not value or not app.secret_key:
+            return super().open_session(app, request)
+        max_age = int(app.permanent_session_lifetime.total_seconds())
+        key = (app.secret_key, value)
+        found = self._opened.get(key)
+        if found is None:
+            try:
+                data, signed_at = self.get_signing_serializer(app).loads(value, max_age=max_age,
+                                                                         return_timestamp=True)
+            except BadData:
+                return self.session_class()
+            if isinstance(data, dict) and all(isinstance(v, (str, int, float, bool)) or v is None
+                                              for v in data.values()):
+                if len(self._opened) >= SIGNED_KEPT:
+                    self._opened.clear()
+                self._opened[key] = (data, int(signed_at.timestamp()))
+            return self.session_class(data)
+        data, signed_at = found
+        if not 0 <= int(time.time()) - signed_at <= max_age:
+            self._opened.pop(key, None)
+            return self.session_class()
+        return self.session_class(data)  # a copy: the request may change its own
+
+
+_signed_tokens: dict[tuple, str] = {}
+
+
+def page_csrf_token() -> str:
+    """Flask-WTF's ``generate_csrf`` for pages, signing each session's token once per process.
+
+    The signed form of a session's CSRF token only proves it was made with the secret key, and with
+    no time limit (``WTF_CSRF_TIME_LIMIT`` None) one made earlier is as valid as a new one, so the
+    first is kept and put in later pages of that session. With a time limit, or a separate CSRF
+    secret, every page signs its own as Flask-WTF does.
+    """
+    config = current_app.config
+    field = config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    raw = session.get(field)
+    if (field in g or not isinstance(raw, str) or config.get("WTF_CSRF_TIME_LIMIT") is not None
+            or config.get("WTF_CSRF_SECRET_KEY")):
+        return generate_csrf()
+    key = (current_app.secret_key, raw)
+    signed = _signed_tokens.get(key)
+    if signed is None:
+        signed = generate_csrf()
+        if len(_signed_tokens) >= SIGNED_KEPT:
+            _signed_tokens.clear()
+        _signed_tokens[key] = signed
+    setattr(g, field, signed)  # what generate_csrf would keep for the rest of the request
+    return signed
 
 
 def access_denial(roles: tuple[str, ...]) -> AppError | None:
@@ -165,10 +251,13 @@ def init_app(app: Flask) -> None:
     if proxies:
         # Only the last ``proxies`` X-Forwarded-For hops are believed; a client can't pick its address.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
+    app.session_interface = RememberedSessions()
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "basic"
     csrf.init_app(app)
+    app.jinja_env.globals["csrf_token"] = page_csrf_token
+    app.context_processor(lambda: {"csrf_token": page_csrf_token})  # after Flask-WTF's, so it wins
 
     @login_manager.unauthorized_handler
     def _unauthorized():

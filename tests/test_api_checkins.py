@@ -270,19 +270,24 @@ def test_opened_with_a_session_needs_csrf_and_the_familys_own_delivery(parent, d
 
 
 def test_a_replay_racing_the_first_write_returns_the_stored_row(parent, monkeypatch):
-    """Page and service worker sending one id at once: the insert that loses gets the winner's row."""
+    """Page and service worker sending one id at once: the insert that loses gets the winner's row.
+    (The insert goes first, so every repeat takes this way: its insert is refused, then read.)"""
+    from peewee import IntegrityError
+
     from coach.services.families import checkins
 
     body = checkin_body(note="first")
     assert post_checkin(parent, **{k: body[k] for k in ("id", "note")}).status_code == 201
+    refused = []
     real = checkins._existing
-    calls = []
 
-    def not_yet_visible(checkin_id, family, user):  # the first look happened before the other insert
-        calls.append(checkin_id)
-        return None if len(calls) == 1 else real(checkin_id, family, user)
+    def after_refusal(checkin_id, family, user):
+        import sys
 
-    monkeypatch.setattr(checkins, "_existing", not_yet_visible)
+        refused.append(isinstance(sys.exc_info()[1], IntegrityError))
+        return real(checkin_id, family, user)
+
+    monkeypatch.setattr(checkins, "_existing", after_refusal)
     again = parent.api("POST", "/api/checkins", json=body | {"note": "second"})
     assert again.status_code == 200 and again.get_json()["checkin"]["note"] == "first"
-    assert CheckIn.select().count() == 1
+    assert refused == [True] and CheckIn.select().count() == 1

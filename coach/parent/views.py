@@ -135,13 +135,13 @@ def checkin(delivery_id: int):
             return redirect(url_for(".checkin", delivery_id=delivery.id, saved=str(saved.id)))
         except AppError as error:
             errors, status = error.fields or {"form": error.message}, error.status
-    elif request.headers.get("Purpose") != "prefetch":  # home caches this page for offline use
-        checkins.mark_opened(delivery)
+    elif request.headers.get("Purpose") != "prefetch" and delivery.opened_at is None:
+        checkins.mark_opened(delivery)  # the first open only (home caches this page for offline use)
     saved = _saved_checkin(delivery, saved_id)
-    earlier = CheckIn.select().where(CheckIn.delivery == delivery, CheckIn.user == current_user.id).exists()
+    earlier = checkins.has_checkin(delivery, current_user)
     return render_template("parent/checkin.html", family=family, delivery=delivery, prompt=prompt,
                            feelings=feelings(), errors=errors, more_errors=more_errors,
-                           form_data=request.form, saved=saved,
+                           form_data=request.form if request.method == "POST" else {}, saved=saved,
                            upcoming=upcoming.next_prompt(family, after_today=True),
                            earlier=earlier, new_id=str(uuid.uuid4()),
                            praise=repair_praise(delivery.prompt, "yes", family.child_name),

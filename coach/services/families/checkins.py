@@ -8,17 +8,20 @@ from __future__ import annotations
 
 import re
 import uuid
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from peewee import JOIN, IntegrityError
+from peewee import JOIN, SQL, IntegrityError
 
 from ...db import db
 from ...errors import AppError
 from ...i18n import N_, _
 from ...inputs import parse_id, parse_int, text_problem
 from ...models import THEME_NAMES, TRIED_CHOICES, CheckIn, Delivery, Family, Prompt, User, utcnow
+from ...prepared import Prepared
+from ...security import OWN_FAMILY
 from ..delivery.ack import verify_ack_token
 from ..programme.translations import prompt_for_reader
 from . import resources
@@ -64,10 +67,29 @@ class CheckInData:
     client_created_at: datetime
     answer: int | None = None
 
+# Every signed-in parent request reads these: their statements are built once (coach/prepared.py).
+_CHECKIN_BY_ID = Prepared(lambda checkin_id: CheckIn.select().where(CheckIn.id == checkin_id).limit(1), CheckIn.id)
+# The delivery with its prompt in one statement: the page and the check-in both read it.
+_OWN_DELIVERY = Prepared(lambda delivery_id, family_id: (
+    Delivery.select(Delivery, Prompt).join(Prompt, JOIN.LEFT_OUTER)
+    .where((Delivery.id == delivery_id) & (Delivery.family == family_id)).limit(1)), Delivery.id, Delivery.family)
+_ANY_CHECKIN = Prepared(lambda delivery_id, user_id: (
+    CheckIn.select(SQL("1")).where(CheckIn.delivery == delivery_id, CheckIn.user == user_id).limit(1).tuples()),
+    CheckIn.delivery, CheckIn.user)
+_MARK_OPENED = Prepared(lambda opened_at, delivery_id: (
+    Delivery.update(opened_at=opened_at).where(Delivery.id == delivery_id, Delivery.opened_at.is_null())),
+    Delivery.opened_at, Delivery.id)
+
 
 def family_for(user: User) -> Family:
-    """The parent's family (every parent account has exactly one); AppError 404 otherwise."""
-    family = family_of(user)
+    """The parent's family (every parent account has exactly one); AppError 404 otherwise.
+
+    The signed-in user's was read with the session check (``security.OWN_FAMILY``): the first call
+    in a request takes that one, later calls read it again."""
+    own = getattr(user, "_get_current_object", lambda: user)()
+    family = vars(own).pop(OWN_FAMILY, None)
+    if family is None or family.id is None:
+        family = family_of(user)
     if family is None:
         raise AppError(404, N_("This account has no family profile."), code="no_family")
     return family
@@ -143,7 +165,7 @@ def parse_checkin(body: object, now: datetime | None = None) -> CheckInData:
 
 def _existing(checkin_id: uuid.UUID, family: Family, user: User) -> CheckIn | None:
     """The stored check-in with this id; AppError 409 when another family's or caregiver's."""
-    existing = CheckIn.get_or_none(CheckIn.id == checkin_id)
+    existing = _CHECKIN_BY_ID.first(checkin_id)
     if existing is not None and (existing.family_id != family.id or existing.user_id != user.id):
         raise AppError(409, N_("That check-in id is already used. Make a new one and try again."),
                        code="id_conflict", fields={"id": N_("Already used; generate a new UUID.")})
@@ -152,9 +174,7 @@ def _existing(checkin_id: uuid.UUID, family: Family, user: User) -> CheckIn | No
 
 def own_delivery(family: Family, delivery_id: int) -> Delivery:
     """The family's delivery with this id; AppError 404 for anyone else's (no hint it exists)."""
-    # Its prompt in the same query: the page and the check-in both read it (one statement less each).
-    delivery = (Delivery.select(Delivery, Prompt).join(Prompt, JOIN.LEFT_OUTER)
-                .where((Delivery.id == delivery_id) & (Delivery.family == family)).first())
+    delivery = _OWN_DELIVERY.first(delivery_id, family.id)
     if delivery is None:
         raise AppError(404, N_("We couldn't find that prompt among yours."), code="delivery_not_found")
     return delivery
@@ -164,21 +184,29 @@ def record_checkin(family: Family, data: CheckInData, user: User) -> tuple[Check
     """Store caregiver ``user``'s check-in once (with a support request when asked); returns
     ``(checkin, created)``. Each caregiver may check in on the family's delivery; theirs are separate.
 
-    A repeat of a stored id returns the stored row unchanged, whatever the new body says.
+    A repeat of a stored id returns the stored row unchanged, whatever the new body says. New ids
+    are the common case, so the insert goes first and a repeat is found by its refusal (one
+    statement less per check-in); a body this check-in could not be stored with (a delivery no
+    longer yours, an answer not among the prompt's) still returns the stored row for a repeat. A
+    check-in alone is one ``INSERT``, atomic by itself; with a support request both are one
+    transaction.
     """
-    existing = _existing(data.id, family, user)
-    if existing is not None:
-        return existing, False
-    delivery = own_delivery(family, data.delivery_id) if data.delivery_id is not None else None
-    if delivery is not None and delivery.kind == "reflection":
-        raise _reflection_is_not_a_prompt(delivery)
-    prompt = delivery.prompt if delivery is not None else None
-    if data.answer is not None and (prompt is None or data.answer >= len(prompt.answers or [])):
-        raise AppError(422, N_("That answer isn't one of this prompt's choices."),
-                       fields={"answer": N_("Choose one of the prompt's answers.")})
+    try:
+        delivery = own_delivery(family, data.delivery_id) if data.delivery_id is not None else None
+        if delivery is not None and delivery.kind == "reflection":
+            raise _reflection_is_not_a_prompt(delivery)
+        prompt = delivery.prompt if delivery is not None else None
+        if data.answer is not None and (prompt is None or data.answer >= len(prompt.answers or [])):
+            raise AppError(422, N_("That answer isn't one of this prompt's choices."),
+                           fields={"answer": N_("Choose one of the prompt's answers.")})
+    except AppError:
+        existing = _existing(data.id, family, user)
+        if existing is not None:
+            return existing, False
+        raise
     tried = answer_tried(prompt, data.answer) if data.answer is not None else data.tried
     try:
-        with db.atomic():
+        with db.atomic() if data.wants_support else nullcontext():
             checkin = CheckIn.create(
                 id=data.id, family=family, user=user, delivery=delivery, prompt=prompt, answer=data.answer,
                 tried=tried, felt=data.felt, note=data.note,
@@ -187,7 +215,7 @@ def record_checkin(family: Family, data: CheckInData, user: User) -> tuple[Check
             if data.wants_support:  # the check-in's note stays private: the request carries none
                 ask_for_support(family, user, source="checkin", checkin=checkin)
     except IntegrityError:
-        # A concurrent replay of the same id (page and service worker at once) won the insert.
+        # A repeat of a stored id (an outbox replay, or page and service worker at once).
         existing = _existing(data.id, family, user)
         if existing is None:
             raise
@@ -336,8 +364,12 @@ def _reflection_is_not_a_prompt(delivery: Delivery) -> AppError:
 
 def mark_opened(delivery: Delivery) -> bool:
     """Record the first time the parent opened this prompt; later opens change nothing."""
-    return bool(Delivery.update(opened_at=utcnow())
-                .where(Delivery.id == delivery.id, Delivery.opened_at.is_null()).execute())
+    return bool(_MARK_OPENED.rowcount(utcnow(), delivery.id))
+
+
+def has_checkin(delivery: Delivery, user: User) -> bool:
+    """Whether caregiver ``user`` has checked in on this delivery."""
+    return _ANY_CHECKIN.first(delivery.id, user.id) is not None
 
 
 def local_today(family: Family, now: datetime | None = None) -> date:
@@ -389,7 +421,7 @@ def delivery_view(delivery: Delivery, family: Family, user: User) -> dict:
         "kind": delivery.kind,  # "prompt", or "reflection": the week's look back (no prompt)
         "url": f"/{'reflection' if delivery.kind == 'reflection' else 'checkin'}/{delivery.id}",
         "opened": delivery.opened_at is not None,
-        "checked_in": CheckIn.select().where(CheckIn.delivery == delivery, CheckIn.user == user.id).exists(),
+        "checked_in": has_checkin(delivery, user),
         "prompt": prompt_view(delivery, family, user.language),
     }
 

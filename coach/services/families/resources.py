@@ -19,6 +19,7 @@ from ...db import db
 from ...errors import AppError
 from ...i18n import N_, _
 from ...models import RESOURCE_KINDS, Family, SupportResource, User, utcnow
+from ...prepared import Prepared
 from ...security import audit
 from .countries import EVERYWHERE, country_name, is_country
 
@@ -75,25 +76,29 @@ def visible() -> list[SupportResource]:
     return ordered(include_hidden=False)
 
 
+#: A country's shown resources and the international ones, emergency first: every check-in page
+#: reads them, so in one statement, built once (coach/prepared.py).
+_SHOWN_IN = Prepared(lambda code, everywhere: (
+    SupportResource.select()
+    .where(SupportResource.active & SupportResource.country.in_([code, everywhere]))
+    .order_by(_kind_rank(), SupportResource.position, SupportResource.id)),
+    SupportResource.country, SupportResource.country)
+
+
 def for_country(country: str | None, language: str = "en") -> tuple[str, list[SupportResource]]:
     """What a parent in ``country`` is shown: ``(the list's country, resources)``, emergency first,
     then crisis, mental health, parenting, abuse and other lines, each in the admin's order — and
     for a parent who reads ``language`` (Spanish), within each kind those that answer in it first.
     A country with no shown resources (or none given) gets the international ``*`` list."""
-    def query(code: str) -> list[SupportResource]:
-        found = list(SupportResource.select()
-                     .where(SupportResource.active & (SupportResource.country == code))
-                     .order_by(_kind_rank(), SupportResource.position, SupportResource.id))
-        if language in SERVED_LANGUAGES:  # a stable sort: the kinds and the admin's order stay
-            rank = {kind: n for n, kind in enumerate(KIND_ORDER)}
-            found.sort(key=lambda r: (rank.get(r.kind, len(KIND_ORDER)), not answers_in(r, language)))
-        return found
-
-    if country and country != EVERYWHERE:
-        found = query(country)
-        if found:
-            return country, found
-    return EVERYWHERE, query(EVERYWHERE)
+    code = country if country and country != EVERYWHERE else EVERYWHERE
+    shown = _SHOWN_IN.rows(code, EVERYWHERE)
+    found = [resource for resource in shown if resource.country == code]
+    if not found:
+        code, found = EVERYWHERE, [resource for resource in shown if resource.country == EVERYWHERE]
+    if language in SERVED_LANGUAGES:  # a stable sort: the kinds and the admin's order stay
+        rank = {kind: n for n, kind in enumerate(KIND_ORDER)}
+        found.sort(key=lambda r: (rank.get(r.kind, len(KIND_ORDER)), not answers_in(r, language)))
+    return code, found
 
 
 def answers_in(resource: SupportResource, language: str) -> bool:

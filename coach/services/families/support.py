@@ -30,6 +30,7 @@ from ...models import (
     User,
     utcnow,
 )
+from ...prepared import Prepared
 from ..delivery.mail import address_key, queue_mail
 
 log = logging.getLogger(__name__)
@@ -170,6 +171,22 @@ def queue_support_alerts(request: SupportRequest, family: Family) -> int:
 
 # --- what the parent sees -------------------------------------------------------------------------
 
+def _requests_query(family_id, user_id=None):
+    by = User.alias("by")
+    query = (SupportRequest.select(SupportRequest, by)
+             .join(by, JOIN.LEFT_OUTER, on=(SupportRequest.followed_up_by == by.id))
+             .where(SupportRequest.family == family_id)
+             .order_by(SupportRequest.created_at.desc(), SupportRequest.id.desc()))
+    if user_id is not None:
+        query = query.where((SupportRequest.user == user_id) | SupportRequest.user.is_null())
+    return query
+
+
+# Home and the check-in page read these on every visit: built once (coach/prepared.py).
+_REQUESTS = Prepared(_requests_query, SupportRequest.family)
+_REQUESTS_BY = Prepared(_requests_query, SupportRequest.family, SupportRequest.user)
+
+
 def request_status(family: Family, user: User | None = None, now: datetime | None = None) -> list[dict]:
     """The parent's own requests, newest first, as the parent may see them.
 
@@ -179,13 +196,7 @@ def request_status(family: Family, user: User | None = None, now: datetime | Non
     before requests recorded who asked).
     """
     now = now or utcnow()
-    by = User.alias("by")
-    query = (SupportRequest.select(SupportRequest, by)
-             .join(by, JOIN.LEFT_OUTER, on=(SupportRequest.followed_up_by == by.id))
-             .where(SupportRequest.family == family.id)
-             .order_by(SupportRequest.created_at.desc(), SupportRequest.id.desc()))
-    if user is not None:
-        query = query.where((SupportRequest.user == user.id) | SupportRequest.user.is_null())
+    query = _REQUESTS_BY.execute(family.id, user.id) if user is not None else _REQUESTS.execute(family.id)
     worker = family.worker if family.worker_id else None
     worker_name = worker.label if worker is not None and worker.active else None
     rows = []
