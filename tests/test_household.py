@@ -8,7 +8,16 @@ import io
 from collections import Counter
 
 from coach.db import current_version, downgrade_to, init_db
-from coach.models import AuditEvent, Caregiver, CheckIn, Delivery, Family, PushSubscription, User
+from coach.models import (
+    AuditEvent,
+    Caregiver,
+    CheckIn,
+    Delivery,
+    Family,
+    PromptTranslation,
+    PushSubscription,
+    User,
+)
 from coach.services.delivery.sending import run_send_tick
 from coach.services.families.household import caregivers, set_share_presence
 
@@ -34,6 +43,25 @@ def test_one_delivery_is_pushed_once_to_every_device_of_both_caregivers(push_app
     received = ps.wait_for(3)
     assert Counter(r.endpoint for r in received) == {phone.endpoint: 1 for phone in phones}
     assert {r.json()["delivery_id"] for r in received} == {delivery.id}
+
+
+def test_each_caregivers_devices_get_the_prompt_in_their_own_language(push_app, ps):
+    family, partner = household()
+    User.update(language="es").where(User.id == partner.id).execute()
+    delivery = make_due(family)
+    answers = [{"label": a["label"]} for a in delivery.prompt.answers]
+    PromptTranslation.create(prompt=delivery.prompt, language="es", title="Mira a {child}",
+                             body="Espera a que {child} te mire.", question="¿Te miró?",
+                             answers=[f"Respuesta {n}" for n, _ in enumerate(answers, 1)], why="Porque sí.")
+    ana_phone, sam_phone = subscribe(ps, family.user)[0], subscribe(ps, partner)[0]
+
+    assert run_send_tick(NOW)["sent"] == 1
+
+    pushes = {r.endpoint: r.json() for r in ps.wait_for(2)}
+    ana, sam = pushes[ana_phone.endpoint], pushes[sam_phone.endpoint]
+    assert (sam["title"], sam["lang"], sam["actions"][0]["title"]) == ("Mira a Sam", "es", "Lo probé")
+    assert ana["lang"] == "en" and ana["title"] != sam["title"] and ana["actions"][0]["title"] == "I tried it"
+    assert ana["delivery_id"] == sam["delivery_id"] == delivery.id  # one delivery, two languages
 
 
 def test_each_caregiver_checks_in_and_sees_only_their_own_notes(app):

@@ -95,19 +95,22 @@ def fixed_words(language: str) -> dict[str, str]:
                                            *(action["title"] for action in ACTIONS))}
 
 
-def build_payload(delivery: Delivery) -> dict:
-    """The JSON pushed for one delivery: notification text, links, the one-tap ack token, actions.
+def build_payload(delivery: Delivery, language: str | None = None) -> dict:
+    """The JSON pushed for one delivery: notification text, links, the one-tap ack token, actions,
+    in ``language`` (the caregiver whose device it goes to; by default the main contact's).
 
     Needs an app context (the ack token is keyed by the secret key; links use ``BASE_URL``).
     """
     family = delivery.family
-    language = family.user.language if family.user_id is not None else "en"
+    reader = language
+    if language is None:
+        language = family.user.language if family.user_id is not None else "en"
     words = fixed_words(language)
     reflection = delivery.kind == "reflection"
     if reflection:  # the week's look back: named, its contents only inside the app
         title, body = reflection_push_text(family.child_name, language)
     else:
-        text = delivery_text(delivery)  # in the recipient's language
+        text = delivery_text(delivery, reader)  # in the recipient's language
         title = text.title if text else words[FALLBACK_TITLE]
         body = text.body if text else words[FALLBACK_BODY]
     if family.discreet:  # a lock screen others may see: no prompt text, no child's name

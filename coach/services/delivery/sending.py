@@ -63,6 +63,7 @@ log = logging.getLogger(__name__)
 TICK_KEYS = ("sent", "failed", "no_device", "retrying", "expired")
 DEFAULT_LEASE_SECONDS = 20
 Device = tuple[int, str, str, str]  # (subscription id, endpoint, p256dh, auth)
+Recipient = tuple[int, str, str, str, str]  # a Device and its caregiver's language
 
 
 # --- claim ----------------------------------------------------------------------------------------
@@ -132,17 +133,18 @@ def claim_batch(now: datetime, size: int, lease_seconds: int) -> list[Delivery]:
 
 # --- send -----------------------------------------------------------------------------------------
 
-def _subscriptions_by_user(user_ids: set[int]) -> dict[int, list[tuple[int, str, str, str]]]:
-    """Every device of these parents as ``(id, endpoint, p256dh, auth)``, in one query.
+def _subscriptions_by_user(user_ids: set[int], *, languages: bool = False) -> dict[int, list[tuple]]:
+    """Every device of these parents as ``(id, endpoint, p256dh, auth)`` (with ``languages``, the
+    owner's ``User.language`` fifth), in one query.
 
     A deactivated account, or one whose prompts come by text (``channel`` ``sms`` and agreed; after
     STOP its devices get pushes again), has no devices: its family gets ``no_device``, nothing is pushed.
     """
-    found: dict[int, list[tuple[int, str, str, str]]] = defaultdict(list)
+    found: dict[int, list[tuple]] = defaultdict(list)
     if user_ids:
-        rows = (PushSubscription.select(PushSubscription.user, PushSubscription.id,
-                                        PushSubscription.endpoint, PushSubscription.p256dh,
-                                        PushSubscription.auth)
+        columns = [PushSubscription.user, PushSubscription.id, PushSubscription.endpoint,
+                   PushSubscription.p256dh, PushSubscription.auth] + ([User.language] if languages else [])
+        rows = (PushSubscription.select(*columns)
                 # channel "sms" with consent: the day's prompt goes by text instead (delivery/texts.py)
                 .join(User).where(PushSubscription.user.in_(list(user_ids)) & User.active
                                   & ~((User.channel == "sms") & User.sms_opt_in_at.is_null(False)))
@@ -152,18 +154,20 @@ def _subscriptions_by_user(user_ids: set[int]) -> dict[int, list[tuple[int, str,
     return found
 
 
-def _subscriptions_by_family(family_ids: set[int]) -> dict[int, list[Device]]:
+def _subscriptions_by_family(family_ids: set[int]) -> dict[int, list[Recipient]]:
     """Every device of every caregiver in these families (the household: one delivery reaches
-    them all, one push per device), by family id."""
+    them all, one push per device, each in its caregiver's language), by family id."""
     caregivers = caregiver_ids(family_ids)
-    devices = _subscriptions_by_user({user_id for ids in caregivers.values() for user_id in ids})
+    devices = _subscriptions_by_user({user_id for ids in caregivers.values() for user_id in ids},
+                                     languages=True)
     return {family_id: [device for user_id in ids for device in devices.get(user_id, [])]
             for family_id, ids in caregivers.items()}
 
 
-async def push_delivery(delivery: Delivery, devices: list[Device], sender: PushSender,
+async def push_delivery(delivery: Delivery, devices: list[Recipient], sender: PushSender,
                         allowed: tuple[str, ...]) -> DeliveryOutcome:
-    """Push one delivery to each allowed device of its parent (inside ``async with sender``).
+    """Push one delivery to each allowed device of its household (inside ``async with sender``),
+    each device in its caregiver's language (one payload built per language).
 
     Never raises: a payload that cannot be built fails this delivery, a refused host or a failed
     push is that device's answer.
@@ -172,15 +176,16 @@ async def push_delivery(delivery: Delivery, devices: list[Device], sender: PushS
     if not devices:
         return outcome
     try:
-        data = encode_payload(build_payload(delivery))
+        data = {language: encode_payload(build_payload(delivery, language))
+                for language in {device[4] for device in devices}}
     except Exception as error:  # e.g. over 3 KB: fail this delivery, not the whole tick
         log.error("delivery %s: cannot build its push payload: %s", delivery.id, error)
         outcome.error = str(error) or type(error).__name__
         return outcome
     targets = []
-    for sub_id, endpoint, p256dh, auth in devices:
+    for sub_id, endpoint, p256dh, auth, language in devices:
         if host_allowed(endpoint, allowed):
-            targets.append((sub_id, endpoint, PushMessage(endpoint, p256dh, auth, data,
+            targets.append((sub_id, endpoint, PushMessage(endpoint, p256dh, auth, data[language],
                                                           topic=delivery_tag(delivery))))
         else:
             outcome.results.append(SubscriptionResult.host_refused(sub_id, endpoint))
@@ -193,7 +198,7 @@ async def push_delivery(delivery: Delivery, devices: list[Device], sender: PushS
     return outcome
 
 
-def devices_by_delivery(claimed: list[Delivery]) -> dict[int, list[Device]]:
+def devices_by_delivery(claimed: list[Delivery]) -> dict[int, list[Recipient]]:
     """Where each claimed delivery goes, by delivery id: every device of every caregiver in its
     household (one push per device).
 
@@ -205,7 +210,7 @@ def devices_by_delivery(claimed: list[Delivery]) -> dict[int, list[Device]]:
 
 
 def claim_for_sending(now: datetime, size: int, lease_seconds: int
-                      ) -> tuple[list[Delivery], int, dict[int, list[Device]]]:
+                      ) -> tuple[list[Delivery], int, dict[int, list[Recipient]]]:
     """``claim_with_expired`` plus the claimed deliveries' devices: one database-thread job."""
     claimed, expired = claim_with_expired(now, size, lease_seconds)
     attach_prompt_texts(claimed)  # each push in its recipient's language, built off this thread

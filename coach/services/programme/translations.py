@@ -353,34 +353,43 @@ def untranslated_published(language: str = "es") -> list[Prompt]:
 # --- deliveries -------------------------------------------------------------------------------------
 
 def attach_prompt_texts(deliveries: Iterable) -> None:
-    """Set ``delivery.prompt_text`` (a :class:`PromptText` in the recipient's language) on each
-    claimed delivery with a prompt, in two queries, so the push payload is built without the
-    database (sending pushes off the database thread)."""
-    from ..families.languages import languages_by_family, needs_translation
+    """Set ``delivery.prompt_texts`` (``{language: PromptText}``, one for each language its
+    household reads) on each claimed delivery with a prompt, in two queries, so each caregiver's
+    push is built in their language without the database (pushes are sent off its thread)."""
+    from ..families.languages import languages_by_family
 
     with_prompt = [d for d in deliveries if d.prompt_id is not None and d.prompt is not None]
     if not with_prompt:
         return
-    languages = {family_id: (needs_translation(found) or ("en",))[0] for family_id, found in
-                 languages_by_family({d.family_id for d in with_prompt}, translated_only=True).items()}
+    # Most families read only English: only the others are read back (translated_only).
+    languages = languages_by_family({d.family_id for d in with_prompt}, translated_only=True)
     loaded = {language: translations_for([d.prompt_id for d in with_prompt
-                                          if languages.get(d.family_id) == language], language)
-              for language in set(languages.values())}
+                                          if language in languages.get(d.family_id, ())], language)
+              for language in {language for found in languages.values() for language in found}}
     for delivery in with_prompt:
-        language = languages.get(delivery.family_id, "en")
-        delivery.prompt_text = prompt_for_reader(delivery.prompt, language, delivery.family.child_name,
-                                                 loaded.get(language, {}).get(delivery.prompt_id))
+        child = delivery.family.child_name
+        texts = {"en": prompt_in(delivery.prompt, "en", child)}
+        for language in languages.get(delivery.family_id, ()):
+            texts[language] = prompt_for_reader(delivery.prompt, language, child,
+                                                loaded.get(language, {}).get(delivery.prompt_id))
+        delivery.prompt_texts = texts
 
 
-def delivery_text(delivery) -> PromptText | None:
-    """The words a delivery's push carries: those attached at claim, else worked out now."""
+def delivery_text(delivery, language: str | None = None) -> PromptText | None:
+    """The words a delivery's push carries to a reader of ``language`` (by default the household's
+    first language other than English, else English): those attached at claim, else worked out now."""
     if delivery.prompt_id is None or delivery.prompt is None:
         return None
-    text = getattr(delivery, "prompt_text", None)
-    if text is None:
-        from ..families.languages import family_languages, needs_translation
+    texts = getattr(delivery, "prompt_texts", None) or {}
+    if language is None:
+        language = next((found for found in sorted(texts) if found != "en"), None)
+        if language is None and not texts:
+            from ..families.languages import family_languages, needs_translation
 
-        language = (needs_translation(family_languages(delivery.family)) or ("en",))[0]
+            language = (needs_translation(family_languages(delivery.family)) or ("en",))[0]
+        language = language or "en"
+    text = texts.get(language)
+    if text is None:
         text = prompt_for_reader(delivery.prompt, language, delivery.family.child_name)
     return text
 
