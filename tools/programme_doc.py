@@ -227,6 +227,8 @@ def render(prompts):
         "",
         "## The weekly reflection",
         "",
+        "![The weekly reflection on a phone](screenshots/parent-reflection.png)",
+        "",
         "Once a week the family's one delivery is not a prompt but a look back "
         "(`Delivery.kind` = `reflection`; `coach/services/programme/reflection.py`).",
         "",
