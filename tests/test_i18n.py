@@ -30,7 +30,7 @@ from coach.models import LANGUAGES
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
 #: Template folders (and files) whose every visible word must be marked for translation.
-TRANSLATED_TEMPLATES = ("base.html", "_partials", "parent", "auth", "help", "errors", "pwa")
+TRANSLATED_TEMPLATES = ("base.html", "_partials", "parent", "auth", "help", "errors", "pwa", "worker")
 #: Words that are the same in every language (the product's name, symbols).
 UNTRANSLATED_WORDS = {"Attune"}
 #: Attributes a person reads or hears.

@@ -12,11 +12,13 @@ from functools import lru_cache
 
 from markupsafe import Markup, escape
 
-from ..services.families.contacts import contact_summary
+from ..i18n import _
+from ..services.families.contacts import contact_words
 from ..services.families.engagement import FamilyEngagement, Funnel
 from .blueprint import bp
 
-bp.add_app_template_global(contact_summary, "contact_summary")
+# The pages show a contact in the reader's language (the CSV keeps contact_summary's English).
+bp.add_app_template_global(contact_words, "contact_summary")
 
 PITCH = 10  # cell width 8 + gap 2
 #: level → (y, height) of the bar in a 24-unit-tall strip
@@ -61,6 +63,6 @@ def activity_strip(row: FamilyEngagement, big: bool = False) -> Markup:
 @bp.app_template_global("funnel_list")
 def funnel_list(funnel: Funnel) -> Markup:
     """Delivered, opened and checked in over a period, each as "n/prompts · rate%"."""
-    items = (("Delivered", funnel.delivered), ("Opened", funnel.opened), ("Checked in", funnel.checked_in))
+    items = ((_("Delivered"), funnel.delivered), (_("Opened"), funnel.opened), (_("Checked in"), funnel.checked_in))
     return Markup('<dl class="funnel">' + "".join(
-        f"<div><dt>{label}</dt><dd>{funnel.show(count)}</dd></div>" for label, count in items) + "</dl>")
+        f"<div><dt>{escape(label)}</dt><dd>{funnel.show(count)}</dd></div>" for label, count in items) + "</dl>")

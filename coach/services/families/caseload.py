@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from peewee import JOIN, Case, ModelSelect
 
 from ...errors import AppError
+from ...i18n import N_
 from ...models import REFLECTED, Caregiver, CheckIn, Delivery, Family, Prompt, SupportRequest, User, utcnow
 from .activity import caseload_index
 from .engagement import (
@@ -27,9 +28,10 @@ from .engagement import (
 from .household import caregivers
 
 FOLLOW_UP_NOTE_MAX = 500
-TRIED_WORDS = {"yes": "Tried it", "not_yet": "Not yet", "no_chance": "Didn't come up", "skip": "Skipped today",
-               REFLECTED: "Answered the weekly reflection"}
-FELT_WORDS = {1: "really hard", 2: "hard", 3: "okay", 4: "good", 5: "really good"}
+#: English (the CSV export); the family page shows them through ``_``.
+TRIED_WORDS = {"yes": N_("Tried it"), "not_yet": N_("Not yet"), "no_chance": N_("Didn't come up"),
+               "skip": N_("Skipped today"), REFLECTED: N_("Answered the weekly reflection")}
+FELT_WORDS = {1: N_("really hard"), 2: N_("hard"), 3: N_("okay"), 4: N_("good"), 5: N_("really good")}
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 

@@ -44,6 +44,7 @@ from math import ceil
 
 from peewee import Select
 
+from ...i18n import N_
 from ...models import Family, utcnow
 from .activity import (
     Activity,
@@ -64,16 +65,17 @@ __all__ = ["PERIODS", "local_date", "local_time", "made_at", "percent"]  # re-ex
 
 #: Engagement statuses in the order the caseload's tiles show them.
 STATUSES = ("disengaged", "slipping", "new", "engaged", "paused")
+#: In English (the CSV export's values); the pages show them through ``_`` (marked with ``N_``).
 STATUS_LABELS = {
-    "disengaged": "Disengaged",
-    "slipping": "Slipping",
-    "new": "New",
-    "engaged": "Engaged",
-    "paused": "Paused",
+    "disengaged": N_("Disengaged"),
+    "slipping": N_("Slipping"),
+    "new": N_("New"),
+    "engaged": N_("Engaged"),
+    "paused": N_("Paused"),
 }
 REACHES = ("push", "failing", "none")
 #: In the parent app's words: prompts arrive as "reminders" on their phone.
-REACH_LABELS = {"push": "Reminders on", "failing": "Reminders failing", "none": "No device"}
+REACH_LABELS = {"push": N_("Reminders on"), "failing": N_("Reminders failing"), "none": N_("No device")}
 
 SLIPPING_DAYS = 4
 DISENGAGED_DAYS = 10
