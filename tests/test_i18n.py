@@ -6,7 +6,7 @@ translated and compiled.
 - No Spanish string is empty or fuzzy, keeps its placeholders, and the committed ``.mo`` says the
   same as the ``.po`` (it is committed, so a clean clone needs no compile step).
 - Templates in TRANSLATED_TEMPLATES show no text outside ``_()``/``{% trans %}``: extend the list as
-  more screens are translated (worker and admin pages are not yet).
+  more screens are translated (admin pages are not yet).
 - The scripts' ``t("…")``/``say("…")`` sentences are all in coach/js_words.py.
 """
 from __future__ import annotations
