@@ -210,7 +210,7 @@ def test_a_spanish_worker_reads_the_caseload_and_family_pages_in_spanish(client,
     auth.login(worker)
     caseload = client.get("/worker/").get_data(as_text=True)
     assert html_lang(caseload) == "es"
-    for words in ("<h1>Tus familias</h1>", "Invitar a una familia", "Último contacto", "Buscar por nombre"):
+    for words in ("<h1>Tus familias</h1>", "Invitar a una familia", "Último contacto", "Buscar por nombre", "Se unió hoy"):
         assert words in caseload, words
     assert "Your families" not in caseload and "Last contact" not in caseload
     token = factories.extract_csrf(caseload)
