@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from peewee import JOIN
 
+from ...i18n import N_
 from ...models import Caregiver, Delivery, Family, Prompt, TextMessage, User, utcnow
 from ..families.household import caregivers
 from ..programme.reflection import push_text as reflection_push_text
@@ -201,8 +202,9 @@ def queue_text(user: User, kind: str, body: str, dedupe_key: str, now: datetime 
 
 # --- what the worker sees -------------------------------------------------------------------------
 
-CHANNEL_WORDS = {"push": "Notifications only", "sms": "Text messages instead of notifications",
-                 "push_then_sms": "Notifications, then a text when they don't arrive"}
+#: English, marked with N_: the family page shows them through _.
+CHANNEL_WORDS = {"push": N_("Notifications only"), "sms": N_("Text messages instead of notifications"),
+                 "push_then_sms": N_("Notifications, then a text when they don't arrive")}
 
 
 def text_reach(user: User) -> dict:
@@ -214,9 +216,9 @@ def text_reach(user: User) -> dict:
     if not texting:
         state = ""
     elif not user.phone:
-        state = "No phone number: texts can't go out."
+        state = N_("No phone number: texts can't go out.")
     elif user.sms_opt_in_at is None:
-        state = "Texts are stopped: the parent hasn't agreed, or replied STOP. They can reply START."
+        state = N_("Texts are stopped: the parent hasn't agreed, or replied STOP. They can reply START.")
     else:
         state = ""
     return {"channel": user.channel, "words": CHANNEL_WORDS.get(user.channel, user.channel), "texting": texting,

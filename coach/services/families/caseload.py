@@ -10,10 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from babel.dates import get_day_names
 from peewee import JOIN, Case, ModelSelect
 
 from ...errors import AppError
-from ...i18n import N_
+from ...i18n import N_, _, language
 from ...models import REFLECTED, Caregiver, CheckIn, Delivery, Family, Prompt, SupportRequest, User, utcnow
 from .activity import caseload_index
 from .engagement import (
@@ -32,7 +33,6 @@ FOLLOW_UP_NOTE_MAX = 500
 TRIED_WORDS = {"yes": N_("Tried it"), "not_yet": N_("Not yet"), "no_chance": N_("Didn't come up"),
                "skip": N_("Skipped today"), REFLECTED: N_("Answered the weekly reflection")}
 FELT_WORDS = {1: N_("really hard"), 2: N_("hard"), 3: N_("okay"), 4: N_("good"), 5: N_("really good")}
-WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 # --- who sees what --------------------------------------------------------------------------------
@@ -142,10 +142,11 @@ def schedule_words(family: Family) -> str:
     """The prompt days in words: "Every day", "Weekdays" or "Mon, Wed, Fri"."""
     days = sorted({int(ch) for ch in family.days_of_week if ch.isdigit()})
     if len(days) == 7:
-        return "Every day"
+        return _("Every day")
     if days == [0, 1, 2, 3, 4]:
-        return "Weekdays"
-    return ", ".join(WEEKDAYS[d] for d in days) or "No days chosen"
+        return _("Weekdays")
+    names = get_day_names("abbreviated", locale=language())  # Mon · lun
+    return ", ".join(names[d] for d in days) or _("No days chosen")
 
 
 def push_failure_words(code: int | None, error: str | None, parent: str = "the parent") -> str:
@@ -215,27 +216,27 @@ def _delivery_event(delivery: Delivery, tz: str, linked: set[int], parent: str) 
     event = DeliveryEvent(delivery, "", "", "ok", at(delivery.sent_at), at(delivery.opened_at),
                           delivery.id in linked)
     if status == "sent":
-        event.headline = "Delivered"
+        event.headline = N_("Delivered")  # English (the CSV); the page shows it through _
         event.detail = f"Sent {event.sent_at:%H:%M}" if event.sent_at else "Sent"
     elif status == "pending" and delivery.snoozes and delivery.sent_at:
         # "Later" on the notification: sent once, and pushed again at next_attempt_at.
-        event.headline, event.tone = "Later", "wait"
+        event.headline, event.tone = N_("Later"), "wait"
         event.detail = (f"Sent {event.sent_at:%H:%M}; {parent} tapped Later, so it comes again at "
                         f"{at(delivery.next_attempt_at):%H:%M}")
     elif status == "pending":
-        event.headline, event.tone = "Due", "wait"
+        event.headline, event.tone = N_("Due"), "wait"
         event.detail = f"Due at {at(delivery.due_at):%H:%M}"
     elif status == "sending":
-        event.headline, event.tone, event.detail = "Sending", "wait", "Being sent now"
+        event.headline, event.tone, event.detail = N_("Sending"), "wait", "Being sent now"
     elif status == "no_device":
-        event.headline, event.tone = "No device", "warn"
+        event.headline, event.tone = N_("No device"), "warn"
         event.detail = (f"Not sent: no working device, so the prompt waited in the app. Ask {parent} to "
                         "open Attune and turn reminders on.")
     elif status == "failed":
-        event.headline, event.tone = "Failed", "bad"
+        event.headline, event.tone = N_("Failed"), "bad"
         event.detail = "Not sent. " + push_failure_words(delivery.last_status_code, delivery.last_error, parent)
     else:
-        event.headline, event.tone = "Expired", "bad"
+        event.headline, event.tone = N_("Expired"), "bad"
         event.detail = "Not delivered before the day ended"
         if delivery.last_status_code or delivery.last_error:
             event.detail += ". Last try: " + push_failure_words(delivery.last_status_code, delivery.last_error,
