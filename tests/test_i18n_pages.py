@@ -207,6 +207,7 @@ def test_a_spanish_worker_reads_the_caseload_and_family_pages_in_spanish(client,
     worker = factories.make_user("worker")
     User.update(language="es").where(User.id == worker.id).execute()
     family = factories.make_family(worker=worker, display_name="Ana")
+    User.update(phone="+34600111222").where(User.id == family.user_id).execute()  # an English parent
     auth.login(worker)
     caseload = client.get("/worker/").get_data(as_text=True)
     assert html_lang(caseload) == "es"
@@ -223,6 +224,7 @@ def test_a_spanish_worker_reads_the_caseload_and_family_pages_in_spanish(client,
                   "Guardado: llamada · no contestó.", "<strong>Llamada · No contestó</strong>"):
         assert words in page, words
     assert "Support requests" not in page and "Timeline" not in page
+    assert "body=Hi%20Ana" in page  # the suggested text is in the parent's language, not the worker's
     # The CSV stays in English whatever the reader's language: scripts key on its words.
     assert "Phone call · No answer" in client.get("/worker/export.csv").get_data(as_text=True)
 
@@ -233,8 +235,12 @@ def test_an_english_worker_keeps_english_staff_pages(client, auth):
     auth.login(worker)
     caseload = client.get("/worker/").get_data(as_text=True)
     assert html_lang(caseload) == "en" and "<h1>Your families</h1>" in caseload and "Last contact" in caseload
+    User.update(phone="+34600111222").where(User.id == family.user_id).execute()
+    spanish = spanish_parent(worker=worker, display_name="Bea")
+    User.update(phone="+34600111223").where(User.id == spanish.user_id).execute()
     page = client.get(f"/worker/families/{family.id}").get_data(as_text=True)
     assert "Support requests" in page and "Timeline" in page and "Cronología" not in page
+    assert "body=Hola%2C%20Bea" in client.get(f"/worker/families/{spanish.id}").get_data(as_text=True)
 
 
 def test_a_spanish_parents_weekly_reflection_is_in_spanish(app):
