@@ -12,7 +12,7 @@ from functools import lru_cache
 
 from markupsafe import Markup, escape
 
-from ..i18n import _
+from ..i18n import _, day_words, language
 from ..services.families.contacts import contact_words
 from ..services.families.engagement import FamilyEngagement, Funnel
 from .blueprint import bp
@@ -41,6 +41,11 @@ def _bar(index: int, level: str) -> str:
     return f'<rect class="day-{level}" x="{index * PITCH}" y="{y}" width="8" height="{height}"/>'
 
 
+def _day_title(cell) -> str:
+    """A strip day's title in the reader's language: "mié 18 mar: idea entregada, abierta"."""
+    return f"{day_words(cell.day, 'short')}: {', '.join(_(word) for word in cell.words)}"
+
+
 @bp.app_template_global("activity_strip")
 def activity_strip(row: FamilyEngagement, big: bool = False) -> Markup:
     """``<svg>`` for a family's last 28 days, oldest on the left.
@@ -54,7 +59,9 @@ def activity_strip(row: FamilyEngagement, big: bool = False) -> Markup:
     head = (f'<svg class="strip{" strip-big" if big else ""}" viewBox="0 0 {len(cells) * PITCH - 2} 24" '
             f'role="{role}" aria-label="{escape(row.strip_summary)}" focusable="false" preserveAspectRatio="none">')
     if big:
-        body = "".join(_rect(i, cell.level, cell.title, ' role="img"') for i, cell in enumerate(cells))
+        english = language() == "en"
+        body = "".join(_rect(i, cell.level, cell.title if english else _day_title(cell), ' role="img"')
+                       for i, cell in enumerate(cells))
     else:
         body = "".join(_bar(i, cell.level) for i, cell in enumerate(cells))
     return Markup(head + body + "</svg>")
