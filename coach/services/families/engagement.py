@@ -138,7 +138,8 @@ class Reason(str):
         return reason
 
     def shown(self) -> str:
-        params = {k: day_words(v, "day_month") if isinstance(v, date) else v for k, v in self.params.items()}
+        params = {k: day_words(v, "day_month") if isinstance(v, date) else v.shown() if isinstance(v, Reason)
+                  else v for k, v in self.params.items()}
         return _(self.msgid, **params)
 
 
