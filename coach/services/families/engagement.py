@@ -138,7 +138,7 @@ class Reason(str):
         return reason
 
     def shown(self) -> str:
-        params = {k: day_words(v, "day_month") if isinstance(v, date) else v.shown() if isinstance(v, Reason)
+        params = {k: day_words(v, "short_day") if isinstance(v, date) else v.shown() if isinstance(v, Reason)
                   else v for k, v in self.params.items()}
         return _(self.msgid, **params)
 
