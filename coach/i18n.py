@@ -82,6 +82,8 @@ DATE_PATTERNS = {
     "day_month": {"en": "d MMMM", "es": "d 'de' MMMM"},  # 7 December · 7 de diciembre
     "full": {"en": "EEEE d MMMM y", "es": "EEEE d 'de' MMMM 'de' y"},
     "month_year": {"en": "d MMMM y", "es": "d 'de' MMMM 'de' y"},
+    "short_year": {"en": "d MMM y", "es": "d MMM y"},  # 1 Nov 2026 · 1 nov 2026 (staff pages)
+    "short_day": {"en": "d MMM", "es": "d MMM"},  # 26 Nov · 26 nov (staff pages)
     "weekday": {"en": "EEEE", "es": "EEEE"},
     "month": {"en": "MMMM", "es": "'de' MMMM"},  # after the day: "7 December" · "7 de diciembre"
 }

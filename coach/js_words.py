@@ -42,6 +42,12 @@ PAGE_WORDS = (
     N_("Stay signed in"),
     N_("Sign out anyway"),
     N_("Sign out?"),
+    # The worker's pages (static/js/alerts.js, invite-share.js).
+    N_("Alerts are on. A family's request for contact will show here as a notification."),
+    N_("Link copied. Paste it into a message to the parent."),
+    N_("The link is selected: copy it with your phone's or computer's copy command."),
+    N_("Join Attune"),
+    N_("Shared."),
 )
 
 #: ``say(…)`` in static/sw.js.

@@ -6,7 +6,7 @@ translated and compiled.
 - No Spanish string is empty or fuzzy, keeps its placeholders, and the committed ``.mo`` says the
   same as the ``.po`` (it is committed, so a clean clone needs no compile step).
 - Templates in TRANSLATED_TEMPLATES show no text outside ``_()``/``{% trans %}``: extend the list as
-  more screens are translated (worker and admin pages are not yet).
+  more screens are translated (admin pages are not yet).
 - The scripts' ``t("…")``/``say("…")`` sentences are all in coach/js_words.py.
 """
 from __future__ import annotations
@@ -30,7 +30,7 @@ from coach.models import LANGUAGES
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
 #: Template folders (and files) whose every visible word must be marked for translation.
-TRANSLATED_TEMPLATES = ("base.html", "_partials", "parent", "auth", "help", "errors", "pwa")
+TRANSLATED_TEMPLATES = ("base.html", "_partials", "parent", "auth", "help", "errors", "pwa", "worker")
 #: Words that are the same in every language (the product's name, symbols).
 UNTRANSLATED_WORDS = {"Attune"}
 #: Attributes a person reads or hears.

@@ -203,6 +203,47 @@ def test_a_worker_chooses_their_own_language(client, auth):
     assert User.get_by_id(worker.id).language == "en" and User.get_by_id(family.user_id).language == "es"
 
 
+def test_a_spanish_worker_reads_the_caseload_and_family_pages_in_spanish(client, auth):
+    worker = factories.make_user("worker")
+    User.update(language="es").where(User.id == worker.id).execute()
+    family = factories.make_family(worker=worker, display_name="Ana")
+    User.update(phone="+34600111222").where(User.id == family.user_id).execute()  # an English parent
+    auth.login(worker)
+    caseload = client.get("/worker/").get_data(as_text=True)
+    assert html_lang(caseload) == "es"
+    for words in ("<h1>Tus familias</h1>", "Invitar a una familia", "Último contacto", "Buscar por nombre", "Se unió hoy"):
+        assert words in caseload, words
+    assert "Your families" not in caseload and "Last contact" not in caseload
+    token = factories.extract_csrf(caseload)
+    logged = client.post(f"/worker/families/{family.id}/contacts", data={
+        "csrf_token": token, "kind": "call", "outcome": "no_answer", "note": "", "next_step_on": ""})
+    assert logged.status_code == 302
+    page = client.get(f"/worker/families/{family.id}").get_data(as_text=True)
+    assert html_lang(page) == "es"
+    for words in ("Peticiones de apoyo", "Historial de contactos", "Últimos 28 días", "Cronología",
+                  "Guardado: llamada · no contestó.", "<strong>Llamada · No contestó</strong>"):
+        assert words in page, words
+    assert "Support requests" not in page and "Timeline" not in page
+    assert "body=Hi%20Ana" in page
+    assert re.search(r"<title>[a-zé]{3} \d+ [a-z]{3}: sin idea</title>", page)  # the strip's days  # the suggested text is in the parent's language, not the worker's
+    # The CSV stays in English whatever the reader's language: scripts key on its words.
+    assert "Phone call · No answer" in client.get("/worker/export.csv").get_data(as_text=True)
+
+
+def test_an_english_worker_keeps_english_staff_pages(client, auth):
+    worker = factories.make_user("worker")
+    family = factories.make_family(worker=worker, display_name="Bea")
+    auth.login(worker)
+    caseload = client.get("/worker/").get_data(as_text=True)
+    assert html_lang(caseload) == "en" and "<h1>Your families</h1>" in caseload and "Last contact" in caseload
+    User.update(phone="+34600111222").where(User.id == family.user_id).execute()
+    spanish = spanish_parent(worker=worker, display_name="Bea")
+    User.update(phone="+34600111223").where(User.id == spanish.user_id).execute()
+    page = client.get(f"/worker/families/{family.id}").get_data(as_text=True)
+    assert "Support requests" in page and "Timeline" in page and "Cronología" not in page
+    assert "body=Hola%2C%20Bea" in client.get(f"/worker/families/{spanish.id}").get_data(as_text=True)
+
+
 def test_a_spanish_parents_weekly_reflection_is_in_spanish(app):
     from coach.services.families.checkins import local_today
 

@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 from flask_login import current_user
 
+from ..i18n import _, in_language
 from ..models import Family, Invite
 from ..services.delivery.texts import text_reach
 from ..services.families import contacts
@@ -31,9 +32,12 @@ def in_zone(zone: str):
     return convert
 
 
-def sms_link(phone: str, first_name: str, worker: str) -> str:
-    """An ``sms:`` link with a friendly opening the worker can edit before sending."""
-    body = f"Hi {first_name}, it's {worker} from Attune. Is now a good time for a quick chat?"
+def sms_link(phone: str, first_name: str, worker: str, language: str | None = None) -> str:
+    """An ``sms:`` link with a friendly opening the worker can edit before sending, in the parent's
+    language (not the worker's)."""
+    with in_language(language):
+        body = _("Hi %(name)s, it's %(worker)s from Attune. Is now a good time for a quick chat?",
+                 name=first_name, worker=worker)
     return f"sms:{phone}?&body={quote(body)}"
 
 
@@ -49,7 +53,7 @@ def family_extras(family: Family, forms: dict) -> dict:
         "contacts": contacts.family_contacts(family),
         "contact_form": contact_form, "phone_form": phone_form,
         "phone_shown": display_phone(parent.phone, family.country),
-        "sms_href": sms_link(parent.phone, first, current_user.label) if parent.phone else "",
+        "sms_href": sms_link(parent.phone, first, current_user.label, parent.language) if parent.phone else "",
         "reach_step": reach_next_step, "parent_first": first,
         "zone": zone, "own_zone": bool(current_user.timezone), "local": in_zone(zone),
         "staff_today": staff_today(family).isoformat(),

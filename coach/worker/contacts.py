@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from ..db import write_transaction
 from ..errors import AppError
+from ..i18n import _, day_words
 from ..inputs import checks_own_text
 from ..models import User
 from ..security import audit, role_required
@@ -44,8 +45,10 @@ def log_contact(family_id: int):
     except AppError as error:
         _show_errors(form, error)
         return render_family(family, FollowUpForm(formdata=None), error.status, contact_form=form)
-    flash(f"Saved: {contacts.contact_summary(entry.kind, entry.outcome).lower()}."
-          + (f" Next step on {entry.next_step_on:%-d %B}." if entry.next_step_on else ""), "success")
+    saved = _("Saved: %(contact)s.", contact=contacts.contact_words(entry.kind, entry.outcome).lower())
+    if entry.next_step_on:
+        saved += " " + _("Next step on %(day)s.", day=day_words(entry.next_step_on, "day_month"))
+    flash(saved, "success")
     return redirect(url_for("worker.family_page", family_id=family.id, _anchor="contacts"))
 
 
@@ -67,5 +70,5 @@ def set_phone(family_id: int):
     with write_transaction():
         User.update(phone=phone).where(User.id == family.user_id).execute()
         audit("phone_changed", "family", family.id, by="worker")
-    flash("Phone number saved." if phone else "Phone number removed.", "success")
+    flash(_("Phone number saved.") if phone else _("Phone number removed."), "success")
     return redirect(url_for("worker.family_page", family_id=family.id, _anchor="phone"))

@@ -2,7 +2,8 @@
 
 UTF-8 with a byte-order mark (so Excel reads accents), a header row, and cells made safe from
 spreadsheet formula injection: text starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
-return gets a leading single quote.
+return gets a leading single quote. Headers and values stay in English whatever the reader's
+language (machine-readable: scripts and spreadsheets key on them; docs/translations.md).
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from flask import Response
 from flask_login import current_user
 
 from ..errors import AppError
+from ..i18n import _
 from ..security import audit, role_required
 from ..services.families import caseload, contacts
 from ..services.families.engagement import PERIODS, FamilyEngagement, local_date
@@ -103,8 +105,8 @@ def caseload_csv():
     its caregivers; the page's filters apply)."""
     form, valid = read_filters(current_user)
     if not valid:
-        problems = " ".join(error for errors in form.errors.values() for error in errors)
-        raise AppError(400, f"The export's filters need another look: {problems}", code="bad_filters")
+        problems = " ".join(str(error) for errors in form.errors.values() for error in errors)
+        raise AppError(400, _("The export's filters need another look: %(problems)s", problems=problems), code="bad_filters")
     rows = caseload.measured_caseload(current_user, form.filters(), page_size=None).rows
     households = household_engagement([row.family for row in rows])
     return csv_response(f"caseload-{date.today().isoformat()}.csv", CASELOAD_HEADER,

@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from ..db import db
 from ..errors import AppError
+from ..i18n import N_, _
 from ..inputs import checks_own_text, parse_int
 from ..models import MAX_CAREGIVERS, Family
 from ..security import audit, role_required
@@ -29,7 +30,7 @@ def history_days() -> int:
     """How many days of timeline to show (``?days=``); anything else is a clear 400."""
     days = parse_int(request.args.get("days", "28"), 1, max(HISTORY_CHOICES))
     if days not in HISTORY_CHOICES:
-        raise AppError(400, "Choose 28, 90 or 365 days of history.", code="bad_days")
+        raise AppError(400, N_("Choose 28, 90 or 365 days of history."), code="bad_days")
     return days
 
 
@@ -77,7 +78,7 @@ def follow_up(family_id: int):
             form.note.errors = [error.fields["note"]]
         flash(error.message, "error")
         return render_family(family, form, error.status)
-    flash("Marked followed up. Thank you for getting in touch.", "success")
+    flash(_("Marked followed up. Thank you for getting in touch."), "success")
     return redirect(url_for("worker.family_page", family_id=family.id, _anchor="support"))
 
 
@@ -90,15 +91,15 @@ def remove_caregiver(family_id: int, user_id: int):
     people = {person.id: person for person in household.caregivers(family)}
     person = people.get(user_id)
     if person is None:
-        raise AppError(404, "That person isn't in this family's household.", code="not_a_caregiver")
+        raise AppError(404, N_("That person isn't in this family's household."), code="not_a_caregiver")
     if len(people) == 1:
-        flash(f"{person.label} is this family's only caregiver, so they can't be removed here.", "error")
+        flash(_("%(name)s is this family's only caregiver, so they can't be removed here.", name=person.label), "error")
         return redirect(url_for("worker.family_page", family_id=family.id, _anchor="household"), 303)
     if request.form.get("confirm") != "yes":
-        flash(f"Tick \u201cErase {person.label}'s account\u201d to remove them.", "error")
+        flash(_("Tick \u201cErase %(name)s's account\u201d to remove them.", name=person.label), "error")
         return redirect(url_for("worker.family_page", family_id=family.id, _anchor="household"), 303)
     name = person.label
     privacy.delete_account(person)
     audit("caregiver_removed", "family", family.id, user_id=user_id)
-    flash(f"{name} is no longer in this household; their account is erased.", "success")
+    flash(_("%(name)s is no longer in this household; their account is erased.", name=name), "success")
     return redirect(url_for("worker.family_page", family_id=family.id, _anchor="household"), 303)

@@ -8,7 +8,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..errors import AppError
-from ..i18n import LANGUAGE_NAMES
+from ..i18n import LANGUAGE_NAMES, N_, _l
 from ..inputs import CheckedForm, WholeNumberField, parse_int
 from ..models import CONTACT_KINDS, CONTACT_OUTCOMES, User
 from ..services.families.caseload import FOLLOW_UP_NOTE_MAX, CaseloadFilters, worker_choices
@@ -19,29 +19,29 @@ from ..services.families.engagement import STATUS_LABELS, STATUSES
 class CaseloadFilterForm(Form):
     """Search and filters read from the query string, so the form works without JavaScript."""
 
-    q = SearchField("Search by name", validators=[
-        Optional(), Length(max=80, message="Search with at most 80 characters.")])
-    status = SelectField("Status", validate_choice=False,
-                         choices=[SelectChoice("", "Any status")]
-                         + [SelectChoice(s, STATUS_LABELS[s]) for s in STATUSES])
-    worker = SelectField("Worker", validate_choice=False, choices=[SelectChoice("", "All workers")])
+    q = SearchField(_l("Search by name"), validators=[
+        Optional(), Length(max=80, message=_l("Search with at most 80 characters."))])
+    status = SelectField(_l("Status"), validate_choice=False,
+                         choices=[SelectChoice("", _l("Any status"))]
+                         + [SelectChoice(s, _l(STATUS_LABELS[s])) for s in STATUSES])
+    worker = SelectField(_l("Worker"), validate_choice=False, choices=[SelectChoice("", _l("All workers"))])
 
     def __init__(self, args: MultiDict, user: User, workers: list[User] | None = None):
         super().__init__(args)
         self.user = user
         if workers is not None:
-            self.worker.choices = ([SelectChoice("", "All workers"), SelectChoice("none", "No worker")]
+            self.worker.choices = ([SelectChoice("", _l("All workers")), SelectChoice("none", _l("No worker"))]
                                    + [SelectChoice(str(w.id), w.label) for w in workers])
 
     def validate_status(self, field) -> None:
         if field.data and field.data not in STATUSES:
-            raise ValidationError("Choose a status from the list.")
+            raise ValidationError(_l("Choose a status from the list."))
 
     def validate_worker(self, field) -> None:
         if self.user.role != "admin" or not field.data:
             return
         if field.data not in {choice.value for choice in self.worker.choices}:
-            raise ValidationError("Choose a worker from the list.")
+            raise ValidationError(_l("Choose a worker from the list."))
 
     def filters(self) -> CaseloadFilters:
         """The valid filters; a field with an error is left out, so the page still shows families."""
@@ -56,7 +56,7 @@ class CaseloadFilterForm(Form):
         raw = request.args.get("page", "1")
         page = parse_int(raw, 1, 10**6)
         if page is None:
-            raise AppError(400, "Choose a page number from 1 up.", code="bad_page")
+            raise AppError(400, N_("Choose a page number from 1 up."), code="bad_page")
         return page
 
     def query_args(self) -> dict[str, str]:
@@ -72,42 +72,42 @@ def read_filters(user: User) -> tuple[CaseloadFilterForm, bool]:
 
 
 class InviteForm(CheckedForm):
-    label = StringField("Who is this for? (only you see this)", validators=[
-        Optional(), Length(max=80, message="Use at most 80 characters.")])
-    days = WholeNumberField("Link works for (days)", default=14, low=1, high=90,
-                            message="Choose 1 to 90 days.",
-                            validators=[DataRequired("Choose how many days the link works.")])
+    label = StringField(_l("Who is this for? (only you see this)"), validators=[
+        Optional(), Length(max=80, message=_l("Use at most 80 characters."))])
+    days = WholeNumberField(_l("Link works for (days)"), default=14, low=1, high=90,
+                            message=_l("Choose 1 to 90 days."),
+                            validators=[DataRequired(_l("Choose how many days the link works."))])
 
 
 class FollowUpForm(CheckedForm):
-    request_id = WholeNumberField("Request", message="Choose which request you followed up.", validators=[
-        DataRequired("Choose which request you followed up.")])
-    note = TextAreaField("Note (optional, only workers see it)", validators=[
+    request_id = WholeNumberField(_l("Request"), message=_l("Choose which request you followed up."), validators=[
+        DataRequired(_l("Choose which request you followed up."))])
+    note = TextAreaField(_l("Note (optional, only workers see it)"), validators=[
         Optional(), Length(max=FOLLOW_UP_NOTE_MAX,
-                           message=f"Use at most {FOLLOW_UP_NOTE_MAX} characters.")])
+                           message=_l("Use at most %(num)d characters.", num=FOLLOW_UP_NOTE_MAX))])
 
 
 class ContactForm(CheckedForm):
     """Log a call, text, visit or message (choices and limits are checked by services/families/contacts)."""
 
-    kind = SelectField("How you got in touch", validate_choice=False, choices=[
-        SelectChoice(kind, KIND_WORDS[kind]) for kind in CONTACT_KINDS])
-    outcome = SelectField("What happened", validate_choice=False, choices=[
-        SelectChoice(outcome, OUTCOME_WORDS[outcome]) for outcome in CONTACT_OUTCOMES])
-    note = TextAreaField("Note (optional, only workers see it)")
-    next_step_on = StringField("Next step on (optional)")
+    kind = SelectField(_l("How you got in touch"), validate_choice=False, choices=[
+        SelectChoice(kind, _l(KIND_WORDS[kind])) for kind in CONTACT_KINDS])
+    outcome = SelectField(_l("What happened"), validate_choice=False, choices=[
+        SelectChoice(outcome, _l(OUTCOME_WORDS[outcome])) for outcome in CONTACT_OUTCOMES])
+    note = TextAreaField(_l("Note (optional, only workers see it)"))
+    next_step_on = StringField(_l("Next step on (optional)"))
 
 
 class PhoneForm(CheckedForm):
     """The parent's phone number, as the worker types it (parsed by services/families/phones)."""
 
-    phone = StringField("Parent's phone number")
+    phone = StringField(_l("Parent's phone number"))
 
 
 class StaffSettingsForm(CheckedForm):
     """A worker's or admin's own settings: the time zone their pages show times in."""
 
-    timezone = StringField("Your time zone")
+    timezone = StringField(_l("Your time zone"))
     # Each person's own, whatever their families read (DESIGN "Reach → Languages").
-    language = RadioField("Your language", choices=[SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items()],
+    language = RadioField(_l("Your language"), choices=[SelectChoice(code, name) for code, name in LANGUAGE_NAMES.items()],
                           validate_choice=False)

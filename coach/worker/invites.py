@@ -5,6 +5,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..errors import AppError
+from ..i18n import N_, _
 from ..inputs import checks_own_text
 from ..models import Invite
 from ..security import role_required
@@ -32,7 +33,7 @@ def invite_list():
         else:
             new_link = invites.invite_url(token)
             qr = qr_svg(new_link, title="QR code of the invite link")
-            flash("Invite link created. Share it with the family; it works once.", "success")
+            flash(_("Invite link created. Share it with the family; it works once."), "success")
     elif request.method == "POST":
         status = 422
     rows = (Invite.select().where(Invite.worker == current_user.id)
@@ -48,11 +49,11 @@ def revoke_invite(invite_id: int):
     """Cancel one of your pending invites."""
     invite = Invite.get_or_none(Invite.id == invite_id, Invite.worker == current_user.id)
     if invite is None:
-        raise AppError(404, "We couldn't find that invite among yours.")
+        raise AppError(404, N_("We couldn't find that invite among yours."))
     try:
         invites.revoke_invite(invite)
     except AppError as error:  # used, expired or already cancelled: say so on the list
         flash(error.message, "error")
     else:
-        flash("Invite cancelled. That link no longer works.", "success")
+        flash(_("Invite cancelled. That link no longer works."), "success")
     return redirect(url_for("worker.invite_list"))

@@ -12,11 +12,13 @@ from functools import lru_cache
 
 from markupsafe import Markup, escape
 
-from ..services.families.contacts import contact_summary
+from ..i18n import _, day_words, language
+from ..services.families.contacts import contact_words
 from ..services.families.engagement import FamilyEngagement, Funnel
 from .blueprint import bp
 
-bp.add_app_template_global(contact_summary, "contact_summary")
+# The pages show a contact in the reader's language (the CSV keeps contact_summary's English).
+bp.add_app_template_global(contact_words, "contact_summary")
 
 PITCH = 10  # cell width 8 + gap 2
 #: level → (y, height) of the bar in a 24-unit-tall strip
@@ -39,6 +41,11 @@ def _bar(index: int, level: str) -> str:
     return f'<rect class="day-{level}" x="{index * PITCH}" y="{y}" width="8" height="{height}"/>'
 
 
+def _day_title(cell) -> str:
+    """A strip day's title in the reader's language: "mié 18 mar: idea entregada, abierta"."""
+    return f"{day_words(cell.day, 'short')}: {', '.join(_(word) for word in cell.words)}"
+
+
 @bp.app_template_global("activity_strip")
 def activity_strip(row: FamilyEngagement, big: bool = False) -> Markup:
     """``<svg>`` for a family's last 28 days, oldest on the left.
@@ -52,7 +59,9 @@ def activity_strip(row: FamilyEngagement, big: bool = False) -> Markup:
     head = (f'<svg class="strip{" strip-big" if big else ""}" viewBox="0 0 {len(cells) * PITCH - 2} 24" '
             f'role="{role}" aria-label="{escape(row.strip_summary)}" focusable="false" preserveAspectRatio="none">')
     if big:
-        body = "".join(_rect(i, cell.level, cell.title, ' role="img"') for i, cell in enumerate(cells))
+        english = language() == "en"
+        body = "".join(_rect(i, cell.level, cell.title if english else _day_title(cell), ' role="img"')
+                       for i, cell in enumerate(cells))
     else:
         body = "".join(_bar(i, cell.level) for i, cell in enumerate(cells))
     return Markup(head + body + "</svg>")
@@ -61,6 +70,6 @@ def activity_strip(row: FamilyEngagement, big: bool = False) -> Markup:
 @bp.app_template_global("funnel_list")
 def funnel_list(funnel: Funnel) -> Markup:
     """Delivered, opened and checked in over a period, each as "n/prompts · rate%"."""
-    items = (("Delivered", funnel.delivered), ("Opened", funnel.opened), ("Checked in", funnel.checked_in))
+    items = ((_("Delivered"), funnel.delivered), (_("Opened"), funnel.opened), (_("Checked in"), funnel.checked_in))
     return Markup('<dl class="funnel">' + "".join(
-        f"<div><dt>{label}</dt><dd>{funnel.show(count)}</dd></div>" for label, count in items) + "</dl>")
+        f"<div><dt>{escape(label)}</dt><dd>{funnel.show(count)}</dd></div>" for label, count in items) + "</dl>")

@@ -5,6 +5,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..errors import AppError
+from ..i18n import _
 from ..inputs import checks_own_text
 from ..security import audit, role_required
 from ..services.people.accounts import set_language
@@ -31,8 +32,9 @@ def staff_settings():
             status = error.status
         else:
             audit("staff_timezone_changed", "user", current_user.id)
-            flash("Saved. Times on your pages now follow " + (current_user.timezone or "each family's own time zone")
-                  + ".", "success")
+            flash(_("Saved. Times on your pages now follow %(zone)s.", zone=current_user.timezone)
+                  if current_user.timezone else _("Saved. Times on your pages now follow each family's own time zone."),
+                  "success")
             return redirect(url_for("worker.staff_settings"))
     elif request.method == "POST":
         status = 400 if form.csrf_token.errors else 422

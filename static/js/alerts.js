@@ -1,7 +1,7 @@
 // The worker's "Turn on alerts" control (/worker/): the same service worker and the same
 // /api/push/subscriptions API as the parents' reminders, so a support request reaches this device
 // the moment it is made. Email still arrives either way.
-import { notificationState, syncSubscription } from "./notifications.js";
+import { notificationState, syncSubscription, t } from "./notifications.js";
 
 const csrf = () => document.querySelector('meta[name="csrf-token"]')?.content || "";
 
@@ -49,9 +49,9 @@ async function start() {
       }
       await syncSubscription(registration, csrf, true);
       show(card, "granted");
-      say(card, "Alerts are on. A family's request for contact will show here as a notification.");
+      say(card, t("Alerts are on. A family's request for contact will show here as a notification."));
     } catch (error) {
-      say(card, error.message || "That didn't work. Please try again.");
+      say(card, error.message || t("That didn't work. Please try again."));
     } finally {
       button.disabled = false;
     }

@@ -3,6 +3,8 @@
 // Without JavaScript the buttons stay hidden and the link, the text-message link and the QR code
 // still work.
 
+import { t } from "./notifications.js";
+
 const card = document.querySelector("[data-invite]");
 
 function say(text) {
@@ -25,19 +27,19 @@ async function copyLink() {
   const url = card.dataset.url;
   try {
     await navigator.clipboard.writeText(url);
-    say(card.dataset.copied || "Link copied. Paste it into a message to the parent.");
+    say(card.dataset.copied || t("Link copied. Paste it into a message to the parent."));
   } catch {
     selectLink();
-    say("The link is selected: copy it with your phone's or computer's copy command.");
+    say(t("The link is selected: copy it with your phone's or computer's copy command."));
   }
 }
 
 async function shareLink() {
-  const data = { title: "Join Attune", text: card.dataset.shareText, url: card.dataset.url };
+  const data = { title: t("Join Attune"), text: card.dataset.shareText, url: card.dataset.url };
   if (navigator.share && (!navigator.canShare || navigator.canShare(data))) {
     try {
       await navigator.share(data);
-      say("Shared.");
+      say(t("Shared."));
     } catch (error) {
       if (error.name !== "AbortError") await copyLink();
     }

@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from peewee import JOIN
 
+from ...i18n import N_, _
 from ...models import Caregiver, Delivery, Family, Prompt, TextMessage, User, utcnow
 from ..families.household import caregivers
 from ..programme.reflection import push_text as reflection_push_text
@@ -201,8 +202,9 @@ def queue_text(user: User, kind: str, body: str, dedupe_key: str, now: datetime 
 
 # --- what the worker sees -------------------------------------------------------------------------
 
-CHANNEL_WORDS = {"push": "Notifications only", "sms": "Text messages instead of notifications",
-                 "push_then_sms": "Notifications, then a text when they don't arrive"}
+#: English, marked with N_: the family page shows them through _.
+CHANNEL_WORDS = {"push": N_("Notifications only"), "sms": N_("Text messages instead of notifications"),
+                 "push_then_sms": N_("Notifications, then a text when they don't arrive")}
 
 
 def text_reach(user: User) -> dict:
@@ -214,9 +216,9 @@ def text_reach(user: User) -> dict:
     if not texting:
         state = ""
     elif not user.phone:
-        state = "No phone number: texts can't go out."
+        state = N_("No phone number: texts can't go out.")
     elif user.sms_opt_in_at is None:
-        state = "Texts are stopped: the parent hasn't agreed, or replied STOP. They can reply START."
+        state = N_("Texts are stopped: the parent hasn't agreed, or replied STOP. They can reply START.")
     else:
         state = ""
     return {"channel": user.channel, "words": CHANNEL_WORDS.get(user.channel, user.channel), "texting": texting,
@@ -226,10 +228,18 @@ def text_reach(user: User) -> dict:
 
 def _last_words(text: TextMessage) -> str:
     """"delivered", "sent, waiting for the carrier", "failed: 21211: …", "not sent: past the window"."""
+    # In the reader's language (the family page); only the carrier's error code stays as it came.
     if text.status == "sent":
         report = text.provider_status or "sent"
-        return {"delivered": "delivered", "undelivered": f"not delivered ({text.error or 'carrier'})",
-                "failed": f"failed ({text.error or 'carrier'})"}.get(report, "sent, waiting for the carrier's report")
-    return {"pending": "waiting to be sent", "sending": "being sent", "failed": f"failed ({text.error})",
-            "expired": "not sent: its window had passed", "cancelled": "not sent: texts were stopped"
-            }.get(text.status, text.status)
+        error = text.error or _("carrier")
+        if report == "delivered":
+            return _("delivered")
+        if report in ("undelivered", "failed"):
+            return (_("not delivered (%(error)s)", error=error) if report == "undelivered"
+                    else _("failed (%(error)s)", error=error))
+        return _("sent, waiting for the carrier's report")
+    words = {"pending": N_("waiting to be sent"), "sending": N_("being sent"),
+             "expired": N_("not sent: its window had passed"), "cancelled": N_("not sent: texts were stopped")}
+    if text.status == "failed":
+        return _("failed (%(error)s)", error=text.error)
+    return _(words[text.status]) if text.status in words else text.status

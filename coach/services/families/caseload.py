@@ -10,13 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from babel.dates import get_day_names
 from peewee import JOIN, Case, ModelSelect
 
 from ...errors import AppError
+from ...i18n import N_, _, language
 from ...models import REFLECTED, Caregiver, CheckIn, Delivery, Family, Prompt, SupportRequest, User, utcnow
 from .activity import caseload_index
 from .engagement import (
     FamilyEngagement,
+    Reason,
     local_date,
     local_time,
     made_at,
@@ -27,10 +30,10 @@ from .engagement import (
 from .household import caregivers
 
 FOLLOW_UP_NOTE_MAX = 500
-TRIED_WORDS = {"yes": "Tried it", "not_yet": "Not yet", "no_chance": "Didn't come up", "skip": "Skipped today",
-               REFLECTED: "Answered the weekly reflection"}
-FELT_WORDS = {1: "really hard", 2: "hard", 3: "okay", 4: "good", 5: "really good"}
-WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+#: English (the CSV export); the family page shows them through ``_``.
+TRIED_WORDS = {"yes": N_("Tried it"), "not_yet": N_("Not yet"), "no_chance": N_("Didn't come up"),
+               "skip": N_("Skipped today"), REFLECTED: N_("Answered the weekly reflection")}
+FELT_WORDS = {1: N_("really hard"), 2: N_("hard"), 3: N_("okay"), 4: N_("good"), 5: N_("really good")}
 
 
 # --- who sees what --------------------------------------------------------------------------------
@@ -140,34 +143,38 @@ def schedule_words(family: Family) -> str:
     """The prompt days in words: "Every day", "Weekdays" or "Mon, Wed, Fri"."""
     days = sorted({int(ch) for ch in family.days_of_week if ch.isdigit()})
     if len(days) == 7:
-        return "Every day"
+        return _("Every day")
     if days == [0, 1, 2, 3, 4]:
-        return "Weekdays"
-    return ", ".join(WEEKDAYS[d] for d in days) or "No days chosen"
+        return _("Weekdays")
+    names = get_day_names("abbreviated", locale=language())  # Mon · lun
+    return ", ".join(names[d] for d in days) or _("No days chosen")
 
 
-def push_failure_words(code: int | None, error: str | None, parent: str = "the parent") -> str:
+def push_failure_words(code: int | None, error: str | None, parent: str = "the parent") -> Reason:
     """Why a push failed and what to do next, in words a worker can repeat to a parent (the push
     service's answer stays in brackets for whoever fixes servers)."""
     if code in (404, 410):
-        return (f"This phone stopped accepting notifications (it was reset, or reminders were turned "
-                f"off; the push service said {code}). Ask {parent} to open Attune and turn reminders on again.")
+        return Reason(N_("This phone stopped accepting notifications (it was reset, or reminders were turned off; "
+                         "the push service said %(code)s). Ask %(name)s to open Attune and turn reminders on "
+                         "again."), code=code, name=parent)
     if code == 429:
-        return "The push service asked us to slow down (429). Attune tries again by itself; nothing to do."
+        return Reason(N_("The push service asked us to slow down (429). Attune tries again by itself; nothing to "
+                         "do."))
     if code in (401, 403):
-        return (f"The push service refused our sending key ({code}). Nothing {parent} can fix: tell your "
-                "administrator, and call if it matters today.")
+        return Reason(N_("The push service refused our sending key (%(code)s). Nothing %(name)s can fix: tell "
+                         "your administrator, and call if it matters today."), code=code, name=parent)
     if code == 413:
-        return "The message was too large for the push service (413). Tell your administrator."
+        return Reason(N_("The message was too large for the push service (413). Tell your administrator."))
     if code is not None and code >= 500:
-        return (f"The push service was having problems ({code}). Attune tries again until the day ends; "
-                "nothing to do unless it keeps happening.")
+        return Reason(N_("The push service was having problems (%(code)s). Attune tries again until the day "
+                         "ends; nothing to do unless it keeps happening."), code=code)
     if code is not None:
-        return (f"The push service turned the message away ({code}). If it happens again, ask {parent} to "
-                "turn reminders off and on again in Attune's settings.")
+        return Reason(N_("The push service turned the message away (%(code)s). If it happens again, ask "
+                         "%(name)s to turn reminders off and on again in Attune's settings."), code=code, name=parent)
     if error:
-        return f"We couldn't reach the push service ({error}). Attune tries again; nothing to do."
-    return "No reason was recorded."
+        return Reason(N_("We couldn't reach the push service (%(error)s). Attune tries again; nothing to do."),
+                      error=error)
+    return Reason(N_("No reason was recorded."))
 
 
 @dataclass
@@ -176,7 +183,7 @@ class DeliveryEvent:
 
     delivery: Delivery
     headline: str
-    detail: str
+    detail: str  # a Reason: English for the CSV, .shown() on the page
     tone: str  # ok, wait, warn, bad: how the timeline colours it
     sent_at: datetime | None = None
     opened_at: datetime | None = None
@@ -213,31 +220,33 @@ def _delivery_event(delivery: Delivery, tz: str, linked: set[int], parent: str) 
     event = DeliveryEvent(delivery, "", "", "ok", at(delivery.sent_at), at(delivery.opened_at),
                           delivery.id in linked)
     if status == "sent":
-        event.headline = "Delivered"
-        event.detail = f"Sent {event.sent_at:%H:%M}" if event.sent_at else "Sent"
+        event.headline = N_("Delivered")  # English (the CSV); the page shows it through _
+        event.detail = Reason(N_("Sent %(time)s"), time=f"{event.sent_at:%H:%M}") if event.sent_at else \
+            Reason(N_("Sent"))
     elif status == "pending" and delivery.snoozes and delivery.sent_at:
         # "Later" on the notification: sent once, and pushed again at next_attempt_at.
-        event.headline, event.tone = "Later", "wait"
-        event.detail = (f"Sent {event.sent_at:%H:%M}; {parent} tapped Later, so it comes again at "
-                        f"{at(delivery.next_attempt_at):%H:%M}")
+        event.headline, event.tone = N_("Later"), "wait"
+        event.detail = Reason(N_("Sent %(time)s; %(name)s tapped Later, so it comes again at %(again)s"),
+                              time=f"{event.sent_at:%H:%M}", name=parent, again=f"{at(delivery.next_attempt_at):%H:%M}")
     elif status == "pending":
-        event.headline, event.tone = "Due", "wait"
-        event.detail = f"Due at {at(delivery.due_at):%H:%M}"
+        event.headline, event.tone = N_("Due"), "wait"
+        event.detail = Reason(N_("Due at %(time)s"), time=f"{at(delivery.due_at):%H:%M}")
     elif status == "sending":
-        event.headline, event.tone, event.detail = "Sending", "wait", "Being sent now"
+        event.headline, event.tone, event.detail = N_("Sending"), "wait", Reason(N_("Being sent now"))
     elif status == "no_device":
-        event.headline, event.tone = "No device", "warn"
-        event.detail = (f"Not sent: no working device, so the prompt waited in the app. Ask {parent} to "
-                        "open Attune and turn reminders on.")
+        event.headline, event.tone = N_("No device"), "warn"
+        event.detail = Reason(N_("Not sent: no working device, so the prompt waited in the app. Ask %(name)s to "
+                                 "open Attune and turn reminders on."), name=parent)
     elif status == "failed":
-        event.headline, event.tone = "Failed", "bad"
-        event.detail = "Not sent. " + push_failure_words(delivery.last_status_code, delivery.last_error, parent)
+        event.headline, event.tone = N_("Failed"), "bad"
+        event.detail = Reason(N_("Not sent. %(why)s"),
+                              why=push_failure_words(delivery.last_status_code, delivery.last_error, parent))
     else:
-        event.headline, event.tone = "Expired", "bad"
-        event.detail = "Not delivered before the day ended"
+        event.headline, event.tone = N_("Expired"), "bad"
+        event.detail = Reason(N_("Not delivered before the day ended"))
         if delivery.last_status_code or delivery.last_error:
-            event.detail += ". Last try: " + push_failure_words(delivery.last_status_code, delivery.last_error,
-                                                                 parent)
+            event.detail = Reason(N_("Not delivered before the day ended. Last try: %(why)s"),
+                                  why=push_failure_words(delivery.last_status_code, delivery.last_error, parent))
     return event
 
 

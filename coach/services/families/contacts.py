@@ -12,15 +12,17 @@ from datetime import date, datetime, timedelta
 from peewee import JOIN
 
 from ...errors import AppError
+from ...i18n import N_, _
 from ...models import CONTACT_KINDS, CONTACT_OUTCOMES, ContactLog, Family, User, utcnow
 
 NOTE_MAX = 1000
 #: How far ahead a next step may be planned.
 NEXT_STEP_MAX_DAYS = 366
-KIND_WORDS = {"call": "Phone call", "text": "Text message", "visit": "Visit", "message": "Message",
-              "other": "Other contact"}
-OUTCOME_WORDS = {"reached": "Reached", "no_answer": "No answer", "left_message": "Left a message",
-                 "other": "Other"}
+#: In English (the CSV export's values); the pages show them through ``_`` (marked with ``N_``).
+KIND_WORDS = {"call": N_("Phone call"), "text": N_("Text message"), "visit": N_("Visit"), "message": N_("Message"),
+              "other": N_("Other contact")}
+OUTCOME_WORDS = {"reached": N_("Reached"), "no_answer": N_("No answer"), "left_message": N_("Left a message"),
+                 "other": N_("Other")}
 
 
 @dataclass(frozen=True)
@@ -86,5 +88,10 @@ def family_contacts(family: Family, limit: int | None = 100) -> list[ContactLog]
 
 
 def contact_summary(kind: str, outcome: str) -> str:
-    """"Phone call · Reached"."""
+    """"Phone call · Reached" (English: the CSV export)."""
     return f"{KIND_WORDS.get(kind, kind)} · {OUTCOME_WORDS.get(outcome, outcome)}"
+
+
+def contact_words(kind: str, outcome: str) -> str:
+    """``contact_summary`` in the reader's language, for the pages: "Llamada · Contactado"."""
+    return f"{_(KIND_WORDS.get(kind, kind))} · {_(OUTCOME_WORDS.get(outcome, outcome))}"

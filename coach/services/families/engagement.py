@@ -44,6 +44,7 @@ from math import ceil
 
 from peewee import Select
 
+from ...i18n import N_, _, day_words, ngettext
 from ...models import Family, utcnow
 from .activity import (
     Activity,
@@ -64,16 +65,17 @@ __all__ = ["PERIODS", "local_date", "local_time", "made_at", "percent"]  # re-ex
 
 #: Engagement statuses in the order the caseload's tiles show them.
 STATUSES = ("disengaged", "slipping", "new", "engaged", "paused")
+#: In English (the CSV export's values); the pages show them through ``_`` (marked with ``N_``).
 STATUS_LABELS = {
-    "disengaged": "Disengaged",
-    "slipping": "Slipping",
-    "new": "New",
-    "engaged": "Engaged",
-    "paused": "Paused",
+    "disengaged": N_("Disengaged"),
+    "slipping": N_("Slipping"),
+    "new": N_("New"),
+    "engaged": N_("Engaged"),
+    "paused": N_("Paused"),
 }
 REACHES = ("push", "failing", "none")
 #: In the parent app's words: prompts arrive as "reminders" on their phone.
-REACH_LABELS = {"push": "Reminders on", "failing": "Reminders failing", "none": "No device"}
+REACH_LABELS = {"push": N_("Reminders on"), "failing": N_("Reminders failing"), "none": N_("No device")}
 
 SLIPPING_DAYS = 4
 DISENGAGED_DAYS = 10
@@ -124,28 +126,58 @@ class StatusFacts:
         return max(0, (self.today - (self.last_checkin_on or self.enrolled_on)).days)
 
 
-def _ago(days: int) -> str:
-    return {0: "today", 1: "yesterday"}.get(days, f"{days} days ago")
+class Reason(str):
+    """A status's one-line reason: in English as a string (the CSV export's value), and in the
+    reader's language through :meth:`shown` (the pages)."""
+
+    def __new__(cls, msgid: str, **params):
+        shown = {k: v for k, v in params.items() if not k.startswith("english_")}
+        english = {**shown, **{k[len("english_"):]: v for k, v in params.items() if k.startswith("english_")}}
+        reason = super().__new__(cls, msgid % english if english else msgid)
+        reason.msgid, reason.params = msgid, shown
+        return reason
+
+    def shown(self) -> str:
+        params = {k: day_words(v, "short_day") if isinstance(v, date) else v.shown() if isinstance(v, Reason)
+                  else v for k, v in self.params.items()}
+        return _(self.msgid, **params)
 
 
-def classify(facts: StatusFacts) -> tuple[str, str]:
+def _joined(days: int) -> Reason:
+    if days in (0, 1):
+        return Reason(N_("Joined today") if days == 0 else N_("Joined yesterday"))
+    return Reason(N_("Joined %(num)d days ago"), num=days)
+
+
+def _checked_in(days: int, week_days: int) -> Reason:
+    if days in (0, 1):
+        msgid = N_("Checked in today · %(days)d of the last %(week)d days") if days == 0 else \
+            N_("Checked in yesterday · %(days)d of the last %(week)d days")
+        return Reason(msgid, days=week_days, week=WEEK_DAYS)
+    return Reason(N_("Checked in %(num)d days ago · %(days)d of the last %(week)d days"), num=days,
+                  days=week_days, week=WEEK_DAYS)
+
+
+def classify(facts: StatusFacts) -> tuple[str, Reason]:
     """The family's engagement and a one-line reason a worker can act on (rules: module docstring)."""
     since = facts.days_since_checkin
     never = facts.last_checkin_on is None
     if facts.paused_until is not None and facts.paused_until >= facts.today:
-        return "paused", f"Paused until {facts.paused_until:%-d %b}"
-    quiet = (f"No check-in since joining {since} days ago" if never else f"No check-in for {since} days")
+        return "paused", Reason(N_("Paused until %(day)s"), day=facts.paused_until,
+                                english_day=f"{facts.paused_until:%-d %b}")
+    quiet = (Reason(N_("No check-in since joining %(num)d days ago"), num=since) if never
+             else Reason(N_("No check-in for %(num)d days"), num=since))
     if since >= DISENGAGED_DAYS:
         return "disengaged", quiet
     if since >= SLIPPING_DAYS:
         return "slipping", quiet
     enrolled_days = (facts.today - facts.enrolled_on).days
     if enrolled_days < NEW_DAYS:
-        return "new", f"Joined {_ago(enrolled_days)}"
-    week = f"{facts.week_days} of the last {WEEK_DAYS} days"
+        return "new", _joined(enrolled_days)
     if facts.week_days < facts.needed:
-        return "slipping", f"Checked in on {week}"
-    return "engaged", f"Checked in {_ago(since)} · {week}"
+        return "slipping", Reason(N_("Checked in on %(days)d of the last %(week)d days"), days=facts.week_days,
+                                  week=WEEK_DAYS)
+    return "engaged", _checked_in(since, facts.week_days)
 
 
 def trend(this_week: int, last_week: int) -> str:
@@ -165,11 +197,11 @@ def reach_of(devices: int, working_devices: int) -> str:
 def reach_next_step(reach: str, parent: str) -> str:
     """What the worker can ask the parent to do, in plain words, or "" when prompts get through."""
     if reach == "failing":
-        return (f"Prompts stopped reaching {parent}'s phone. Ask {parent} to open Attune and turn "
-                "reminders on again in Settings.")
+        return _("Prompts stopped reaching %(name)s's phone. Ask %(name)s to open Attune and turn reminders on "
+                 "again in Settings.", name=parent)
     if reach == "none":
-        return (f"{parent} has not turned on reminders, so prompts wait in the app. Ask {parent} to open "
-                "Attune on their phone and tap “Turn on reminders”.")
+        return _("%(name)s has not turned on reminders, so prompts wait in the app. Ask %(name)s to open Attune "
+                 "on their phone and tap “Turn on reminders”.", name=parent)
     return ""
 
 
@@ -245,10 +277,17 @@ class FamilyEngagement:
     @property
     def trend_words(self) -> str:
         """"4 days this week, up from 2", or "…, same as the week before"."""
-        days = f"{self.week_days} day{'' if self.week_days == 1 else 's'} this week"
+        days = ngettext("%(num)d day this week", "%(num)d days this week", self.week_days)
         if self.trend == "steady":
-            return f"{days}, same as the week before"
-        return f"{days}, {self.trend} from {self.last_week_days}"
+            return _("%(days)s, same as the week before", days=days)
+        if self.trend == "up":
+            return _("%(days)s, up from %(num)d", days=days, num=self.last_week_days)
+        return _("%(days)s, down from %(num)d", days=days, num=self.last_week_days)
+
+    @property
+    def reason_words(self) -> str:
+        """The reason in the reader's language (``reason`` stays English for the CSV)."""
+        return self.reason.shown() if isinstance(self.reason, Reason) else _(self.reason)
 
     @property
     def reach(self) -> str:
@@ -286,8 +325,9 @@ class FamilyEngagement:
     def strip_summary(self) -> str:
         """The activity strip in one sentence (its accessible name)."""
         levels = [cell.level for cell in self.strip]
-        return (f"Last {len(levels)} days: check-ins on {levels.count('checked')} days; "
-                f"{self.month.delivered} prompts delivered, {self.month.opened} opened.")
+        return _("Last %(num)d days: check-ins on %(checked)d days; %(delivered)d prompts delivered, "
+                 "%(opened)d opened.", num=len(levels), checked=levels.count("checked"),
+                 delivered=self.month.delivered, opened=self.month.opened)
 
 
 def _engagement(family: Family, data: Activity, now: datetime) -> tuple[FamilyEngagement, bool]:

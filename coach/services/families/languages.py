@@ -8,17 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from ...i18n import N_, _
 from ...models import LANGUAGES, Caregiver, Family, User
 
 DEFAULT_LANGUAGE = LANGUAGES[0]
 #: How each language is named on staff pages.
-LANGUAGE_NAMES = {"en": "English", "es": "Spanish"}
+LANGUAGE_NAMES = {"en": N_("English"), "es": N_("Spanish")}
 
 
 def language_words(languages: Iterable[str] | None) -> str:
     """"Spanish", or "English and Spanish" for a household that needs both."""
-    names = [LANGUAGE_NAMES.get(language, language) for language in (languages or (DEFAULT_LANGUAGE,))]
-    return " and ".join(names)
+    names = [_(LANGUAGE_NAMES.get(language, language)) for language in (languages or (DEFAULT_LANGUAGE,))]
+    return _(" and ").join(names)
 
 
 def family_languages(family: Family) -> tuple[str, ...]:

@@ -8,6 +8,8 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import NamedTuple
 
+from ...i18n import N_
+
 STRIP_DAYS = 28
 PERIODS = (7, 28)
 OPEN_STATUSES = ("pending", "sending")  # not yet offered: left out of every rate
@@ -42,16 +44,17 @@ class DayCell(NamedTuple):
 
     day: date
     level: str
-    title: str
+    title: str  # in English: "Wed 18 Mar: prompt delivered, opened"
+    words: tuple[str, ...] = ()  # what happened, each marked with N_ (the page shows them through _)
 
 
 _LEVEL_WORDS = {
-    "checked": "checked in",
-    "opened": "prompt opened",
-    "delivered": "prompt delivered",
-    "due": "prompt due later",
-    "missed": "prompt not delivered",
-    "none": "no prompt",
+    "checked": N_("checked in"),
+    "opened": N_("prompt opened"),
+    "delivered": N_("prompt delivered"),
+    "due": N_("prompt due later"),
+    "missed": N_("prompt not delivered"),
+    "none": N_("no prompt"),
 }
 
 @lru_cache(maxsize=64)
@@ -65,7 +68,7 @@ def _day_label(day: date) -> str:
 
 
 @lru_cache(maxsize=64)
-def _cell_kind(status: str | None, opened: bool, checked: bool) -> tuple[str, str]:
+def _cell_kind(status: str | None, opened: bool, checked: bool) -> tuple[str, tuple[str, ...]]:
     """A day's level and its words, from the day's prompt status and what the parent did."""
     if checked:
         level = "checked"
@@ -81,20 +84,20 @@ def _cell_kind(status: str | None, opened: bool, checked: bool) -> tuple[str, st
         level = "none"
     words = []
     if status == "sent":
-        words.append("prompt delivered")
+        words.append(N_("prompt delivered"))
     elif status and status not in OPEN_STATUSES:
-        words.append("prompt not delivered")
+        words.append(N_("prompt not delivered"))
     if opened:
-        words.append("opened")
+        words.append(N_("opened"))
     if checked:
-        words.append("checked in")
-    return level, ", ".join(words) if words else _LEVEL_WORDS[level]
+        words.append(N_("checked in"))
+    return level, tuple(words) if words else (_LEVEL_WORDS[level],)
 
 
 @lru_cache(maxsize=8192)  # the same day and outcome recur across a caseload's families
 def _cell(day: date, delivery: tuple | None, checked: bool) -> DayCell:
     level, words = _cell_kind(delivery[0] if delivery else None, bool(delivery and delivery[1]), checked)
-    return DayCell(day, level, f"{_day_label(day)}: {words}")
+    return DayCell(day, level, f"{_day_label(day)}: {', '.join(words)}", words)
 
 
 def funnels(today: date, deliveries: dict[date, tuple]) -> dict[int, Funnel]:
