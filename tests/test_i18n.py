@@ -30,7 +30,10 @@ from coach.models import LANGUAGES
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = ROOT / "templates"
 #: Template folders (and files) whose every visible word must be marked for translation.
-TRANSLATED_TEMPLATES = ("base.html", "_partials", "parent", "auth", "help", "errors", "pwa", "worker")
+TRANSLATED_TEMPLATES = ("base.html", "_partials", "parent", "auth", "help", "errors", "pwa", "worker",
+                        *(f"admin/{name}.html" for name in (
+                            "_fields", "_import_form", "_nav", "_new_link", "_prompt_macros", "_resource_fields",
+                            "_warnings", "audit", "dashboard", "import", "prompts", "resource_edit", "user", "users")))
 #: Words that are the same in every language (the product's name, symbols).
 UNTRANSLATED_WORDS = {"Attune"}
 #: Attributes a person reads or hears.

@@ -7,47 +7,49 @@ from datetime import date, datetime, time, timedelta
 from flask import flash, render_template, request
 from peewee import JOIN
 
+from ..i18n import N_, _
 from ..models import AuditEvent, User
 from ..security import role_required
 from .blueprint import bp, int_or_none
 
 PAGE_SIZE = 50
-#: How each action reads in the log; unknown actions show their code.
+#: How each action reads in the log (English, marked; the page shows it through ``_``; the stored
+#: key never changes); unknown actions show their code.
 ACTION_LABELS = {
-    "prompt_create": "Created a prompt",
-    "prompt_update": "Edited a prompt",
-    "prompt_status": "Changed a prompt's status",
-    "prompt_restore": "Restored a prompt version",
-    "prompt_import": "Imported prompts",
-    "prompt_import_item": "Imported a prompt",
-    "prompt_translation": "Edited a prompt's translation",
-    "user_create": "Added a person",
-    "user_deactivate": "Deactivated a person",
-    "user_reactivate": "Reactivated a person",
-    "password_reset_link": "Made a password reset link",
-    "password_reset_used": "Set a password with a reset link",
-    "families_reassign": "Moved families between workers",
-    "resource_create": "Added a support resource",
-    "resource_update": "Edited a support resource",
-    "resource_move": "Reordered support resources",
-    "resource_hide": "Hid a support resource",
-    "resource_show": "Showed a support resource",
-    "view_notes": "Viewed a family's notes",
-    "support_followed_up": "Followed up a support request",
-    "contact_logged": "Logged a call, text or visit",
-    "phone_changed": "Changed a parent's phone number",
-    "settings_changed": "Changed a family's settings",
-    "staff_timezone_changed": "Changed their own time zone",
-    "data_exported": "Downloaded their data",
-    "account_deleted": "Deleted their account",
-    "password_changed": "Changed their password",
-    "password_reset_requested": "Asked for a password reset email",
-    "checkin_edited": "Changed a journal entry",
-    "checkin_deleted": "Deleted a journal entry",
-    "push.test": "Sent a test notification",
-    "household_invite_created": "Invited another caregiver",
-    "caregiver_joined": "Joined a household",
-    "caregiver_removed": "Removed a caregiver from a household",
+    "prompt_create": N_("Created a prompt"),
+    "prompt_update": N_("Edited a prompt"),
+    "prompt_status": N_("Changed a prompt's status"),
+    "prompt_restore": N_("Restored a prompt version"),
+    "prompt_import": N_("Imported prompts"),
+    "prompt_import_item": N_("Imported a prompt"),
+    "prompt_translation": N_("Edited a prompt's translation"),
+    "user_create": N_("Added a person"),
+    "user_deactivate": N_("Deactivated a person"),
+    "user_reactivate": N_("Reactivated a person"),
+    "password_reset_link": N_("Made a password reset link"),
+    "password_reset_used": N_("Set a password with a reset link"),
+    "families_reassign": N_("Moved families between workers"),
+    "resource_create": N_("Added a support resource"),
+    "resource_update": N_("Edited a support resource"),
+    "resource_move": N_("Reordered support resources"),
+    "resource_hide": N_("Hid a support resource"),
+    "resource_show": N_("Showed a support resource"),
+    "view_notes": N_("Viewed a family's notes"),
+    "support_followed_up": N_("Followed up a support request"),
+    "contact_logged": N_("Logged a call, text or visit"),
+    "phone_changed": N_("Changed a parent's phone number"),
+    "settings_changed": N_("Changed a family's settings"),
+    "staff_timezone_changed": N_("Changed their own time zone"),
+    "data_exported": N_("Downloaded their data"),
+    "account_deleted": N_("Deleted their account"),
+    "password_changed": N_("Changed their password"),
+    "password_reset_requested": N_("Asked for a password reset email"),
+    "checkin_edited": N_("Changed a journal entry"),
+    "checkin_deleted": N_("Deleted a journal entry"),
+    "push.test": N_("Sent a test notification"),
+    "household_invite_created": N_("Invited another caregiver"),
+    "caregiver_joined": N_("Joined a household"),
+    "caregiver_removed": N_("Removed a caregiver from a household"),
 }
 
 
@@ -72,7 +74,8 @@ def _date(value: str, label: str, problems: list[str]) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        problems.append(f"The “{label}” date “{value[:20]}” isn't a date like 2026-05-31; it was ignored.")
+        problems.append(_("The “%(label)s” date “%(value)s” isn't a date like 2026-05-31; it was ignored.",
+                           label=label, value=value[:20]))
         return None
 
 
@@ -81,11 +84,11 @@ def parse_filters(args) -> AuditFilters:
     filters = AuditFilters(action=(args.get("action") or "")[:60])
     filters.actor = int_or_none(args.get("actor")) if args.get("actor") else None
     if args.get("actor") and filters.actor is None:
-        filters.problems.append("The person filter wasn't understood; showing everyone.")
-    filters.start = _date(args.get("from") or "", "from", filters.problems)
-    filters.end = _date(args.get("to") or "", "to", filters.problems)
+        filters.problems.append(_("The person filter wasn't understood; showing everyone."))
+    filters.start = _date(args.get("from") or "", _("from"), filters.problems)
+    filters.end = _date(args.get("to") or "", _("to"), filters.problems)
     if filters.start and filters.end and filters.start > filters.end:
-        filters.problems.append("The “from” date is after the “to” date; swapped them.")
+        filters.problems.append(_("The “from” date is after the “to” date; swapped them."))
         filters.start, filters.end = filters.end, filters.start
     filters.page = max(1, int_or_none(args.get("page")) or 1)
     return filters
@@ -125,4 +128,5 @@ def audit_log():
                                                   .where(AuditEvent.actor.is_null(False))))
                   .order_by(User.name, User.email))
     return render_template("admin/audit.html", events=events, filters=filters, total=total, pages=pages,
-                           actions=actions, labels=ACTION_LABELS, actors=actors)
+                           actions=actions, labels={key: _(label) for key, label in ACTION_LABELS.items()},
+                           actors=actors)

@@ -5,10 +5,24 @@ from flask import Blueprint, request
 from flask_login import current_user
 
 from ..errors import AppError
+from ..i18n import N_, _l
 from ..inputs import form_text_problems, parse_id
 from ..models import User
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+#: A prompt's status and a delivery's status as the admin pages name them (the stored keys stay English).
+STATUS_WORDS = {"draft": _l("Draft"), "published": _l("Published"), "retired": _l("Retired")}
+DELIVERY_WORDS = {"pending": _l("pending"), "sending": _l("sending"), "sent": _l("sent"),
+                  "no_device": _l("no device"), "failed": _l("failed"), "expired": _l("expired")}
+#: The moment rows of the library page (``library_stats.moment_coverage`` labels), shown through ``_``.
+MOMENT_WORDS = (N_("Morning"), N_("Day"), N_("Evening"), N_("Bedtime"), N_("Any"))
+
+
+@bp.record_once
+def _admin_words(state) -> None:
+    # Globals, not context variables, so imported macros (``_prompt_macros.html``) see them too.
+    state.app.jinja_env.globals.update(status_words=STATUS_WORDS, delivery_words=DELIVERY_WORDS)
 
 
 def me() -> User:
