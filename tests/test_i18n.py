@@ -33,7 +33,8 @@ TEMPLATES = ROOT / "templates"
 TRANSLATED_TEMPLATES = ("base.html", "_partials", "parent", "auth", "help", "errors", "pwa", "worker",
                         *(f"admin/{name}.html" for name in (
                             "_fields", "_import_form", "_nav", "_new_link", "_prompt_macros", "_resource_fields",
-                            "_warnings", "audit", "dashboard", "import", "prompts", "resource_edit", "user", "users")))
+                            "_warnings", "audit", "dashboard", "import", "prompt_edit", "prompts", "resource_edit", "resources",
+                            "user", "users")))
 #: Words that are the same in every language (the product's name, symbols).
 UNTRANSLATED_WORDS = {"Attune"}
 #: Attributes a person reads or hears.

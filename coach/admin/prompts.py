@@ -6,6 +6,7 @@ from flask import flash, jsonify, redirect, render_template, request, url_for
 from peewee import JOIN
 
 from ..errors import AppError
+from ..i18n import N_, _
 from ..inputs import checks_own_text, request_json, takes_json
 from ..models import MOMENTS, STRAND_NAMES, STRANDS, THEME_NAMES, Prompt, PromptRevision, User
 from ..security import role_required
@@ -18,7 +19,7 @@ def get_prompt(prompt_id: int) -> Prompt:
     """The prompt with this id, or a 404 page."""
     prompt = Prompt.get_or_none(Prompt.id == prompt_id)
     if prompt is None:
-        raise AppError(404, "There is no prompt with that id.", code="prompt_not_found")
+        raise AppError(404, N_("There is no prompt with that id."), code="prompt_not_found")
     return prompt
 
 
@@ -39,16 +40,23 @@ def prompt_list():
                            published=Prompt.published().count())
 
 
+def _age_words(key: str) -> str:
+    """An age filter key ("6-12", "any") as the editor's select shows it."""
+    if key == "any":
+        return _("Any age")
+    low, high = key.split("-")
+    return _("%(low)s–%(high)s months", low=low, high=high)
+
+
 def render_editor(prompt: Prompt | None, values: dict, problems: dict | None = None, status: int = 200):
     """The editor page for a new or existing prompt, with its checks, stats and history."""
-    item, _ = item_from_values(values)
+    item, _rows = item_from_values(values)
     context = {"prompt": prompt, "values": values, "problems": problems or {},
                "grades": library.reading_grades(item),
-               "age_options": [(key, "Any age" if key == "any" else label)
-                               for key, label in library_stats.age_choices().items()],
-               "strand_options": [(strand, STRAND_NAMES[strand]) for strand in STRANDS],
-               "moment_options": [(moment, moment.capitalize()) for moment in MOMENTS],
-               "week_options": [(str(week), f"Week {week}") for week in range(1, 7)]}
+               "age_options": [(key, _age_words(key)) for key in library_stats.age_choices()],
+               "strand_options": [(strand, _(STRAND_NAMES[strand])) for strand in STRANDS],
+               "moment_options": [(moment, _(moment.capitalize())) for moment in MOMENTS],
+               "week_options": [(str(week), _("Week %(num)s", num=week)) for week in range(1, 7)]}
     if prompt is not None:
         done = translations.translations_of(prompt.id)
         context |= {
@@ -59,7 +67,7 @@ def render_editor(prompt: Prompt | None, values: dict, problems: dict | None = N
                               .where(PromptRevision.prompt == prompt)
                               .order_by(PromptRevision.version.desc())),
             "next_statuses": library.TRANSITIONS.get(prompt.status, ()),
-            "translated": [(language, translations.LANGUAGE_NAMES[language], language in done)
+            "translated": [(language, _(translations.LANGUAGE_NAMES[language]), language in done)
                            for language in translations.TRANSLATED],
         }
     return render_template("admin/prompt_edit.html", **context), status
@@ -81,13 +89,13 @@ def create_prompt():
     item, rows = item_from_values(values)
     try:
         refuse_unstorable_text()
-        prompt, _ = library.save_prompt(None, item, me())
+        prompt, _created = library.save_prompt(None, item, me())
     except AppError as error:
         if error.status != 422:
             raise
         flash(error.message, "error")
         return render_editor(None, values, problems_by_row(error.fields or {}, rows), 422)
-    flash("Draft saved as version 1. Publish it when it's ready.", "success")
+    flash(_("Draft saved as version 1. Publish it when it's ready."), "success")
     return redirect(url_for("admin.edit_prompt", prompt_id=prompt.id))
 
 
@@ -117,11 +125,11 @@ def save_prompt(prompt_id: int):
         flash(error.message, "error")
         return render_editor(prompt, values, problems_by_row(error.fields or {}, rows), error.status)
     if changed:
-        flash(f"Saved as version {saved.version}.", "success")
+        flash(_("Saved as version %(num)s.", num=saved.version), "success")
         for message in translations.out_of_date(saved):
             flash(message, "error")
     else:
-        flash("Nothing had changed, so there is no new version.", "info")
+        flash(_("Nothing had changed, so there is no new version."), "info")
     return redirect(url_for("admin.edit_prompt", prompt_id=prompt.id))
 
 
@@ -137,7 +145,8 @@ def change_status(prompt_id: int):
             raise
         flash(error.message, "error")
         return render_editor(prompt, values_from_data(library.prompt_data(prompt)), status=error.status)
-    flash(f"{library.STATUS_VERBS[saved.status]}: version {saved.version}.", "success")
+    flash(_("%(done)s: version %(num)s.", done=_(library.STATUS_VERBS[saved.status]), num=saved.version),
+          "success")
     return redirect(url_for("admin.edit_prompt", prompt_id=prompt.id))
 
 
@@ -152,7 +161,7 @@ def render_revision(prompt: Prompt, version: int, status: int = 200):
     """The revision page: its diff against the version before, and how often it was sent."""
     current = PromptRevision.get_or_none(PromptRevision.prompt == prompt, PromptRevision.version == version)
     if current is None:
-        raise AppError(404, f"This prompt has no version {version}.", code="revision_not_found")
+        raise AppError(404, _("This prompt has no version %(num)s.", num=version), code="revision_not_found")
     previous = (PromptRevision.select().where(PromptRevision.prompt == prompt,
                                               PromptRevision.version < version)
                 .order_by(PromptRevision.version.desc()).first())
@@ -176,7 +185,7 @@ def restore(prompt_id: int, version: int):
             raise
         flash(error.message, "error")
         return render_revision(prompt, version, error.status)
-    flash(f"Version {version} restored as version {saved.version}.", "success")
+    flash(_("Version %(old)s restored as version %(num)s.", old=version, num=saved.version), "success")
     return redirect(url_for("admin.edit_prompt", prompt_id=prompt.id))
 
 
@@ -186,9 +195,9 @@ def restore(prompt_id: int, version: int):
 def check_prompt():
     """The editor's live check: JSON of the editor's fields → ``{"problems", "grades", "grade"}``."""
     if not request.is_json:
-        raise AppError(400, "Send the editor's fields as a JSON object.", code="bad_json")
+        raise AppError(400, N_("Send the editor's fields as a JSON object."), code="bad_json")
     item, rows = item_from_values(form_values(request_json(code="bad_json")))
-    _, problems = library.validate_prompt(item)
+    _data, problems = library.validate_prompt(item)
     grades = library.reading_grades(item)
     known = [grade for grade in grades.values() if grade is not None]
     return jsonify(problems=problems_by_row(problems, rows), grades=grades,

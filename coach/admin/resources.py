@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 
 from ..errors import AppError
+from ..i18n import N_, _
 from ..inputs import checks_own_text
 from ..models import SupportResource
 from ..security import role_required
@@ -29,17 +30,17 @@ def _country_filter() -> str | None:
     if not code:
         return None
     if code != EVERYWHERE and not is_country(code):
-        raise AppError(400, "Choose a country from the list (a two-letter code like GB, or * for everywhere).",
+        raise AppError(400, N_("Choose a country from the list (a two-letter code like GB, or * for everywhere)."),
                        code="bad_country")
     return code
 
 
 def _form_context() -> dict:
     """What the resource form's selects need."""
-    return {"country_options": [(EVERYWHERE, "Everywhere (international list)"),
+    return {"country_options": [(EVERYWHERE, _("Everywhere (international list)")),
                                 *country_choices(tuple(resources.countries_with_resources()))],
-            "kind_options": [(kind, resources.KIND_LABELS[kind]) for kind in resources.KIND_ORDER],
-            "kind_labels": resources.KIND_LABELS}
+            "kind_options": [(kind, _(resources.KIND_LABELS[kind])) for kind in resources.KIND_ORDER],
+            "kind_labels": {kind: _(label) for kind, label in resources.KIND_LABELS.items()}}
 
 
 def render_list(values: dict | None = None, problems: dict | None = None, status: int = 200):
@@ -73,9 +74,12 @@ def create_resource():
             raise
         flash(error.message, "error")
         return render_list(_values(), error.fields, 422)
-    who = ("Parents in countries without their own list" if resource.country == EVERYWHERE
-           else f"Parents in {country_name(resource.country)}")
-    flash(f"Added “{resource.name}”. {who} see it on the help page.", "success")
+    if resource.country == EVERYWHERE:
+        flash(_("Added “%(name)s”. Parents in countries without their own list see it on the help page.",
+                name=resource.name), "success")
+    else:
+        flash(_("Added “%(name)s”. Parents in %(country)s see it on the help page.", name=resource.name,
+                country=country_name(resource.country)), "success")
     return redirect(url_for("admin.resource_list", country=resource.country))
 
 
@@ -106,7 +110,7 @@ def update_resource(resource_id: int):
             raise
         flash(error.message, "error")
         return render_edit(resource, _values(), error.fields, 422)
-    flash(f"Saved “{resource.name}”.", "success")
+    flash(_("Saved “%(name)s”.", name=resource.name), "success")
     return redirect(url_for("admin.resource_list", country=resource.country))
 
 
@@ -128,7 +132,8 @@ def move_resource(resource_id: int):
 def _set_visible(resource_id: int, show: bool):
     resource = resources.get_resource(resource_id)
     resources.set_visible(resource, show, me())
-    flash(f"“{resource.name}” is {'shown to parents again' if show else 'hidden from parents'}.", "success")
+    flash(_("“%(name)s” is shown to parents again.", name=resource.name) if show
+          else _("“%(name)s” is hidden from parents.", name=resource.name), "success")
     return redirect(url_for("admin.resource_list", country=resource.country))
 
 

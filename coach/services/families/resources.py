@@ -27,16 +27,16 @@ SEED_FILE = Path(__file__).resolve().parents[2] / "data" / "support_resources.js
 
 #: field → (label in messages, character limit, required)
 FIELDS = {
-    "name": ("The name", 120, True),
-    "description": ("The description", 300, False),
-    "phone": ("The phone number", 40, False),
-    "text": ("The text-message line", 120, False),
-    "url": ("The web address", 300, False),
-    "hours": ("The opening hours", 120, False),
-    "region": ("The region", 120, False),
-    "source_url": ("The source page", 300, False),
-    "languages": ("The languages", 20, False),
-    "languages_source_url": ("The page that says which languages they answer in", 300, False),
+    "name": (N_("The name"), 120, True),
+    "description": (N_("The description"), 300, False),
+    "phone": (N_("The phone number"), 40, False),
+    "text": (N_("The text-message line"), 120, False),
+    "url": (N_("The web address"), 300, False),
+    "hours": (N_("The opening hours"), 120, False),
+    "region": (N_("The region"), 120, False),
+    "source_url": (N_("The source page"), 300, False),
+    "languages": (N_("The languages"), 20, False),
+    "languages_source_url": (N_("The page that says which languages they answer in"), 300, False),
 }
 #: Languages a resource may say it answers in besides English (``SupportResource.languages``).
 SERVED_LANGUAGES = ("es",)
@@ -137,7 +137,7 @@ def countries_without_resources() -> list[dict]:
 def get_resource(resource_id: int) -> SupportResource:
     resource = SupportResource.get_or_none(SupportResource.id == resource_id)
     if resource is None:
-        raise AppError(404, "There is no support resource with that id.", code="resource_not_found")
+        raise AppError(404, N_("There is no support resource with that id."), code="resource_not_found")
     return resource
 
 
@@ -153,11 +153,11 @@ def _clean_special(item: dict, data: dict, problems: dict) -> None:
     country = country.strip().upper() if isinstance(country, str) else ""
     data["country"] = country
     if country != EVERYWHERE and not is_country(country):
-        problems["country"] = "Choose a country (a two-letter code like GB), or * for everywhere."
+        problems["country"] = N_("Choose a country (a two-letter code like GB), or * for everywhere.")
     kind = item.get("kind")
     data["kind"] = kind.strip() if isinstance(kind, str) else ""
     if data["kind"] not in RESOURCE_KINDS:
-        problems["kind"] = f"Choose what kind of help it is: {', '.join(KIND_ORDER)}."
+        problems["kind"] = _("Choose what kind of help it is: %(kinds)s.", kinds=", ".join(KIND_ORDER))
     checked = item.get("checked_on")
     checked = checked.strip() if isinstance(checked, str) else ""
     data["checked_on"] = None
@@ -165,10 +165,10 @@ def _clean_special(item: dict, data: dict, problems: dict) -> None:
         try:
             data["checked_on"] = date.fromisoformat(checked)
         except ValueError:
-            problems["checked_on"] = "Use a date like 2026-12-01, or leave it empty."
+            problems["checked_on"] = N_("Use a date like 2026-12-01, or leave it empty.")
         else:
             if data["checked_on"] > utcnow().date() + timedelta(days=1):
-                problems["checked_on"] = "The date it was checked can't be in the future."
+                problems["checked_on"] = N_("The date it was checked can't be in the future.")
 
 
 def validate_resource(item: dict) -> tuple[dict, dict[str, str]]:
@@ -179,24 +179,25 @@ def validate_resource(item: dict) -> tuple[dict, dict[str, str]]:
         value = value.strip() if isinstance(value, str) else ""
         data[name] = value
         if required and not value:
-            problems[name] = f"{label} can't be empty."
+            problems[name] = _("%(label)s can't be empty.", label=_(label))
         elif len(value) > limit:
-            problems[name] = f"{label} is {len(value)} characters; the limit is {limit}."
+            problems[name] = _("%(label)s is %(count)d characters; the limit is %(limit)d.", label=_(label),
+                              count=len(value), limit=limit)
         elif "\x00" in value:
-            problems[name] = f"{label} has a character that can't be stored."
+            problems[name] = _("%(label)s has a character that can't be stored.", label=_(label))
     _clean_special(item, data, problems)
     phone, url = data["phone"], data["url"]
     if phone and "phone" not in problems and (not PHONE_RE.match(phone)
                                               or sum(c.isdigit() for c in phone) < 3):
-        problems["phone"] = "The phone number can use digits, spaces, brackets, dashes and a leading +."
+        problems["phone"] = N_("The phone number can use digits, spaces, brackets, dashes and a leading +.")
     if url and "url" not in problems and not _check_url(url, ("https",)):
-        problems["url"] = "The web address must start with https:// (like https://example.org/help)."
+        problems["url"] = N_("The web address must start with https:// (like https://example.org/help).")
     if data["source_url"] and "source_url" not in problems and not _check_url(data["source_url"],
                                                                             ("https", "http")):
-        problems["source_url"] = "The source page must be a web address starting with https://."
+        problems["source_url"] = N_("The source page must be a web address starting with https://.")
     _clean_languages(data, problems)
     if not phone and not url and not data["text"] and not {"phone", "url", "text"} & set(problems):
-        problems["phone"] = "Add a phone number, a text line or a web address so parents can reach them."
+        problems["phone"] = N_("Add a phone number, a text line or a web address so parents can reach them.")
     return data, problems
 
 
@@ -209,19 +210,19 @@ def _clean_languages(data: dict, problems: dict) -> None:
     data["languages"] = ",".join(dict.fromkeys(codes))
     source = data["languages_source_url"]
     if unknown:
-        problems["languages"] = (f"Languages can be {', '.join(SERVED_LANGUAGES)} (Spanish), or empty "
-                                 f"for English only; “{unknown[0][:10]}” isn't one.")
+        problems["languages"] = _("Languages can be %(codes)s (Spanish), or empty for English only; “%(code)s” isn't one.",
+                                  codes=", ".join(SERVED_LANGUAGES), code=unknown[0][:10])
     elif codes and not source and "languages_source_url" not in problems:
-        problems["languages_source_url"] = ("Add the organisation's own page that says they answer "
-                                            "in that language.")
+        problems["languages_source_url"] = N_("Add the organisation's own page that says they answer in that "
+                                               "language.")
     elif source and "languages_source_url" not in problems and not _check_url(source, ("https", "http")):
-        problems["languages_source_url"] = "The page must be a web address starting with https://."
+        problems["languages_source_url"] = N_("The page must be a web address starting with https://.")
 
 
 def _checked(item: dict) -> dict:
     data, problems = validate_resource(item)
     if problems:
-        raise AppError(422, "The resource wasn't saved: some details need another look.",
+        raise AppError(422, N_("The resource wasn't saved: some details need another look."),
                        code="resource_invalid", fields=problems)
     return data
 
@@ -252,7 +253,7 @@ def move_resource(resource: SupportResource, direction: str, by: User) -> None:
     """Move a resource one place up or down among its own country's resources (positions are
     renumbered 1…n over the whole list, so other countries keep their order)."""
     if direction not in ("up", "down"):
-        raise AppError(422, "Choose whether to move the resource up or down.",
+        raise AppError(422, N_("Choose whether to move the resource up or down."),
                        fields={"direction": "Choose up or down."})
     with db.atomic():
         items = ordered()

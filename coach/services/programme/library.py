@@ -17,6 +17,7 @@ from markupsafe import Markup, escape
 
 from ...db import db
 from ...errors import AppError
+from ...i18n import N_
 from ...models import (
     MOMENTS,
     PROMPT_STATUSES,
@@ -55,7 +56,7 @@ FIELD_LABELS = {"theme": "Theme", "skill": "Skill", "age": "Age range", "title":
                 "week": "Week", "pairs_with": "Paired repair"}
 #: draft → published → retired, and retired → draft to revive a prompt.
 TRANSITIONS = {"draft": ("published",), "published": ("retired",), "retired": ("draft",)}
-STATUS_VERBS = {"published": "Published", "retired": "Retired", "draft": "Back to draft"}
+STATUS_VERBS = {"published": N_("Published"), "retired": N_("Retired"), "draft": N_("Back to draft")}
 
 SKILL_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 BRACES_RE = re.compile(r"\{[^{}]*\}|[{}]")
