@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from ..i18n import _
 from ..inputs import parse_int
 from ..services.programme.library import ANY_AGE, MAX_ANSWERS
 
@@ -84,7 +85,8 @@ def item_from_values(values: Mapping[str, str]) -> tuple[dict, list[int]]:
 
 
 def problems_by_row(problems: Mapping[str, str], rows: list[int]) -> dict[str, str]:
-    """Problem keys with answer indexes turned back into editor rows (``answers.1.label`` → row)."""
+    """Problem keys with answer indexes turned back into editor rows (``answers.1.label`` → row),
+    each problem in the reader's language (the checks' sentences are marked with ``N_``)."""
     mapped = {}
     for key, message in problems.items():
         parts = key.split(".")
@@ -92,5 +94,5 @@ def problems_by_row(problems: Mapping[str, str], rows: list[int]) -> dict[str, s
             row = rows[int(parts[1])]
             message = message.replace(f"Answer {int(parts[1]) + 1}", f"Answer {row + 1}", 1)
             key = ".".join(["answers", str(row), *parts[2:]])
-        mapped[key] = message
+        mapped[key] = _(message)
     return mapped

@@ -8,11 +8,12 @@ from collections.abc import Mapping
 from flask import flash, jsonify, redirect, render_template, request, url_for
 
 from ..errors import AppError
+from ..i18n import N_, _
 from ..inputs import checks_own_text, request_json, takes_json
 from ..models import PromptTranslation
 from ..security import role_required
 from ..services.programme import translations
-from ..services.programme.library import MAX_ANSWERS, age_label, prompt_data
+from ..services.programme.library import ANY_AGE, MAX_ANSWERS, prompt_data
 from ..services.programme.readability import FALLBACK_ES, MIN_EASE_ES
 from .blueprint import bp, int_or_none, me, refuse_unstorable_text
 from .prompts import get_prompt
@@ -48,10 +49,10 @@ def render_translation(prompt, language: str, values: dict, problems: dict | Non
                                             PromptTranslation.language == language)
     return render_template(
         "admin/prompt_translation.html", prompt=prompt, language=language,
-        language_name=translations.LANGUAGE_NAMES[language], english=english, current=current,
+        language_name=_(translations.LANGUAGE_NAMES[language]), english=english, current=current,
         values=values | {"theme": prompt.theme}, problems=problems or {},
         eases=translations.ease_scores(item), min_ease=MIN_EASE_ES, child_fallback=FALLBACK_ES,
-        age=age_label(prompt.age_min_months, prompt.age_max_months)), status
+        age=_age_words(prompt)), status
 
 
 @bp.get("/prompts/<int:prompt_id>/translations/<language>")
@@ -63,7 +64,7 @@ def edit_translation(prompt_id: int, language: str):
     saved = translations.translations_of(prompt.id).get(language)
     problems = {}
     if saved is not None:  # an English edit since may have left it out of date: say what to fix
-        _, found = translations.validate_translation(saved, prompt_data(prompt))
+        _data, found = translations.validate_translation(saved, prompt_data(prompt))
         problems = row_problems(found)
     return render_translation(prompt, language, values_from(saved), problems)
 
@@ -86,9 +87,9 @@ def save_translation(prompt_id: int, language: str):
             raise
         flash(error.message, "error")
         return render_translation(prompt, language, values, row_problems(error.fields or {}), error.status)
-    name = translations.LANGUAGE_NAMES[language]
-    flash(f"{name} saved as version {saved.version}." if changed
-          else f"Nothing had changed in the {name}, so there is no new version.",
+    name = _(translations.LANGUAGE_NAMES[language])
+    flash(_("The %(language)s is saved as version %(num)s.", language=name, num=saved.version) if changed
+          else _("Nothing had changed in the %(language)s, so there is no new version.", language=name),
           "success" if changed else "info")
     return redirect(url_for("admin.edit_translation", prompt_id=prompt.id, language=language))
 
@@ -102,17 +103,25 @@ def check_translation(prompt_id: int, language: str):
     prompt = get_prompt(prompt_id)
     translations.check_language(language)
     if not request.is_json:
-        raise AppError(400, "Send the form's fields as a JSON object.", code="bad_json")
+        raise AppError(400, N_("Send the form's fields as a JSON object."), code="bad_json")
     item = item_from(translation_values(request_json(code="bad_json")), len(prompt.answers or []))
-    _, problems = translations.validate_translation(item, prompt_data(prompt))
+    _data, problems = translations.validate_translation(item, prompt_data(prompt))
     return jsonify(problems=row_problems(problems), grades=translations.ease_scores(item),
                    min_ease=MIN_EASE_ES)
 
 
+def _age_words(prompt) -> str:
+    """The prompt's age range as the page shows it, in the reader's language."""
+    if (prompt.age_min_months, prompt.age_max_months) == ANY_AGE:
+        return _("Any age")
+    return _("%(low)s–%(high)s months", low=prompt.age_min_months, high=prompt.age_max_months)
+
+
 def row_problems(problems: Mapping[str, str]) -> dict[str, str]:
-    """``answers.1`` → the form's ``answer-1-label`` error slot (the others keep their names)."""
+    """``answers.1`` → the form's ``answer-1-label`` error slot (the others keep their names), each
+    problem in the reader's language (the checks' sentences are marked with ``N_``)."""
     mapped = {}
     for key, message in problems.items():
         parts = key.split(".")
-        mapped[f"answer-{parts[1]}-label" if parts[0] == "answers" and len(parts) == 2 else key] = message
+        mapped[f"answer-{parts[1]}-label" if parts[0] == "answers" and len(parts) == 2 else key] = _(message)
     return mapped

@@ -50,10 +50,10 @@ AGE_BANDS = ((0, 3), (3, 6), (6, 12), (12, 24), (24, 36), (36, 60))
 ANY_AGE = (0, 60)
 AGE_RANGES = AGE_BANDS + (ANY_AGE,)
 #: How each field is named in messages and summaries.
-FIELD_LABELS = {"theme": "Theme", "skill": "Skill", "age": "Age range", "title": "Title",
-                "body": "Body", "question": "Question", "why": "The “why it matters” text",
-                "answers": "Answers", "status": "Status", "strand": "Strand", "moment": "Moment",
-                "week": "Week", "pairs_with": "Paired repair"}
+FIELD_LABELS = {"theme": N_("Theme"), "skill": N_("Skill"), "age": N_("Age range"), "title": N_("Title"),
+                "body": N_("Body"), "question": N_("Question"), "why": N_("The “why it matters” text"),
+                "answers": N_("Answers"), "status": N_("Status"), "strand": N_("Strand"), "moment": N_("Moment"),
+                "week": N_("Week"), "pairs_with": N_("Paired repair")}
 #: draft → published → retired, and retired → draft to revive a prompt.
 TRANSITIONS = {"draft": ("published",), "published": ("retired",), "retired": ("draft",)}
 STATUS_VERBS = {"published": N_("Published"), "retired": N_("Retired"), "draft": N_("Back to draft")}

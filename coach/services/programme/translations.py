@@ -23,6 +23,7 @@ from pathlib import Path
 
 from ...db import db
 from ...errors import AppError
+from ...i18n import N_
 from ...models import Prompt, PromptRevision, PromptTranslation, User, utcnow
 from ...security import audit
 from .library import (
@@ -42,8 +43,8 @@ TRANSLATED = ("es",)
 LANGUAGE_NAMES = {"en": "English", "es": "Spanish"}
 TEXT_FIELDS = ("title", "body", "question", "why")
 TRANSLATION_FIELDS = ("title", "body", "question", "answers", "why")
-FIELD_LABELS = {"title": "Title", "body": "Body", "question": "Question",
-                "why": "The “why it matters” text", "answers": "Answers"}
+FIELD_LABELS = {"title": N_("Title"), "body": N_("Body"), "question": N_("Question"),
+                "why": N_("The “why it matters” text"), "answers": N_("Answers")}
 TRANSLATIONS_DIR = STARTER_FILE.parent / "translations"
 FILE_SUMMARY = f"{STARTER_SUMMARY} update · Spanish added"
 CHILD_FALLBACKS = {"en": FALLBACK, "es": FALLBACK_ES}
