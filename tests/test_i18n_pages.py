@@ -299,3 +299,33 @@ def test_a_spanish_parents_household_page_is_in_spanish(app):
     full = parent.api("POST", "/api/household/invites")
     assert full.status_code == 409
     assert full.get_json()["message"].startswith("Un hogar puede tener hasta 4 personas que cuidan")
+
+
+def test_a_spanish_admin_reads_the_overview_and_library_in_spanish(client, auth):
+    admin = factories.make_user("admin")
+    User.update(language="es").where(User.id == admin.id).execute()
+    auth.login(admin)
+    overview = client.get("/admin/").get_data(as_text=True)
+    assert html_lang(overview) == "es"
+    for words in ("<h1>Resumen de administración</h1>", "Biblioteca de ideas", "Ideas de los últimos 7 días",
+                  "Acompañantes familiares", "Registro de auditoría"):
+        assert words in overview, words
+    assert "Admin overview" not in overview and "Prompts in the last 7 days" not in overview
+    library = client.get("/admin/prompts").get_data(as_text=True)
+    assert html_lang(library) == "es"
+    for words in ("<h1>Biblioteca de ideas</h1>", "Cobertura", "Líneas", "Momentos", "Nueva idea", "Exportar JSON",
+                  "Todos los temas", "Importar ideas", "Publicada"):
+        assert words in library, words
+    assert "Prompt library</h1>" not in library and "New prompt" not in library
+    # The audit log's filter problems are in the reader's words too.
+    log = client.get("/admin/audit?from=yesterday").get_data(as_text=True)
+    assert "La fecha “desde” “yesterday” no es una fecha como 2026-05-31" in log
+
+
+def test_an_english_admin_keeps_english_admin_pages(client, auth):
+    admin = factories.make_user("admin")
+    auth.login(admin)
+    overview = client.get("/admin/").get_data(as_text=True)
+    assert html_lang(overview) == "en" and "<h1>Admin overview</h1>" in overview
+    library = client.get("/admin/prompts").get_data(as_text=True)
+    assert "<h1>Prompt library</h1>" in library and "New prompt" in library and "Biblioteca" not in library
