@@ -6,6 +6,7 @@ import json
 from flask import Response, flash, jsonify, redirect, render_template, request, url_for
 
 from ..errors import AppError, wants_json
+from ..i18n import N_, _
 from ..models import utcnow
 from ..security import role_required
 from ..services.programme import library_transfer
@@ -29,7 +30,7 @@ def import_prompts():
     upload = request.files.get("file")
     try:
         if upload is None or not upload.filename:
-            raise AppError(400, "Choose a JSON file to import (like one exported from the library).",
+            raise AppError(400, N_("Choose a JSON file to import (like one exported from the library)."),
                            code="import_no_file")
         counts = library_transfer.import_library(upload.read(), me())
     except AppError as error:
@@ -40,6 +41,7 @@ def import_prompts():
     message = (f"Imported: {counts['created']} new (as drafts unless the file said otherwise), "
                f"{counts['updated']} updated, {counts['unchanged']} unchanged.")
     if wants_json():
-        return jsonify(counts | {"message": message})
-    flash(message, "success")
+        return jsonify(counts | {"message": message})  # the API's words stay English
+    flash(_("Imported: %(created)s new (as drafts unless the file said otherwise), %(updated)s updated, "
+            "%(unchanged)s unchanged.", **counts), "success")
     return redirect(url_for("admin.prompt_list"))

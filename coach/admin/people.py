@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 
 from ..errors import AppError
+from ..i18n import _, ngettext
 from ..inputs import checks_own_text
 from ..models import Family, User
 from ..security import role_required
@@ -46,9 +47,9 @@ def create_user():
         flash(error.message, "error")
         return render_people(values, error.fields, status=error.status)
     if token:
-        flash(f"{user.label} can now set their password with the link below.", "success")
+        flash(_("%(name)s can now set their password with the link below.", name=user.label), "success")
         return render_people(new_link=people.reset_url(token), new_user=user, status=201)
-    flash(f"{user.label} can now sign in.", "success")
+    flash(_("%(name)s can now sign in.", name=user.label), "success")
     return redirect(url_for("admin.user_detail", user_id=user.id))
 
 
@@ -78,9 +79,10 @@ def _set_active(user_id: int, active: bool):
         flash(error.message, "error")
         return render_person(user, status=409)
     if active:
-        flash(f"{user.label} is active again and can sign in.", "success")
+        flash(_("%(name)s is active again and can sign in.", name=user.label), "success")
     else:
-        flash(f"{user.label} is deactivated: they are signed out everywhere and can't sign in.", "success")
+        flash(_("%(name)s is deactivated: they are signed out everywhere and can't sign in.", name=user.label),
+              "success")
     return redirect(url_for("admin.user_detail", user_id=user.id))
 
 
@@ -110,7 +112,7 @@ def reset_link(user_id: int):
             raise
         flash(error.message, "error")
         return render_person(user, status=409)
-    flash("Reset link made. Pass it on; it works once, for 48 hours.", "success")
+    flash(_("Reset link made. Pass it on; it works once, for 48 hours."), "success")
     return render_person(user, new_link=people.reset_url(token))
 
 
@@ -129,5 +131,6 @@ def reassign(user_id: int):
         flash(error.message, "error")
         return render_person(user, problems=error.fields, status=error.status)
     target = User.get_by_id(to_worker)
-    flash(f"Moved {moved} famil{'y' if moved == 1 else 'ies'} to {target.label}.", "success")
+    flash(ngettext("Moved %(num)d family to %(name)s.", "Moved %(num)d families to %(name)s.", moved,
+                   name=target.label), "success")
     return redirect(url_for("admin.user_detail", user_id=user.id))

@@ -16,6 +16,7 @@ from peewee import JOIN, fn
 
 from ...db import db
 from ...errors import AppError
+from ...i18n import N_, _
 from ...models import Family, Invite, PasswordReset, User, new_session_token, utcnow
 from ...security import audit
 from .accounts import EMAIL_RE, create_user, hash_password, normalise_email, password_problem
@@ -40,7 +41,7 @@ def get_staff(user_id: int) -> User:
     """The worker or admin with this id; AppError 404 for anyone else."""
     user = User.get_or_none(User.id == user_id, User.role.in_(STAFF_ROLES))
     if user is None:
-        raise AppError(404, "There is no worker or admin with that id.", code="user_not_found")
+        raise AppError(404, N_("There is no worker or admin with that id."), code="user_not_found")
     return user
 
 
@@ -53,20 +54,20 @@ def create_staff(name: str, email: str, role: str, password: str, send_link: boo
     name = (name or "").strip()
     fields = {}
     if not name:
-        fields["name"] = "Enter the person's name."
+        fields["name"] = N_("Enter the person's name.")
     elif len(name) > 80:
-        fields["name"] = f"The name is {len(name)} characters; the limit is 80."
+        fields["name"] = _("The name is %(count)d characters; the limit is 80.", count=len(name))
     if not EMAIL_RE.match(normalise_email(email)):
-        fields["email"] = "Enter an email address like name@example.org."
+        fields["email"] = N_("Enter an email address like name@example.org.")
     if role not in STAFF_ROLES:
-        fields["role"] = "Choose family worker or admin."
+        fields["role"] = N_("Choose family worker or admin.")
     if not send_link:
         problem = password_problem(password) if password else (
-            "Enter a password, or choose to make a set-password link instead.")
+            N_("Enter a password, or choose to make a set-password link instead."))
         if problem:
             fields["password"] = problem
     if fields:
-        raise AppError(422, "Some of the details need another look.", fields=fields)
+        raise AppError(422, N_("Some of the details need another look."), fields=fields)
     with db.atomic():
         # With a link, the account starts with a long random password nobody knows.
         user = create_user(email, password if not send_link else secrets.token_urlsafe(32), role, name)
@@ -85,12 +86,12 @@ def set_active(user: User, active: bool, by: User) -> User:
     if user.active == active:
         return user
     if not active and user.id == by.id:
-        raise AppError(409, "You can't deactivate your own account. Ask another admin.",
+        raise AppError(409, N_("You can't deactivate your own account. Ask another admin."),
                        code="cannot_deactivate_self")
     if not active and user.role == "admin":
         others = User.select().where(User.role == "admin", User.active, User.id != user.id).count()
         if others == 0:
-            raise AppError(409, "This is the last active admin; make another admin first.",
+            raise AppError(409, N_("This is the last active admin; make another admin first."),
                            code="last_admin")
     now = utcnow()
     with db.atomic():
@@ -112,7 +113,7 @@ def set_active(user: User, active: bool, by: User) -> User:
 def create_reset_link(user: User, by: User) -> str:
     """Make a one-time password-reset link for an active account; returns the raw token."""
     if not user.active:
-        raise AppError(409, "This account is deactivated. Reactivate it before resetting the password.",
+        raise AppError(409, N_("This account is deactivated. Reactivate it before resetting the password."),
                        code="user_inactive")
     with db.atomic():
         return new_reset(user, by)
@@ -146,7 +147,7 @@ def find_usable_reset(token: str) -> PasswordReset:
         raise AppError(410, "This reset link has already been used. Ask for a new one on the "
                             "sign-in page if you need it.", code="reset_used")
     if reset.expires_at <= utcnow() or not reset.user.active:
-        raise AppError(410, "This reset link has expired. Ask for a new one on the sign-in page.",
+        raise AppError(410, N_("This reset link has expired. Ask for a new one on the sign-in page."),
                        code="reset_expired")
     return reset
 
@@ -174,7 +175,7 @@ def use_reset(token: str, password: str) -> User:
                    .where(PasswordReset.id == reset.id, PasswordReset.used_at.is_null(),
                           PasswordReset.expires_at > now).execute())
         if claimed != 1:
-            raise AppError(410, "This reset link has just been used or has expired.", code="reset_used")
+            raise AppError(410, N_("This reset link has just been used or has expired."), code="reset_used")
         # A new session token signs the account out everywhere: whoever knew the old password too.
         User.update(password_hash=hash_password(password), session_token=new_session_token()).where(
             User.id == reset.user_id).execute()
@@ -193,21 +194,21 @@ def reassign_families(from_worker: User, family_ids: list[int], to_worker_id: in
                       by: User) -> int:
     """Move chosen families from one worker's caseload to another active worker's."""
     if not family_ids:
-        raise AppError(422, "Choose at least one family to move.", fields={"families": "Choose at least one family."})
+        raise AppError(422, N_("Choose at least one family to move."), fields={"families": N_("Choose at least one family.")})
     to_worker = User.get_or_none(User.id == to_worker_id) if to_worker_id else None
     if to_worker is None or to_worker.role != "worker" or not to_worker.active:
-        raise AppError(422, "Choose an active family worker to move the families to.",
-                       fields={"to_worker": "Choose an active family worker."})
+        raise AppError(422, N_("Choose an active family worker to move the families to."),
+                       fields={"to_worker": N_("Choose an active family worker.")})
     if to_worker.id == from_worker.id:
-        raise AppError(422, "Those families are already with this worker; choose someone else.",
-                       fields={"to_worker": "Choose a different worker."})
+        raise AppError(422, N_("Those families are already with this worker; choose someone else."),
+                       fields={"to_worker": N_("Choose a different worker.")})
     ids = sorted(set(family_ids))
     with db.atomic():
         moved = (Family.update(worker=to_worker)
                  .where(Family.id.in_(ids), Family.worker == from_worker.id).execute())
         if moved != len(ids):
-            raise AppError(409, "Some of those families aren't in this caseload any more. Reload the "
-                                "page and try again.", code="caseload_changed")
+            raise AppError(409, N_("Some of those families aren't in this caseload any more. Reload the "
+                                   "page and try again."), code="caseload_changed")
         audit("families_reassign", "user", from_worker.id, actor=by, families=ids,
               from_worker=from_worker.email, to_worker=to_worker.email)
     return moved

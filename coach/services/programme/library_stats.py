@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from peewee import JOIN, Case, fn
 
+from ...i18n import _
 from ...models import MOMENTS, PROMPT_STATUSES, STRAND_NAMES, STRANDS, THEMES, CheckIn, Delivery, Prompt
 from .library import AGE_BANDS, ANY_AGE, age_label
 
@@ -182,20 +183,21 @@ def parse_filters(args: dict) -> LibraryFilters:
     if theme in THEMES:
         filters.theme = theme
     elif theme:
-        filters.problems.append(f"There is no theme called “{theme[:30]}”; showing every theme.")
+        filters.problems.append(_("There is no theme called “%(value)s”; showing every theme.", value=theme[:30]))
     if age in age_choices():
         filters.age = age
     elif age:
-        filters.problems.append(f"“{age[:30]}” isn't an age band we use; showing every age.")
+        filters.problems.append(_("“%(value)s” isn't an age band we use; showing every age.", value=age[:30]))
     if status in PROMPT_STATUSES:
         filters.status = status
     elif status:
-        filters.problems.append(f"“{status[:30]}” isn't a status; showing every status.")
+        filters.problems.append(_("“%(value)s” isn't a status; showing every status.", value=status[:30]))
     sort = args.get("sort") or "theme"
     if sort in SORT_KEYS:
         filters.sort = sort
     else:
-        filters.problems.append(f"The list can't be sorted by “{sort[:30]}”; sorted by theme instead.")
+        filters.problems.append(_("The list can't be sorted by “%(value)s”; sorted by theme instead.",
+                                  value=sort[:30]))
     filters.descending = args.get("dir") == "desc"
     return filters
 
