@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 
 from flask import Response, flash, jsonify, redirect, render_template, request, url_for
 
 from ..errors import AppError, wants_json
-from ..i18n import N_, _
+from ..i18n import N_, _, in_language
 from ..models import utcnow
 from ..security import role_required
 from ..services.programme import library_transfer
@@ -32,7 +33,10 @@ def import_prompts():
         if upload is None or not upload.filename:
             raise AppError(400, N_("Choose a JSON file to import (like one exported from the library)."),
                            code="import_no_file")
-        counts = library_transfer.import_library(upload.read(), me())
+        # Asked for JSON, the reply (and every problem in it) stays English for the scripts that read
+        # it; on the page, the problems are in the admin's own language.
+        with in_language("en") if wants_json() else nullcontext():
+            counts = library_transfer.import_library(upload.read(), me())
     except AppError as error:
         if wants_json():
             return jsonify(error.payload()), error.status

@@ -17,7 +17,7 @@ from markupsafe import Markup, escape
 
 from ...db import db
 from ...errors import AppError
-from ...i18n import N_
+from ...i18n import N_, _
 from ...models import (
     MOMENTS,
     PROMPT_STATUSES,
@@ -195,11 +195,12 @@ def validate_prompt(item: object) -> tuple[dict, dict[str, str]]:
     that names the field. No problems means the prompt may be saved.
     """
     if not isinstance(item, dict):
-        return {}, {"prompt": "Each prompt must be an object with fields like title and body."}
+        return {}, {"prompt": _("Each prompt must be an object with fields like title and body.")}
     problems: dict[str, str] = {}
     data: dict = {"theme": item.get("theme")}
     if data["theme"] not in THEMES:
-        problems["theme"] = f"Theme must be one of {', '.join(THEMES)}; got {_shown(data['theme'])}."
+        problems["theme"] = _("Theme must be one of %(values)s; got %(got)s.", values=", ".join(THEMES),
+                              got=_shown(data["theme"]))
     data["skill"] = _skill(item.get("skill"), problems)
     data["age_min_months"], data["age_max_months"] = _age(item, problems)
     for name in TEXT_LIMITS:
@@ -216,34 +217,36 @@ def _programme(item: dict, data: dict, problems: dict) -> None:
     if strand is None or strand == "":
         strand = THEME_STRANDS.get(data["theme"], "watching-cues")
     elif strand not in STRANDS:
-        problems["strand"] = f"Strand must be one of {', '.join(STRANDS)}; got {_shown(strand)}."
+        problems["strand"] = _("Strand must be one of %(values)s; got %(got)s.", values=", ".join(STRANDS),
+                               got=_shown(strand))
     data["strand"] = strand
     moment = item.get("moment")
     moment = "any" if moment is None or moment == "" else moment
     if moment not in MOMENTS:
-        problems["moment"] = f"Moment must be one of {', '.join(MOMENTS)}; got {_shown(moment)}."
+        problems["moment"] = _("Moment must be one of %(values)s; got %(got)s.", values=", ".join(MOMENTS),
+                               got=_shown(moment))
     data["moment"] = moment
     expected = STRAND_WEEKS.get(strand)
     week = item.get("week")
     if week is None or week == "":
         week = expected or 1
     if not isinstance(week, int) or isinstance(week, bool) or not 1 <= week <= 6:
-        problems["week"] = "Week must be a whole number from 1 to 6."
+        problems["week"] = _("Week must be a whole number from 1 to 6.")
     elif expected is not None and week != expected:
-        problems["week"] = (f"Week must be {expected}: the arc teaches "
-                            f"{STRAND_NAMES[strand].lower()} in week {expected}.")
+        problems["week"] = _("Week must be %(week)s: the arc teaches %(strand)s in week %(week)s.",
+                             week=expected, strand=_(STRAND_NAMES[strand]).lower())
     data["week"] = week
     pairs = item.get("pairs_with")
     pairs = "" if pairs is None else pairs
     if not isinstance(pairs, str):
-        problems["pairs_with"] = "Paired repair must be a skill tag, like name-it."
+        problems["pairs_with"] = _("Paired repair must be a skill tag, like name-it.")
         pairs = ""
     pairs = pairs.strip()
     if pairs and not SKILL_RE.match(pairs):
-        problems["pairs_with"] = ("Paired repair must be the skill tag of a repair prompt: lowercase "
-                                  "words joined by hyphens, like name-it.")
+        problems["pairs_with"] = _("Paired repair must be the skill tag of a repair prompt: lowercase "
+                                   "words joined by hyphens, like name-it.")
     elif pairs and data["theme"] != "rupture":
-        problems["pairs_with"] = "Only rupture prompts name a paired repair; leave it empty."
+        problems["pairs_with"] = _("Only rupture prompts name a paired repair; leave it empty.")
     data["pairs_with"] = pairs
 
 
@@ -256,19 +259,19 @@ def reading_grades(data: dict) -> dict[str, float | None]:
 def _shown(value: object) -> str:
     """A value quoted for a message (kept short)."""
     text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
-    return f"“{text[:30]}”" if value not in (None, "") else "nothing"
+    return f"“{text[:30]}”" if value not in (None, "") else _("nothing")
 
 
 def _skill(value: object, problems: dict) -> str:
     if not isinstance(value, str) or not value.strip():
-        problems["skill"] = "Skill can't be empty; use a short tag like name-it."
+        problems["skill"] = _("Skill can't be empty; use a short tag like name-it.")
         return value if isinstance(value, str) else ""
     value = value.strip()
     if len(value) > SKILL_LIMIT:
-        problems["skill"] = f"Skill is {len(value)} characters; the limit is {SKILL_LIMIT}."
+        problems["skill"] = _("Skill is %(count)d characters; the limit is %(limit)d.", count=len(value),
+                              limit=SKILL_LIMIT)
     elif not SKILL_RE.match(value):
-        problems["skill"] = ("Skill must be a short tag in lowercase words joined by hyphens, "
-                             "like name-it.")
+        problems["skill"] = _("Skill must be a short tag in lowercase words joined by hyphens, like name-it.")
     return value
 
 
@@ -277,21 +280,21 @@ def _age(item: dict, problems: dict) -> tuple[int, int]:
     valid_types = all(isinstance(v, int) and not isinstance(v, bool) for v in (low, high))
     if not valid_types or (low, high) not in AGE_RANGES:
         bands = ", ".join(f"{a}–{b}" for a, b in AGE_BANDS)
-        problems["age"] = f"Age range must be one of {bands} months, or any age (0–60)."
+        problems["age"] = _("Age range must be one of %(bands)s months, or any age (0–60).", bands=bands)
     return low, high
 
 
 def _text(name: str, value: object, problems: dict, required: bool) -> str:
-    label = FIELD_LABELS[name]
+    label = _(FIELD_LABELS[name])
     if value is None:
         value = ""
     if not isinstance(value, str):
-        problems[name] = f"{label} must be text."
+        problems[name] = _("%(label)s must be text.", label=label)
         return ""
     value = value.strip()
     if not value:
         if required:
-            problems[name] = f"{label} can't be empty."
+            problems[name] = _("%(label)s can't be empty.", label=label)
         return value
     problem = (_braces_problem(label, value) or _length_problem(label, value, TEXT_LIMITS[name])
                or _grade_problem(label, value))
@@ -304,75 +307,81 @@ def _braces_problem(label: str, text: str) -> str | None:
     leftover = BRACES_RE.findall(text.replace(PLACEHOLDER, ""))
     if not leftover:
         return None
-    return f"{label} uses “{leftover[0]}”; the only placeholder allowed is {PLACEHOLDER}."
+    return _("%(label)s uses “%(found)s”; the only placeholder allowed is %(placeholder)s.", label=label,
+             found=leftover[0], placeholder=PLACEHOLDER)
 
 
 def _length_problem(label: str, text: str, limit: int) -> str | None:
     length = len(as_read(text))
     if length <= limit:
         return None
-    read_as = f" with {PLACEHOLDER} read as “{FALLBACK}”" if PLACEHOLDER in text else ""
-    return f"{label} is {length} characters{read_as}; the limit is {limit}."
+    if PLACEHOLDER in text:
+        return _("%(label)s is %(count)d characters with %(placeholder)s read as “%(fallback)s”; the limit is "
+                 "%(limit)d.", label=label, count=length, placeholder=PLACEHOLDER, fallback=FALLBACK, limit=limit)
+    return _("%(label)s is %(count)d characters; the limit is %(limit)d.", label=label, count=length, limit=limit)
 
 
 def _grade_problem(label: str, text: str) -> str | None:
     grade = reading_grade(text)
     if grade is None or grade <= MAX_GRADE:
         return None
-    return (f"{label} reads at grade {grade:.1f}; aim for grade {MAX_GRADE:.0f} or below "
-            "(shorter sentences, shorter words).")
+    return _("%(label)s reads at grade %(grade)s; aim for grade %(max)s or below (shorter sentences, "
+             "shorter words).", label=label, grade=f"{grade:.1f}", max=f"{MAX_GRADE:.0f}")
 
 
 def _answers(value: object, theme: object, problems: dict) -> list[dict]:
     if not isinstance(value, list):
-        problems["answers"] = f"Answers must be a list of {MIN_ANSWERS} to {MAX_ANSWERS} choices."
+        problems["answers"] = _("Answers must be a list of %(min)d to %(max)d choices.", min=MIN_ANSWERS,
+                                 max=MAX_ANSWERS)
         return []
     answers = [_answer(index, raw, theme, problems) for index, raw in enumerate(value)]
     if not MIN_ANSWERS <= len(answers) <= MAX_ANSWERS:
-        problems["answers"] = (f"A prompt needs {MIN_ANSWERS} to {MAX_ANSWERS} answers; "
-                               f"this one has {len(answers)}.")
+        problems["answers"] = _("A prompt needs %(min)d to %(max)d answers; this one has %(count)d.",
+                                min=MIN_ANSWERS, max=MAX_ANSWERS, count=len(answers))
         return answers
     tried = [answer.get("tried") for answer in answers]
     labels = [answer.get("label", "").lower() for answer in answers if answer.get("label")]
     if tried.count("not_yet") != 1:
-        problems["answers"] = ("Answers need exactly one kind “not today” choice; "
-                               f"this prompt has {tried.count('not_yet')}.")
+        problems["answers"] = _("Answers need exactly one kind “not today” choice; this prompt has %(count)d.",
+                                count=tried.count("not_yet"))
     elif tried.count("no_chance") > 1:
-        problems["answers"] = ("Answers may have one “it didn't come up” choice at most; "
-                               f"this prompt has {tried.count('no_chance')}.")
+        problems["answers"] = _("Answers may have one “it didn't come up” choice at most; this prompt has "
+                                "%(count)d.", count=tried.count("no_chance"))
     elif tried.count("yes") < 1:
-        problems["answers"] = "At least one answer must count as tried."
+        problems["answers"] = _("At least one answer must count as tried.")
     elif len(set(labels)) != len(labels):
-        problems["answers"] = "Two answers have the same label; make each one different."
+        problems["answers"] = _("Two answers have the same label; make each one different.")
     return answers
 
 
 def _answer(index: int, raw: object, theme: object, problems: dict) -> dict:
-    name = f"Answer {index + 1}"
+    name = _("Answer %(num)s", num=index + 1)
     key = f"answers.{index}"
     if not isinstance(raw, dict):
-        problems[key] = f"{name} must be an object with a label and whether it counts as tried."
+        problems[key] = _("%(answer)s must be an object with a label and whether it counts as tried.", answer=name)
         return {}
     unknown = sorted(set(raw) - ANSWER_KEYS)
     if unknown:
-        problems[key] = f"{name} has a field we don't know: “{unknown[0]}”."
+        problems[key] = _("%(answer)s has a field we don't know: “%(field)s”.", answer=name, field=unknown[0])
     label = raw.get("label")
     label = label.strip() if isinstance(label, str) else ""
     if not label:
-        problems[f"{key}.label"] = f"{name} has no label."
+        problems[f"{key}.label"] = _("%(answer)s has no label.", answer=name)
     elif len(label) > LABEL_LIMIT:
-        problems[f"{key}.label"] = f"{name}'s label is {len(label)} characters; the limit is {LABEL_LIMIT}."
+        problems[f"{key}.label"] = _("%(answer)s's label is %(count)d characters; the limit is %(limit)d.",
+                                      answer=name, count=len(label), limit=LABEL_LIMIT)
     elif BRACES_RE.search(label):
-        problems[f"{key}.label"] = f"{name}'s label can't use braces or placeholders."
+        problems[f"{key}.label"] = _("%(answer)s's label can't use braces or placeholders.", answer=name)
     answer = {"label": label, "tried": raw.get("tried")}
     if answer["tried"] not in TRIED_KINDS:
-        problems[f"{key}.tried"] = (f"{name} must count as tried (“yes”), be the “not today” "
-                                    "choice (“not_yet”) or say it didn't come up (“no_chance”).")
+        problems[f"{key}.tried"] = _("%(answer)s must count as tried (“yes”), be the “not today” choice "
+                                     "(“not_yet”) or say it didn't come up (“no_chance”).", answer=name)
     hard = raw.get("hard", False)
     if not isinstance(hard, bool):
-        problems[f"{key}.hard"] = f"{name}'s hard-moment mark must be true or false."
+        problems[f"{key}.hard"] = _("%(answer)s's hard-moment mark must be true or false.", answer=name)
     elif hard and theme != "rupture":
-        problems[f"{key}.hard"] = f"{name} is marked as a hard moment, but only rupture prompts can be."
+        problems[f"{key}.hard"] = _("%(answer)s is marked as a hard moment, but only rupture prompts can be.",
+                                     answer=name)
     elif hard:
         answer["hard"] = True
     return answer
@@ -391,9 +400,9 @@ def save_prompt(prompt: Prompt | None, item: dict, editor: User | None, *, statu
     """
     data, problems = validate_prompt(item)
     if status is not None and status not in PROMPT_STATUSES:
-        problems["status"] = f"Status must be one of {', '.join(PROMPT_STATUSES)}."
+        problems["status"] = _("Status must be one of %(values)s.", values=", ".join(PROMPT_STATUSES))
     if problems:
-        raise AppError(422, "The prompt wasn't saved: some checks need another look.",
+        raise AppError(422, N_("The prompt wasn't saved: some checks need another look."),
                        code="prompt_invalid", fields=problems)
     with db.atomic():
         if prompt is None:
@@ -408,8 +417,8 @@ def save_prompt(prompt: Prompt | None, item: dict, editor: User | None, *, statu
         updated = (Prompt.update(**new, version=version, updated_at=now)
                    .where(Prompt.id == prompt.id, Prompt.version == expected).execute())
         if updated != 1:
-            raise AppError(409, "Someone else saved this prompt since you opened it. Reload to see "
-                                "their changes, then make yours again.", code="prompt_conflict")
+            raise AppError(409, N_("Someone else saved this prompt since you opened it. Reload to see "
+                                   "their changes, then make yours again."), code="prompt_conflict")
         summary = summary or summarise_change(old, new)
         PromptRevision.create(prompt=prompt, version=version, editor=editor, created_at=now,
                               summary=summary[:200], data=new | _translations_kept(prompt.id))
@@ -454,13 +463,14 @@ def set_status(prompt: Prompt, status: str, editor: User | None) -> Prompt:
     """Move a prompt along draft → published → retired (or retired → draft); a new revision."""
     allowed = TRANSITIONS.get(prompt.status, ())
     if status not in PROMPT_STATUSES:
-        raise AppError(422, "Choose draft, published or retired.", code="status_invalid",
-                       fields={"status": "Choose draft, published or retired."})
+        raise AppError(422, N_("Choose draft, published or retired."), code="status_invalid",
+                       fields={"status": N_("Choose draft, published or retired.")})
     if status not in allowed:
-        raise AppError(409, f"A {prompt.status} prompt can't become {status}; it can only become "
-                            f"{' or '.join(allowed)}.", code="status_transition")
+        raise AppError(409, _("A %(status)s prompt can't become %(new)s; it can only become %(allowed)s.",
+                              status=prompt.status, new=status, allowed=_(" or ").join(allowed)),
+                       code="status_transition")
     item = {name: getattr(prompt, name) for name in PROMPT_FIELDS}
-    saved, _ = save_prompt(prompt, item, editor, status=status, summary=STATUS_VERBS[status],
+    saved, _changed = save_prompt(prompt, item, editor, status=status, summary=STATUS_VERBS[status],
                            action="prompt_status")
     return saved
 
@@ -471,7 +481,7 @@ def restore_revision(prompt: Prompt, version: int, editor: User | None,
     revision = PromptRevision.get_or_none(PromptRevision.prompt == prompt,
                                           PromptRevision.version == version)
     if revision is None:
-        raise AppError(404, f"This prompt has no version {version}.", code="revision_not_found")
+        raise AppError(404, _("This prompt has no version %(num)s.", num=version), code="revision_not_found")
     # A revision saved before strands existed keeps the prompt's programme fields as they are.
     item = {name: revision.data.get(name, getattr(prompt, name)) for name in PROMPT_FIELDS}
     try:
@@ -481,10 +491,10 @@ def restore_revision(prompt: Prompt, version: int, editor: User | None,
         if error.status != 422:
             raise
         first = next(iter(error.fields.values()))
-        raise AppError(422, f"Version {version} doesn't pass today's checks, so it can't be "
-                            f"restored as it is: {first}", code="restore_invalid") from None
+        raise AppError(422, _("Version %(num)s doesn't pass today's checks, so it can't be restored as it is: "
+                              "%(problem)s", num=version, problem=first), code="restore_invalid") from None
     if not changed:
-        raise AppError(409, f"The prompt already reads like version {version}; nothing to restore.",
+        raise AppError(409, _("The prompt already reads like version %(num)s; nothing to restore.", num=version),
                        code="restore_unchanged")
     return saved
 
