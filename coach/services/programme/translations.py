@@ -23,7 +23,7 @@ from pathlib import Path
 
 from ...db import db
 from ...errors import AppError
-from ...i18n import N_
+from ...i18n import N_, _
 from ...models import Prompt, PromptRevision, PromptTranslation, User, utcnow
 from ...security import audit
 from .library import (
@@ -60,8 +60,8 @@ def validate_translation(item: object, english: dict) -> tuple[dict, dict[str, s
     ``(data, problems)`` with problems keyed ``title`` … ``answers.2`` as sentences naming the field.
     """
     if not isinstance(item, dict):
-        return {}, {"translation": "A translation must be an object with title, body, question, "
-                                   "answers and why."}
+        return {}, {"translation": _("A translation must be an object with title, body, question, answers "
+                                     "and why.")}
     problems: dict[str, str] = {}
     data: dict = {}
     for name in TEXT_FIELDS:
@@ -71,53 +71,60 @@ def validate_translation(item: object, english: dict) -> tuple[dict, dict[str, s
 
 
 def _text(name: str, value: object, english: str, problems: dict) -> str:
-    label = FIELD_LABELS[name]
+    label = _(FIELD_LABELS[name])
     if value is None:
         value = ""
     if not isinstance(value, str):
-        problems[name] = f"{label} must be text."
+        problems[name] = _("%(label)s must be text.", label=label)
         return ""
     value = value.strip()
     if not value:
         if english.strip():
-            problems[name] = f"{label} can't be empty: the English has one."
+            problems[name] = _("%(label)s can't be empty: the English has one.", label=label)
         return value
     leftover = BRACES_RE.findall(value.replace(PLACEHOLDER, ""))
     length = len(as_read_es(value))
     ease = reading_ease_es(value)
     if leftover:
-        problems[name] = f"{label} uses “{leftover[0]}”; the only placeholder allowed is {PLACEHOLDER}."
+        problems[name] = _("%(label)s uses “%(found)s”; the only placeholder allowed is %(placeholder)s.",
+                           label=label, found=leftover[0], placeholder=PLACEHOLDER)
     elif PLACEHOLDER in english and PLACEHOLDER not in value:
-        problems[name] = f"{label} drops {PLACEHOLDER}; keep it where the English names the child."
+        problems[name] = _("%(label)s drops %(placeholder)s; keep it where the English names the child.",
+                           label=label, placeholder=PLACEHOLDER)
     elif length > TEXT_LIMITS[name]:
-        read_as = f" with {PLACEHOLDER} read as “{FALLBACK_ES}”" if PLACEHOLDER in value else ""
-        problems[name] = f"{label} is {length} characters{read_as}; the limit is {TEXT_LIMITS[name]}."
+        problems[name] = (
+            _("%(label)s is %(count)d characters with %(placeholder)s read as “%(fallback)s”; the limit is "
+              "%(limit)d.", label=label, count=length, placeholder=PLACEHOLDER, fallback=FALLBACK_ES,
+              limit=TEXT_LIMITS[name]) if PLACEHOLDER in value
+            else _("%(label)s is %(count)d characters; the limit is %(limit)d.", label=label, count=length,
+                   limit=TEXT_LIMITS[name]))
     elif ease is not None and ease < MIN_EASE_ES:
-        problems[name] = (f"{label} reads at ease {ease:.0f}; aim for {MIN_EASE_ES:.0f} or above "
-                          "(shorter sentences, shorter words).")
+        problems[name] = _("%(label)s reads at ease %(ease)s; aim for %(min)s or above (shorter sentences, "
+                           "shorter words).", label=label, ease=f"{ease:.0f}", min=f"{MIN_EASE_ES:.0f}")
     return value
 
 
 def _labels(value: object, expected: int, problems: dict) -> list[str]:
     if not isinstance(value, list):
-        problems["answers"] = f"Answers must be a list of {expected} labels, in the English order."
+        problems["answers"] = _("Answers must be a list of %(num)d labels, in the English order.", num=expected)
         return []
     labels = []
     for index, raw in enumerate(value):
-        name, key = f"Answer {index + 1}", f"answers.{index}"
+        name, key = _("Answer %(num)s", num=index + 1), f"answers.{index}"
         label = raw.strip() if isinstance(raw, str) else ""
         if not label:
-            problems[key] = f"{name} has no label."
+            problems[key] = _("%(answer)s has no label.", answer=name)
         elif len(label) > LABEL_LIMIT:
-            problems[key] = f"{name}'s label is {len(label)} characters; the limit is {LABEL_LIMIT}."
+            problems[key] = _("%(answer)s's label is %(count)d characters; the limit is %(limit)d.", answer=name,
+                              count=len(label), limit=LABEL_LIMIT)
         elif BRACES_RE.search(label):
-            problems[key] = f"{name}'s label can't use braces or placeholders."
+            problems[key] = _("%(answer)s's label can't use braces or placeholders.", answer=name)
         labels.append(label)
     if len(labels) != expected:
-        problems["answers"] = (f"The English prompt has {expected} answers; the translation needs "
-                               f"{expected} labels in the same order, not {len(labels)}.")
+        problems["answers"] = _("The English prompt has %(num)d answers; the translation needs %(num)d labels "
+                                "in the same order, not %(count)d.", num=expected, count=len(labels))
     elif len({label.lower() for label in labels}) != len(labels):
-        problems["answers"] = "Two answers have the same label; make each one different."
+        problems["answers"] = _("Two answers have the same label; make each one different.")
     return labels
 
 
@@ -142,7 +149,7 @@ def translations_of(prompt_id: int) -> dict[str, dict]:
 
 def check_language(language: str) -> str:
     if language not in TRANSLATED:
-        raise AppError(404, "Prompts are translated into Spanish (es) only.", code="language_not_found")
+        raise AppError(404, N_("Prompts are translated into Spanish (es) only."), code="language_not_found")
     return language
 
 
@@ -156,8 +163,8 @@ def save_translation(prompt: Prompt, language: str, item: object, editor: User |
     check_language(language)
     data, problems = validate_translation(item, prompt_data(prompt))
     if problems:
-        raise AppError(422, f"The {LANGUAGE_NAMES[language]} wasn't saved: some checks need another "
-                            "look.", code="translation_invalid", fields=problems)
+        raise AppError(422, _("The %(language)s wasn't saved: some checks need another look.",
+                              language=_(LANGUAGE_NAMES[language])), code="translation_invalid", fields=problems)
     with db.atomic():
         current = PromptTranslation.get_or_none(PromptTranslation.prompt == prompt,
                                                 PromptTranslation.language == language)
@@ -168,8 +175,8 @@ def save_translation(prompt: Prompt, language: str, item: object, editor: User |
         version, now = prompt.version + 1, utcnow()
         if Prompt.update(version=version, updated_at=now).where(
                 Prompt.id == prompt.id, Prompt.version == expected).execute() != 1:
-            raise AppError(409, "Someone else saved this prompt since you opened it. Reload to see "
-                                "their changes, then make yours again.", code="prompt_conflict")
+            raise AppError(409, N_("Someone else saved this prompt since you opened it. Reload to see "
+                                   "their changes, then make yours again."), code="prompt_conflict")
         if current is None:
             PromptTranslation.create(prompt=prompt, language=language, updated_at=now, editor=editor, **data)
         else:
@@ -337,9 +344,9 @@ def usable_translations(published_only: bool = True) -> dict[str, set[int]]:
 
 def out_of_date(prompt: Prompt) -> list[str]:
     """A sentence for each translation an English edit left with the wrong number of answers."""
-    return [f"The {LANGUAGE_NAMES[t.language]} still has {len(t.answers or ())} answer labels for "
-            f"{len(prompt.answers or ())} answers: families who read it won't get this prompt until "
-            f"you update the {LANGUAGE_NAMES[t.language]}."
+    return [_("The %(language)s still has %(labels)d answer labels for %(num)d answers: families who read it "
+              "won't get this prompt until you update the %(language)s.", language=_(LANGUAGE_NAMES[t.language]),
+              labels=len(t.answers or ()), num=len(prompt.answers or ()))
             for t in PromptTranslation.select().where(PromptTranslation.prompt == prompt.id)
             if not fits(t, prompt.answers)]
 
@@ -462,7 +469,7 @@ def check_translation_files(bands: Iterable[str] = (), language: str = "es", dir
             if key in seen:
                 problems.append(f"{where}: translated twice")
             seen.add(key)
-            _, found = validate_translation(entry, item)
+            _data, found = validate_translation(entry, item)
             problems.extend(f"{where}: {message}" for message in found.values())
         missing = [p["skill"] for p in by_band.get(band, []) if (p["skill"], p["age_min_months"]) not in seen]
         results.append(BandCheck(band, len(seen), problems, missing))
