@@ -3,6 +3,7 @@ emails and pushes are in Spanish with ``<html lang="es">``; a visitor who isn't 
 the browser; each person chooses their own language at join and in settings."""
 from __future__ import annotations
 
+import io
 import re
 from datetime import timedelta
 
@@ -320,6 +321,17 @@ def test_a_spanish_admin_reads_the_overview_and_library_in_spanish(client, auth)
     # The audit log's filter problems are in the reader's words too.
     log = client.get("/admin/audit?from=yesterday").get_data(as_text=True)
     assert "La fecha “desde” “yesterday” no es una fecha como 2026-05-31" in log
+    # A bad import: the page lists the problems in Spanish, the JSON reply stays English for scripts.
+    bad = b'[{"title": "Hi", "skill": "Not A Tag"}]'
+    token = factories.extract_csrf(overview)
+    page = client.post("/admin/prompts/import", content_type="multipart/form-data",
+                       data={"csrf_token": token, "file": (io.BytesIO(bad), "p.json")}).get_data(as_text=True)
+    assert "El archivo no se importó" in page and "Idea 1 (“Hi”): la habilidad debe ser" in page
+    reply = client.post("/admin/prompts/import", content_type="multipart/form-data",
+                        headers={"Accept": "application/json"},
+                        data={"csrf_token": token, "file": (io.BytesIO(bad), "p.json")}).get_json()
+    assert reply["message"].startswith("The file wasn't imported")
+    assert "Prompt 1 (“Hi”): skill must be" in " ".join(reply["problems"])
 
 
 def test_an_english_admin_keeps_english_admin_pages(client, auth):

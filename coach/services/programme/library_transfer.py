@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from ...db import db
 from ...errors import AppError
+from ...i18n import N_, _, ngettext
 from ...inputs import parse_json
 from ...models import PROMPT_STATUSES, Prompt, PromptTranslation, User
 from ...security import audit
@@ -39,8 +40,9 @@ class ImportRejected(AppError):
 
     def __init__(self, problems: list[str]):
         count = len(problems)
-        super().__init__(422, f"The file wasn't imported: {count} problem{'s' if count != 1 else ''} "
-                              "to fix. Nothing was changed.", code="import_invalid")
+        super().__init__(422, ngettext("The file wasn't imported: %(num)d problem to fix. Nothing was changed.",
+                                       "The file wasn't imported: %(num)d problems to fix. Nothing was changed.",
+                                       count), code="import_invalid")
         self.problems = problems
 
     def payload(self) -> dict:
@@ -61,17 +63,17 @@ def export_library() -> list[dict]:
 def parse_import(raw: bytes) -> list:
     """Decode an uploaded file into a list; AppError 400/413/422 with a clear sentence otherwise."""
     if not raw:
-        raise AppError(400, "The file is empty. Choose a JSON file exported from the library.",
+        raise AppError(400, N_("The file is empty. Choose a JSON file exported from the library."),
                        code="import_empty")
     items = parse_json(raw, max_bytes=IMPORT_MAX_BYTES, what="The file", code="import_not_json")
     if not isinstance(items, list):
-        raise AppError(422, "The file must be a JSON array of prompts, like the export.",
+        raise AppError(422, N_("The file must be a JSON array of prompts, like the export."),
                        code="import_wrong_shape")
     if not items:
-        raise AppError(422, "The file has no prompts in it.", code="import_wrong_shape")
+        raise AppError(422, N_("The file has no prompts in it."), code="import_wrong_shape")
     if len(items) > IMPORT_MAX_ITEMS:
-        raise AppError(413, f"The file has {len(items)} prompts; the limit is {IMPORT_MAX_ITEMS} "
-                            "at a time.", code="import_too_large")
+        raise AppError(413, _("The file has %(count)d prompts; the limit is %(limit)d at a time.",
+                              count=len(items), limit=IMPORT_MAX_ITEMS), code="import_too_large")
     return items
 
 
@@ -125,23 +127,23 @@ def _item_name(number: int, item: object) -> str:
     if isinstance(title, str) and title.strip():
         title = title.strip()
         short = title if len(title) <= 30 else title[:29].rsplit(" ", 1)[0].rstrip() + "…"
-        return f"Prompt {number} (“{short}”)"
-    return f"Prompt {number}"
+        return _("Prompt %(num)s (“%(title)s”)", num=number, title=short)
+    return _("Prompt %(num)s", num=number)
 
 
 def _extra_problems(item: dict, number: int, seen_ids: dict[int, int]) -> dict[str, str]:
     problems = {}
     unknown = sorted(set(item) - set(PROMPT_FIELDS) - EXTRA_KEYS)
     if unknown:
-        problems["prompt"] = f"Field “{unknown[0][:30]}” isn't one a prompt has."
+        problems["prompt"] = _("Field “%(field)s” isn't one a prompt has.", field=unknown[0][:30])
     status = item.get("status")
     if status is not None and status not in PROMPT_STATUSES:
-        problems["status"] = f"Status must be one of {', '.join(PROMPT_STATUSES)}."
+        problems["status"] = _("Status must be one of %(values)s.", values=", ".join(PROMPT_STATUSES))
     prompt_id = item.get("id")
     if prompt_id is not None and (not isinstance(prompt_id, int) or isinstance(prompt_id, bool)):
-        problems["id"] = "The id must be a whole number (or left out for a new prompt)."
+        problems["id"] = _("The id must be a whole number (or left out for a new prompt).")
     elif prompt_id is not None and prompt_id in seen_ids:
-        problems["id"] = f"The id {prompt_id} is also used by prompt {seen_ids[prompt_id]}."
+        problems["id"] = _("The id %(id)s is also used by prompt %(num)s.", id=prompt_id, num=seen_ids[prompt_id])
     elif prompt_id is not None:
         seen_ids[prompt_id] = number
     return problems
@@ -153,22 +155,26 @@ def _translation_problems(item: dict, english: dict) -> dict[str, str]:
     if translations is None:
         return {}
     if not isinstance(translations, dict):
-        return {"translations": "Translations must be an object like {\"es\": {\"title\": …}}."}
+        return {"translations": _("Translations must be an object like %(example)s.",
+                                   example='{"es": {"title": …}}')}
     problems = {}
     for language, translation in translations.items():
         if language not in TRANSLATED:
             problems[f"translations.{language}"[:60]] = (
-                f"Translations are into {', '.join(TRANSLATED)} only; got “{str(language)[:10]}”.")
+                _("Translations are into %(codes)s only; got “%(got)s”.", codes=", ".join(TRANSLATED),
+                  got=str(language)[:10]))
             continue
         if isinstance(translation, dict):
             unknown = sorted(set(translation) - set(TRANSLATION_FIELDS))
             if unknown:
-                problems[f"translations.{language}"] = (f"{LANGUAGE_NAMES[language]} has a field we "
-                                                        f"don't know: “{unknown[0][:30]}”.")
+                problems[f"translations.{language}"] = _("%(language)s has a field we don't know: “%(field)s”.",
+                                                         language=_(LANGUAGE_NAMES[language]).capitalize(),
+                                                         field=unknown[0][:30])
                 continue
-        _, found = validate_translation(translation, english)
+        _data, found = validate_translation(translation, english)
         for key, message in found.items():
-            problems[f"translations.{language}.{key}"] = f"{LANGUAGE_NAMES[language]}: {message[0].lower()}{message[1:]}"
+            problems[f"translations.{language}.{key}"] = (f"{_(LANGUAGE_NAMES[language]).capitalize()}: "
+                                                          f"{message[0].lower()}{message[1:]}")
     return problems
 
 
