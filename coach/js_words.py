@@ -48,6 +48,14 @@ PAGE_WORDS = (
     N_("The link is selected: copy it with your phone's or computer's copy command."),
     N_("Join Attune"),
     N_("Shared."),
+    # The admin's prompt editor (static/js/admin-editor.js).
+    N_("Noticing cues"),
+    N_("Out of sync"),
+    N_("Coming back together"),
+    N_("A lock screen would cut off the title and the body (shown with “…”). Shorten it so parents see "
+       "it whole."),
+    N_("A lock screen would cut off the title (shown with “…”). Shorten it so parents see it whole."),
+    N_("A lock screen would cut off the body (shown with “…”). Shorten it so parents see it whole."),
 )
 
 #: ``say(…)`` in static/sw.js.

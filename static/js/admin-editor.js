@@ -2,10 +2,12 @@
 // the server's one validation function (the form's data-check-url) supplies the problems and
 // reading scores a moment later. A translation form says how {child} reads (data-child-fallback)
 // and scores reading ease, where higher is easier (data-score="ease", data-min-ease).
+import { t } from "./notifications.js";
+
 const form = document.getElementById("prompt-form");
 
 const FALLBACK = form?.dataset.childFallback || "your child";
-const THEMES = { cues: "Noticing cues", rupture: "Out of sync", repair: "Coming back together" };
+const THEMES = { cues: t("Noticing cues"), rupture: t("Out of sync"), repair: t("Coming back together") };
 const MAX_GRADE = 6;
 const BY_EASE = form?.dataset.score === "ease";
 const MIN_EASE = Number(form?.dataset.minEase || 80);
@@ -53,14 +55,17 @@ function setup() {
   function updateCutWarning() {
     const title = preview("title");
     const body = preview("body");
-    const cut = [];
-    if (title.scrollWidth > title.clientWidth + 1) cut.push("the title");
-    if (body.scrollHeight > body.clientHeight + 1) cut.push("the body");
+    const titleCut = title.scrollWidth > title.clientWidth + 1;
+    const bodyCut = body.scrollHeight > body.clientHeight + 1;
     const warning = document.getElementById("cut-warning");
-    warning.hidden = cut.length === 0;
-    warning.textContent = cut.length
-      ? `A lock screen would cut off ${cut.join(" and ")} (shown with “…”). Shorten it so parents see it whole.`
-      : "";
+    warning.hidden = !titleCut && !bodyCut;
+    warning.textContent = titleCut && bodyCut
+      ? t("A lock screen would cut off the title and the body (shown with “…”). Shorten it so parents see it whole.")
+      : titleCut
+        ? t("A lock screen would cut off the title (shown with “…”). Shorten it so parents see it whole.")
+        : bodyCut
+          ? t("A lock screen would cut off the body (shown with “…”). Shorten it so parents see it whole.")
+          : "";
   }
 
   function updatePreview() {
