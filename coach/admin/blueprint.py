@@ -17,6 +17,10 @@ DELIVERY_WORDS = {"pending": _l("pending"), "sending": _l("sending"), "sent": _l
                   "no_device": _l("no device"), "failed": _l("failed"), "expired": _l("expired")}
 #: The moment rows of the library page (``library_stats.moment_coverage`` labels), shown through ``_``.
 MOMENT_WORDS = (N_("Morning"), N_("Day"), N_("Evening"), N_("Bedtime"), N_("Any"))
+#: The strand names (``models.STRAND_NAMES``, which can't import the catalogue helpers) not already
+#: marked elsewhere; the library tables and the editor show them through ``_``.
+STRAND_WORDS = (N_("Being there"), N_("Delight"), N_("Mirroring"), N_("Your own state"), N_("Repair"),
+                N_("Calming together"), N_("Triggers"), N_("Self-kindness"), N_("Good enough"))
 
 
 @bp.record_once

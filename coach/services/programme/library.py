@@ -182,7 +182,9 @@ def fill_child(text: str, child_name: str | None) -> str:
 
 def age_label(age_min: int, age_max: int) -> str:
     """How an age range reads on screens: "6–12 months" or "Any age"."""
-    return "Any age" if (age_min, age_max) == ANY_AGE else f"{age_min}–{age_max} months"
+    if (age_min, age_max) == ANY_AGE:
+        return _("Any age")
+    return _("%(low)s–%(high)s months", low=age_min, high=age_max)
 
 
 # --- the one validation function ----------------------------------------------------------------
@@ -521,9 +523,9 @@ def display_value(name: str, data: dict) -> str:
     if name == "answers":
         lines = []
         for answer in data.get("answers") or []:
-            kind = {"yes": "counts as tried", "no_chance": "didn't come up"}.get(answer.get("tried"),
-                                                                                "not today")
-            hard = ", hard moment" if answer.get("hard") else ""
+            kind = {"yes": _("counts as tried"), "no_chance": _("didn’t come up")}.get(answer.get("tried"),
+                                                                                   _("not today"))
+            hard = _(", hard moment") if answer.get("hard") else ""
             lines.append(f"{answer.get('label', '')} ({kind}{hard})")
         return "\n".join(lines)
     value = data.get(name)
