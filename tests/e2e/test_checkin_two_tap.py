@@ -19,6 +19,7 @@ from .conftest import (
     allow_notifications,
     click_notification,
     deliver_push,
+    deliver_until_shown,
     make_parent,
     plan_and_send,
     shown_notifications,
@@ -235,8 +236,7 @@ def test_later_pushes_again_after_the_hour_and_never_after_the_day_ends(page, co
     with live.context():
         Delivery.update(status="sent", expires_at=utcnow() + timedelta(minutes=30)).where(
             Delivery.id == delivery.id).execute()
-    deliver_push(page, live, again.json())
-    wait_until(lambda: [n for n in shown_notifications(page) if n["tag"] == payload["tag"]])
+    deliver_until_shown(page, live, again.json())
     click_notification(page, payload["tag"], "later")
     wait_until(lambda: [n for n in shown_notifications(page) if n["tag"] == "attune-confirm"
                         and "day ends" in n["body"]])
