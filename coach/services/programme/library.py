@@ -32,7 +32,7 @@ from ...models import (
     utcnow,
 )
 from ...security import audit
-from .readability import FALLBACK, MAX_GRADE, PLACEHOLDER, as_read, reading_grade
+from .readability import FALLBACK, MAX_GRADE, PLACEHOLDER, reading_grade
 
 STARTER_FILE = Path(__file__).resolve().parents[2] / "data" / "prompts.json"
 PROMPT_FIELDS = ("theme", "skill", "age_min_months", "age_max_months", "title", "body", "question",
@@ -298,14 +298,14 @@ def _text(name: str, value: object, problems: dict, required: bool) -> str:
         if required:
             problems[name] = _("%(label)s can't be empty.", label=label)
         return value
-    problem = (_braces_problem(label, value) or _length_problem(label, value, TEXT_LIMITS[name])
+    problem = (braces_problem(label, value) or length_problem(label, value, TEXT_LIMITS[name])
                or _grade_problem(label, value))
     if problem:
         problems[name] = problem
     return value
 
 
-def _braces_problem(label: str, text: str) -> str | None:
+def braces_problem(label: str, text: str) -> str | None:
     leftover = BRACES_RE.findall(text.replace(PLACEHOLDER, ""))
     if not leftover:
         return None
@@ -313,13 +313,14 @@ def _braces_problem(label: str, text: str) -> str | None:
              found=leftover[0], placeholder=PLACEHOLDER)
 
 
-def _length_problem(label: str, text: str, limit: int) -> str | None:
-    length = len(as_read(text))
+def length_problem(label: str, text: str, limit: int, fallback: str = FALLBACK) -> str | None:
+    """Too long as a parent reads it, with ``{child}`` read as ``fallback`` (the language's own)."""
+    length = len(text.replace(PLACEHOLDER, fallback))
     if length <= limit:
         return None
     if PLACEHOLDER in text:
         return _("%(label)s is %(count)d characters with %(placeholder)s read as “%(fallback)s”; the limit is "
-                 "%(limit)d.", label=label, count=length, placeholder=PLACEHOLDER, fallback=FALLBACK, limit=limit)
+                 "%(limit)d.", label=label, count=length, placeholder=PLACEHOLDER, fallback=fallback, limit=limit)
     return _("%(label)s is %(count)d characters; the limit is %(limit)d.", label=label, count=length, limit=limit)
 
 

@@ -32,9 +32,11 @@ from .library import (
     STARTER_FILE,
     STARTER_SUMMARY,
     TEXT_LIMITS,
+    braces_problem,
+    length_problem,
     prompt_data,
 )
-from .readability import FALLBACK, FALLBACK_ES, MIN_EASE_ES, PLACEHOLDER, as_read_es, reading_ease_es
+from .readability import FALLBACK, FALLBACK_ES, MIN_EASE_ES, PLACEHOLDER, reading_ease_es
 
 log = logging.getLogger(__name__)
 
@@ -82,26 +84,27 @@ def _text(name: str, value: object, english: str, problems: dict) -> str:
         if english.strip():
             problems[name] = _("%(label)s can't be empty: the English has one.", label=label)
         return value
-    leftover = BRACES_RE.findall(value.replace(PLACEHOLDER, ""))
-    length = len(as_read_es(value))
-    ease = reading_ease_es(value)
-    if leftover:
-        problems[name] = _("%(label)s uses “%(found)s”; the only placeholder allowed is %(placeholder)s.",
-                           label=label, found=leftover[0], placeholder=PLACEHOLDER)
-    elif PLACEHOLDER in english and PLACEHOLDER not in value:
-        problems[name] = _("%(label)s drops %(placeholder)s; keep it where the English names the child.",
-                           label=label, placeholder=PLACEHOLDER)
-    elif length > TEXT_LIMITS[name]:
-        problems[name] = (
-            _("%(label)s is %(count)d characters with %(placeholder)s read as “%(fallback)s”; the limit is "
-              "%(limit)d.", label=label, count=length, placeholder=PLACEHOLDER, fallback=FALLBACK_ES,
-              limit=TEXT_LIMITS[name]) if PLACEHOLDER in value
-            else _("%(label)s is %(count)d characters; the limit is %(limit)d.", label=label, count=length,
-                   limit=TEXT_LIMITS[name]))
-    elif ease is not None and ease < MIN_EASE_ES:
-        problems[name] = _("%(label)s reads at ease %(ease)s; aim for %(min)s or above (shorter sentences, "
-                           "shorter words).", label=label, ease=f"{ease:.0f}", min=f"{MIN_EASE_ES:.0f}")
+    problem = (braces_problem(label, value) or _dropped_child(label, value, english)
+               or length_problem(label, value, TEXT_LIMITS[name], FALLBACK_ES) or _ease_problem(label, value))
+    if problem:
+        problems[name] = problem
     return value
+
+
+def _dropped_child(label: str, text: str, english: str) -> str | None:
+    if PLACEHOLDER in english and PLACEHOLDER not in text:
+        return _("%(label)s drops %(placeholder)s; keep it where the English names the child.",
+                 label=label, placeholder=PLACEHOLDER)
+    return None
+
+
+def _ease_problem(label: str, text: str) -> str | None:
+    """Measured last: reading ease is the costly check (textstat under a lock)."""
+    ease = reading_ease_es(text)
+    if ease is None or ease >= MIN_EASE_ES:
+        return None
+    return _("%(label)s reads at ease %(ease)s; aim for %(min)s or above (shorter sentences, "
+             "shorter words).", label=label, ease=f"{ease:.0f}", min=f"{MIN_EASE_ES:.0f}")
 
 
 def _labels(value: object, expected: int, problems: dict) -> list[str]:
