@@ -5,7 +5,7 @@ clients and a friendly page to browsers.
 """
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, flash, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -56,6 +56,16 @@ def wants_json() -> bool:
         return True
     best = request.accept_mimetypes.best_match(["application/json", "text/html"])
     return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+
+
+def show_on_form(form, error: AppError) -> None:
+    """Put an AppError's field sentences next to their fields on a WTForms ``form``; an error
+    without fields becomes a flash message (the page re-renders with both)."""
+    for name, message in (error.fields or {}).items():
+        if name in form:
+            form[name].errors = [message]
+    if not error.fields:
+        flash(error.message, "error")
 
 
 def error_response(error: AppError):

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
-from ..errors import AppError, error_response
+from ..errors import AppError, error_response, show_on_form
 from ..i18n import _, browser_language, in_language, ngettext
 from ..models import MAX_CAREGIVERS, User
 from ..security import audit, home_for, known_device_for, remember_device, safe_next
@@ -126,11 +126,7 @@ def _enrol(token: str):
     except AppError as error:
         if error.status == 410:
             return error_response(error)
-        for name, message in (error.fields or {}).items():
-            if name in form:
-                form[name].errors = [message]
-        if not error.fields:
-            flash(error.message, "error")
+        show_on_form(form, error)
         return render_template("auth/join.html", form=form, invite=invite,
                                texts_available=sms_problem() is None), error.status
     session.pop(INVITE_SESSION_KEY, None)
@@ -164,11 +160,7 @@ def _join_household(token: str):
     except AppError as error:
         if error.status in (409, 410):
             return error_response(error)
-        for name, message in (error.fields or {}).items():
-            if name in form:
-                form[name].errors = [message]
-        if not error.fields:
-            flash(error.message, "error")
+        show_on_form(form, error)
         return render_template("auth/join_household.html", form=form, invite=invite, people=people), error.status
     session.pop(INVITE_SESSION_KEY, None)
     audit("caregiver_joined", "family", invite.family_id, actor=user)

@@ -11,7 +11,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField, TextAreaField
 
-from ..errors import AppError, error_response
+from ..errors import AppError, error_response, show_on_form
 from ..i18n import _
 from ..inputs import CheckedForm, checks_own_text
 from ..models import CheckIn
@@ -85,10 +85,7 @@ def journal_edit(entry_id: str):
             journal_service.edit_entry(checkin, form.felt.data or "", form.note.data or "",
                                        bool(form.shared.data))
         except AppError as error:
-            for name, message in (error.fields or {}).items():
-                form[name].errors = [message]
-            if not error.fields:
-                flash(error.message, "error")
+            show_on_form(form, error)
             status = error.status
         else:
             flash(_("Your journal entry is saved."), "success")
