@@ -191,18 +191,26 @@ def scheduler_command(plan_every: int, send_every: int) -> None:
         log.info("scheduler stopped")
 
 
+def _parent(email: str):
+    """The parent account with ``email`` (inside a connection), or a ClickException saying none has it."""
+    from .models import User
+
+    user = User.by_email(email)
+    if user is None or user.role != "parent":
+        raise click.ClickException(f"No parent has the email {email!r}.")
+    return user
+
+
 @click.command("send-test-push")
 @click.option("--email", required=True, help="The parent's email.")
 @with_appcontext
 def send_test_push_command(email: str) -> None:
     """Send a test notification to every device of one parent and print the JSON result."""
-    from .models import PushSubscription, User
+    from .models import PushSubscription
     from .services.delivery.sending import send_test_push
 
     with db.connection_context():
-        user = User.by_email(email)
-        if user is None or user.role != "parent":
-            raise click.ClickException(f"No parent has the email {email!r}.")
+        user = _parent(email)
         if not PushSubscription.select().where(PushSubscription.user == user).exists():
             raise click.ClickException(
                 f"{email} has no devices with notifications turned on: they need to open Attune "
@@ -235,13 +243,10 @@ def send_test_email_command(to: str) -> None:
 @with_appcontext
 def send_test_sms_command(email: str) -> None:
     """Text one parent's phone at once through Twilio and print the JSON result (exit 1 if not sent)."""
-    from .models import User
     from .services.delivery.sms import SmsConfigError, send_test_sms
 
     with db.connection_context():
-        user = User.by_email(email)
-        if user is None or user.role != "parent":
-            raise click.ClickException(f"No parent has the email {email!r}.")
+        user = _parent(email)
         try:
             row = send_test_sms(user)
         except SmsConfigError as error:
