@@ -30,16 +30,21 @@ def race_two_senders(pg_url: str, tmp_path: Path, now: datetime, fill: Callable[
         init_db()
         with app.app_context(), db.connection_context():
             filled = fill(ps)
-        env = os.environ | {
+        summaries = two_send_due(now, {
             "COACH_DATABASE_URL": pg_url, "COACH_SECRET_KEY": "race", "COACH_INSTANCE_PATH": str(instance),
             "COACH_PUSH_ALLOWED_HOSTS": ps.host, "COACH_BASE_URL": "http://localhost", "COACH_PUSH_TIMEOUT": "10",
-        }
-        command = [sys.executable, "-m", "flask", "--app", "coach", "send-due", "--now", now.isoformat()]
-        procs = [subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                  text=True) for _ in range(2)]
-        outputs = [proc.communicate(timeout=120) for proc in procs]
-        for proc, (_out, err) in zip(procs, outputs, strict=True):
-            assert proc.returncode == 0, err
-        summaries = [json.loads(out) for out, _err in outputs]
+        })
         received = ps.wait_for(expected(filled), timeout=30)
     return app, filled, summaries, received
+
+
+def two_send_due(now: datetime, env: dict[str, str], timeout: float = 180) -> list[dict]:
+    """Start two ``flask send-due --now`` processes at once with ``env`` added to this one's;
+    each must exit 0. Returns their JSON summaries."""
+    command = [sys.executable, "-m", "flask", "--app", "coach", "send-due", "--now", now.isoformat()]
+    procs = [subprocess.Popen(command, cwd=ROOT, env=os.environ | env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outputs = [proc.communicate(timeout=timeout) for proc in procs]
+    for proc, (_out, err) in zip(procs, outputs, strict=True):
+        assert proc.returncode == 0, err
+    return [json.loads(out) for out, _err in outputs]

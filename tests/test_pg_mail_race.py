@@ -6,14 +6,9 @@ response time, so both processes escalate, push and mail from the same outboxes 
 """
 from __future__ import annotations
 
-import json
-import os
 import re
-import subprocess
-import sys
 from collections import Counter
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -25,12 +20,12 @@ from coach.services.families.support import ask_for_support
 from tests.conftest import PG_URL, postgres_schema
 from tests.delivery_helpers import VAPID_PEM
 from tests.mailserver import MailServer
+from tests.pg_senders import two_send_due
 from tests.pushservice import PushService
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not PG_URL, reason="needs COACH_TEST_POSTGRES_URL")]
 
-ROOT = Path(__file__).resolve().parent.parent
 WORKERS = 40
 FAMILIES = 400
 NOW = datetime(2026, 12, 1, 19, 42)  # rows made with now=NOW take it as their created_at too
@@ -75,18 +70,11 @@ def test_two_processes_mail_and_push_each_alert_exactly_once(pg_url, tmp_path):
         init_db()
         with app.app_context(), db.connection_context():
             fill(ps)
-        env = os.environ | {
+        summaries = two_send_due(NOW, {
             "COACH_DATABASE_URL": pg_url, "COACH_SECRET_KEY": "race", "COACH_INSTANCE_PATH": str(instance),
             "COACH_PUSH_ALLOWED_HOSTS": ps.host, "COACH_BASE_URL": "http://localhost",
             "COACH_SMTP_URL": smtp.url, "COACH_DUTY_EMAIL": "duty@race.example",
-        }
-        command = [sys.executable, "-m", "flask", "--app", "coach", "send-due", "--now", NOW.isoformat()]
-        procs = [subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, text=True) for _ in range(2)]
-        outputs = [proc.communicate(timeout=180) for proc in procs]
-        for proc, (_out, err) in zip(procs, outputs, strict=True):
-            assert proc.returncode == 0, err
-        summaries = [json.loads(out) for out, _err in outputs]
+        })
         overdue = FAMILIES // 2
         mails = smtp.wait_for(FAMILIES + overdue, timeout=30)
         pushes = ps.wait_for(FAMILIES + overdue, timeout=30)

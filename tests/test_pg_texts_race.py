@@ -5,13 +5,8 @@ Skipped unless ``COACH_TEST_POSTGRES_URL`` is set.
 """
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from collections import Counter
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -22,11 +17,11 @@ from coach.services.families.household import seat_main_contacts
 from coach.services.programme.library import seed_library_if_empty
 from tests.conftest import PG_URL, postgres_schema
 from tests.delivery_helpers import VAPID_PEM
+from tests.pg_senders import two_send_due
 from tests.twilio_fake import TwilioFake
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not PG_URL, reason="needs COACH_TEST_POSTGRES_URL")]
 
-ROOT = Path(__file__).resolve().parent.parent
 FAMILIES = 400
 NOW = datetime(2026, 11, 26, 12, 0)
 
@@ -60,16 +55,9 @@ def test_two_processes_send_each_text_exactly_once(tmp_path):
         init_db()
         with app.app_context(), db.connection_context():
             fill()
-        env = os.environ | twilio.env() | {
+        summaries = two_send_due(NOW, twilio.env() | {
             "COACH_DATABASE_URL": url, "COACH_SECRET_KEY": "race", "COACH_INSTANCE_PATH": str(instance),
-            "COACH_BASE_URL": "http://localhost", "COACH_TWILIO_CONCURRENCY": "8"}
-        command = [sys.executable, "-m", "flask", "--app", "coach", "send-due", "--now", NOW.isoformat()]
-        procs = [subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, text=True) for _ in range(2)]
-        outputs = [proc.communicate(timeout=180) for proc in procs]
-        for proc, (_out, err) in zip(procs, outputs, strict=True):
-            assert proc.returncode == 0, err
-        summaries = [json.loads(out) for out, _err in outputs]
+            "COACH_BASE_URL": "http://localhost", "COACH_TWILIO_CONCURRENCY": "8"})
 
         assert sum(s["texts_queued"] for s in summaries) == FAMILIES
         assert sum(s["texts_sent"] for s in summaries) == FAMILIES
