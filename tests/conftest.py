@@ -130,6 +130,15 @@ def ps():
 
 
 @pytest.fixture
+def twilio():
+    """A fresh loopback fake of Twilio's Messages API per test (tests/twilio_fake.py)."""
+    from tests.twilio_fake import TwilioFake
+
+    with TwilioFake() as fake:
+        yield fake
+
+
+@pytest.fixture
 def push_app(app, ps):
     """The app allowed to push to this test's loopback service."""
     return allow_push(app, ps)

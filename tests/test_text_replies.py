@@ -10,13 +10,6 @@ from coach.models import CheckIn, TextInbound, TextMessage, utcnow
 from coach.services.delivery.sms import send_due_texts
 from tests.parent_helpers import make_delivery
 from tests.text_helpers import inbound, make_texter, reload_user, signed_post
-from tests.twilio_fake import TwilioFake
-
-
-@pytest.fixture
-def twilio():
-    with TwilioFake() as fake:
-        yield fake
 
 
 @pytest.fixture

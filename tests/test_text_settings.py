@@ -9,13 +9,6 @@ from coach.services.families.text_consent import CONSENT_WORDS
 from tests import factories
 from tests.conftest import Auth
 from tests.parent_helpers import ParentClient
-from tests.twilio_fake import TwilioFake
-
-
-@pytest.fixture
-def twilio():
-    with TwilioFake() as fake:
-        yield fake
 
 
 @pytest.fixture

@@ -12,13 +12,7 @@ from coach.services.delivery.sms import send_due_texts, sms_problem
 from coach.services.delivery.texts import MAX_TEXT, is_gsm7, plain, prompt_text, segments
 from tests.delivery_helpers import NOW, make_due, reload, subscribe
 from tests.text_helpers import make_texter, reload_user
-from tests.twilio_fake import ACCOUNT_SID, FROM, TwilioFake
-
-
-@pytest.fixture
-def twilio():
-    with TwilioFake() as fake:
-        yield fake
+from tests.twilio_fake import ACCOUNT_SID, FROM
 
 
 @pytest.fixture
