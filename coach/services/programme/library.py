@@ -286,14 +286,21 @@ def _age(item: dict, problems: dict) -> tuple[int, int]:
     return low, high
 
 
+def text_value(name: str, value: object, problems: dict) -> str | None:
+    """A text field stripped ("" when missing), or None after saying it must be text."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        problems[name] = _("%(label)s must be text.", label=_(FIELD_LABELS[name]))
+        return None
+    return value.strip()
+
+
 def _text(name: str, value: object, problems: dict, required: bool) -> str:
     label = _(FIELD_LABELS[name])
+    value = text_value(name, value, problems)
     if value is None:
-        value = ""
-    if not isinstance(value, str):
-        problems[name] = _("%(label)s must be text.", label=label)
         return ""
-    value = value.strip()
     if not value:
         if required:
             problems[name] = _("%(label)s can't be empty.", label=label)

@@ -28,6 +28,7 @@ from ...models import Prompt, PromptRevision, PromptTranslation, User, utcnow
 from ...security import audit
 from .library import (
     BRACES_RE,
+    FIELD_LABELS,
     LABEL_LIMIT,
     STARTER_FILE,
     STARTER_SUMMARY,
@@ -35,6 +36,7 @@ from .library import (
     braces_problem,
     length_problem,
     prompt_data,
+    text_value,
 )
 from .readability import FALLBACK, FALLBACK_ES, MIN_EASE_ES, PLACEHOLDER, reading_ease_es
 
@@ -45,8 +47,6 @@ TRANSLATED = ("es",)
 LANGUAGE_NAMES = {"en": "English", "es": "Spanish"}
 TEXT_FIELDS = ("title", "body", "question", "why")
 TRANSLATION_FIELDS = ("title", "body", "question", "answers", "why")
-FIELD_LABELS = {"title": N_("Title"), "body": N_("Body"), "question": N_("Question"),
-                "why": N_("The “why it matters” text"), "answers": N_("Answers")}
 TRANSLATIONS_DIR = STARTER_FILE.parent / "translations"
 FILE_SUMMARY = f"{STARTER_SUMMARY} update · Spanish added"
 CHILD_FALLBACKS = {"en": FALLBACK, "es": FALLBACK_ES}
@@ -74,12 +74,9 @@ def validate_translation(item: object, english: dict) -> tuple[dict, dict[str, s
 
 def _text(name: str, value: object, english: str, problems: dict) -> str:
     label = _(FIELD_LABELS[name])
+    value = text_value(name, value, problems)
     if value is None:
-        value = ""
-    if not isinstance(value, str):
-        problems[name] = _("%(label)s must be text.", label=label)
         return ""
-    value = value.strip()
     if not value:
         if english.strip():
             problems[name] = _("%(label)s can't be empty: the English has one.", label=label)
