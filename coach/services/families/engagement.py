@@ -194,6 +194,22 @@ def reach_of(devices: int, working_devices: int) -> str:
     return "failing" if devices else "none"
 
 
+class HasReach:
+    """``reach`` and its label from ``devices`` and ``working_devices``: a family's or one
+    caregiver's (household_engagement)."""
+
+    devices: int
+    working_devices: int
+
+    @property
+    def reach(self) -> str:
+        return reach_of(self.devices, self.working_devices)
+
+    @property
+    def reach_label(self) -> str:
+        return REACH_LABELS[self.reach]
+
+
 def reach_next_step(reach: str, parent: str) -> str:
     """What the worker can ask the parent to do, in plain words, or "" when prompts get through."""
     if reach == "failing":
@@ -240,7 +256,7 @@ def need_key(group: str, days_since_checkin: int, name: str) -> tuple:
 # --- one family, measured ---------------------------------------------------------------------------
 
 @dataclass
-class FamilyEngagement:
+class FamilyEngagement(HasReach):
     """Everything the caseload, the family page and the CSV say about one family."""
 
     family: Family
@@ -288,14 +304,6 @@ class FamilyEngagement:
     def reason_words(self) -> str:
         """The reason in the reader's language (``reason`` stays English for the CSV)."""
         return self.reason.shown() if isinstance(self.reason, Reason) else _(self.reason)
-
-    @property
-    def reach(self) -> str:
-        return reach_of(self.devices, self.working_devices)
-
-    @property
-    def reach_label(self) -> str:
-        return REACH_LABELS[self.reach]
 
     @property
     def contact_state(self) -> str:

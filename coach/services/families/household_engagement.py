@@ -13,7 +13,7 @@ from peewee import Case, fn
 
 from ...models import Caregiver, CheckIn, Family, PushSubscription, User, utcnow
 from .activity import local_date, made_at
-from .engagement import DEVICE_OK_DAYS, REACH_LABELS, reach_of
+from .engagement import DEVICE_OK_DAYS, HasReach
 from .streaks import count_streak
 
 #: The window the household view counts check-in days over (the family page's month).
@@ -22,7 +22,7 @@ STREAK_LOOKBACK = 120
 
 
 @dataclass
-class CaregiverEngagement:
+class CaregiverEngagement(HasReach):
     user: User
     joined_at: datetime
     checkin_days: int = 0  # local days with a check-in in the last DAYS days
@@ -30,14 +30,6 @@ class CaregiverEngagement:
     streak: int = 0
     devices: int = 0
     working_devices: int = 0
-
-    @property
-    def reach(self) -> str:
-        return reach_of(self.devices, self.working_devices)
-
-    @property
-    def reach_label(self) -> str:
-        return REACH_LABELS[self.reach]
 
 
 def household_engagement(families: Iterable[Family], now: datetime | None = None
