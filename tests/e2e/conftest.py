@@ -73,12 +73,18 @@ def device(push_service) -> TestSubscription:
     return push_service.subscribe()
 
 
-@pytest.fixture
-def context(browser, live, device):
+def new_phone(browser, live, device, locale: str = "en-GB", zone: str = "Europe/London"):
+    """A phone-sized browser context whose push subscription is ``device``."""
     context = browser.new_context(base_url=live.url, viewport=PHONE, is_mobile=True, has_touch=True,
-                                  locale="en-GB", timezone_id="Europe/London")
+                                  locale=locale, timezone_id=zone)
     context.add_init_script(SUBSCRIBE_STUB % json.dumps(device.info()))
     context.set_default_timeout(20_000)  # generous: the machine may be busy; nothing is timed
+    return context
+
+
+@pytest.fixture
+def context(browser, live, device):
+    context = new_phone(browser, live, device)
     yield context
     context.close()
 

@@ -6,7 +6,6 @@ Also takes the household screenshots (the invite screen at 390×844, the worker'
 """
 from __future__ import annotations
 
-import json
 import os
 
 import pytest
@@ -15,12 +14,11 @@ from coach.models import CheckIn, Delivery, PushSubscription, User
 from tests import factories
 
 from .conftest import (
-    PHONE,
-    SUBSCRIBE_STUB,
     allow_notifications,
     click_notification,
     deliver_push,
     make_parent,
+    new_phone,
     send_today,
     shown_notifications,
     sign_in,
@@ -31,14 +29,6 @@ from .conftest import (
 from .test_screenshots import DOCS
 
 pytestmark = pytest.mark.e2e
-
-
-def new_phone(browser, live, device):
-    context = browser.new_context(base_url=live.url, viewport=PHONE, is_mobile=True, has_touch=True,
-                                  locale="en-GB", timezone_id="Europe/London")
-    context.add_init_script(SUBSCRIBE_STUB % json.dumps(device.info()))
-    context.set_default_timeout(20_000)
-    return context
 
 
 def check_in_from_the_notification(page, live, payload: dict, delivery: Delivery) -> None:

@@ -3,7 +3,6 @@ invite, joins in Spanish, turns reminders on, gets a real push, checks in and re
 every page ``<html lang="es">``, the scripts' own sentences in Spanish too."""
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
@@ -13,11 +12,10 @@ from coach.services.people.invites import create_invite
 from tests import factories
 
 from .conftest import (
-    PHONE,
-    SUBSCRIBE_STUB,
     allow_notifications,
     click_notification,
     deliver_push,
+    new_phone,
     plan_and_send,
     shown_notifications,
     wait_until,
@@ -29,10 +27,7 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 def spanish_phone(browser, live, device):
     """A phone whose browser asks for Spanish (Accept-Language: es-ES) in Madrid."""
-    context = browser.new_context(base_url=live.url, viewport=PHONE, is_mobile=True, has_touch=True,
-                                  locale="es-ES", timezone_id="Europe/Madrid")
-    context.add_init_script(SUBSCRIBE_STUB % json.dumps(device.info()))
-    context.set_default_timeout(20_000)
+    context = new_phone(browser, live, device, locale="es-ES", zone="Europe/Madrid")
     yield context
     context.close()
 
