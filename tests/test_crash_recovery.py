@@ -26,6 +26,7 @@ from coach.services.delivery.sending import recording_margin
 from coach.services.families.household import seat_main_contacts
 from tests.delivery_helpers import VAPID_PEM
 from tests.pushservice import PushService
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -34,7 +35,7 @@ DELIVERIES = 2000
 CONCURRENCY = 32
 DELAY = 0.02  # seconds the push service takes to answer each push
 KILL_AFTER = DELIVERIES // 4  # pushes received before the kill
-SETTLE_WITHIN = 60  # seconds from the kill until every delivery is recorded as sent
+SETTLE_WITHIN = 60  # a hang guard: how long to wait for every delivery to be recorded as sent
 
 
 def fill(ps: PushService) -> dict[str, int]:
@@ -90,11 +91,12 @@ def test_a_sender_killed_mid_tick_resends_only_what_was_in_flight(database_url, 
         }
 
         sender = flask("send-due", env=env)
-        started = time.monotonic()
-        while len(ps.received) < KILL_AFTER:
+
+        def pushing() -> bool:
             assert sender.poll() is None, f"send-due ended before the kill: {sender.stderr.read()[-2000:]}"
-            assert time.monotonic() - started < 60, "send-due never got going"
-            time.sleep(0.005)
+            return len(ps.received) >= KILL_AFTER
+
+        wait_until(pushing, timeout=60, interval=0.005, what="send-due to get going")
         sender.send_signal(signal.SIGKILL)
         killed_at = time.monotonic()
         sender.wait()
@@ -107,10 +109,11 @@ def test_a_sender_killed_mid_tick_resends_only_what_was_in_flight(database_url, 
 
         scheduler = flask("scheduler", "--send-every", "2", env=env)
         try:
-            while statuses(app)["sent"] < DELIVERIES:
+            def settled_all() -> bool:
                 assert scheduler.poll() is None, scheduler.stderr.read()[-2000:]
-                assert time.monotonic() - killed_at < SETTLE_WITHIN, f"not settled: {statuses(app)}"
-                time.sleep(0.25)
+                return statuses(app)["sent"] >= DELIVERIES
+
+            wait_until(settled_all, timeout=SETTLE_WITHIN, interval=0.25, what="every delivery to be sent")
             settled = time.monotonic() - killed_at
         finally:
             scheduler.send_signal(signal.SIGTERM)

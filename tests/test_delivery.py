@@ -22,6 +22,7 @@ from coach.services.delivery.sending import (
 )
 from tests import factories
 from tests.delivery_helpers import NOW, make_due, reload, subscribe
+from tests.waiting import wait_until
 
 
 def test_sent_marks_delivery_and_subscription(push_app, ps):
@@ -361,10 +362,9 @@ def test_each_delivery_is_recorded_as_soon_as_its_push_is_answered(push_app, ps)
 
     tick = _tick_in_thread(push_app, NOW)
     try:
-        deadline = time.monotonic() + 60  # a hang guard only: the slow push is held, not timed
-        while reload(fast).status != "sent":  # it must not wait for the slow push of its batch
-            assert time.monotonic() < deadline, "the answered push was not recorded while another was in flight"
-            time.sleep(0.05)
+        # It must not wait for the slow push of its batch (held, not timed: the bound is a hang guard).
+        wait_until(lambda: reload(fast).status == "sent", timeout=60,
+                   what="the answered push to be recorded while another was in flight")
         assert reload(slow).status == "sending" and ps.in_flight == 1
     finally:
         ps.release()

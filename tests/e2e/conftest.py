@@ -4,7 +4,6 @@ return a subscription whose keys the test owns (everything after it is real)."""
 from __future__ import annotations
 
 import json
-import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -15,6 +14,7 @@ from coach.services.delivery.scheduling import plan_due_deliveries
 from coach.services.delivery.sending import run_send_tick
 from tests import factories
 from tests.pushservice import PushService, TestSubscription
+from tests.waiting import wait_until
 
 from .live import LiveApp
 
@@ -97,18 +97,6 @@ def page(context):
 def allow_notifications(context, live) -> None:
     """The parent says yes: both permissions in one call (a grant denies everything not listed)."""
     context.grant_permissions(["notifications", "background-sync"], origin=live.url)
-
-
-def wait_until(check, timeout: float = 20.0, interval: float = 0.05):
-    """Poll ``check()`` until it returns something truthy (no timing is asserted)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for {getattr(check, '__name__', check)}")
-        time.sleep(interval)
 
 
 def make_parent(live, **fields) -> Family:
